@@ -1,0 +1,1 @@
+"""benchgen: the Benchmark Scenario Generator."""

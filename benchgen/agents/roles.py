@@ -1,0 +1,38 @@
+"""The role interfaces. The graph talks only to these; offline and LLM backends implement them."""
+
+from typing import Protocol
+
+from benchgen.agents.schemas import Plan, ReviewDecision, ReviewEvidence, ScriptDraft
+from benchgen.validation.report import ValidationReport
+
+
+class Planner(Protocol):
+    """Turns a theme into a randomization plan."""
+
+    name: str
+
+    def plan(self, theme: str, seed: int, feedback: str | None = None) -> Plan: ...
+
+
+class Coder(Protocol):
+    """Writes a complete scenario script for a plan, repairing the previous one against its report."""
+
+    name: str
+
+    def write(
+        self,
+        plan: Plan,
+        attempt: int,
+        previous: ScriptDraft | None = None,
+        report: ValidationReport | None = None,
+        feedback: str | None = None,
+        lessons: list[str] | None = None,
+    ) -> ScriptDraft: ...
+
+
+class Reviewer(Protocol):
+    """Approves a validated script or sends it back to the Coder or the Planner."""
+
+    name: str
+
+    def review(self, plan: Plan, draft: ScriptDraft, evidence: ReviewEvidence) -> ReviewDecision: ...

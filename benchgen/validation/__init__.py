@@ -1,0 +1,1 @@
+"""Validation of scenario scripts: contract, geometry, MJCF and the MuJoCo settle."""

@@ -1,0 +1,43 @@
+"""The `benchgen` command line. Each concern registers its commands from its own module."""
+
+import sys
+
+import typer
+from rich.console import Console
+
+from benchgen.errors import BenchgenError
+
+app = typer.Typer(
+    name="benchgen",
+    help="Generate, validate, render and publish mechanical-engineering benchmark scenarios.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+USAGE_EXIT = 2
+
+
+def main() -> None:
+    """Entry point: run the app and turn benchgen errors into one clear line and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except BenchgenError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(USAGE_EXIT)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.UsageError):
+            err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
+            sys.exit(USAGE_EXIT)
+        if isinstance(exc, click.ClickException):
+            err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code if exc.exit_code else USAGE_EXIT)
+        raise

@@ -22,7 +22,7 @@ USAGE_EXIT = 2
 def main() -> None:
     """Entry point: run the app and turn benchgen errors into one clear line and exit status 2."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except BenchgenError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(USAGE_EXIT)
@@ -41,3 +41,4 @@ def main() -> None:
             err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code if exc.exit_code else USAGE_EXIT)
         raise
+    sys.exit(result if isinstance(result, int) else 0)

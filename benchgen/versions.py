@@ -1,0 +1,17 @@
+"""Versions recorded in every provenance record and used as cache keys.
+
+Bump a version whenever the behaviour it names changes: caches keyed on it are then recomputed.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    CODE_VERSION = version("benchgen")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    CODE_VERSION = "0.0.0+source"
+
+KIT_VERSION = "1"  # the scenario-script API (benchgen.kit) and its exchange format
+VALIDATOR_VERSION = "1"  # static checks, MJCF conversion and the settle simulation
+RENDER_VERSION = "1"  # views, contact sheet, clip and render metrics
+PROMPT_VERSION = "1"  # LLM prompts of the Planner, Coder and Reviewer
+OFFLINE_VERSION = "1"  # offline scenario families and the procedural roles

@@ -1,0 +1,180 @@
+"""Scenario spec + fixture BREPs -> a self-contained MJCF scene (millimetres become metres here only).
+
+Naming conventions (the renderer and the settle check rely on them):
+
+- world body: one static body `fixture_<label>` per fixture, holding geoms `fixture_<label>_<i>`, one
+  per convex piece (mesh assets `fixture_<label>_<i>.stl`), coloured and rubbed by the fixture's
+  material; they collide with the payload.
+- payload: body `payload` with a free joint `payload_joint` and one geom `payload_geom` (sphere, box
+  or upright cylinder) whose mass is the material density times its volume.
+- zones, visual only (sites never collide): site `goal` (translucent green), `forbid_<name>`
+  (translucent red), `build_zone` (very translucent grey), `bounds` (group 5, hidden by default).
+- no floor: whatever supports the payload is a fixture.
+"""
+
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import mujoco
+from pydantic import BaseModel, ConfigDict
+
+from benchgen.kit.materials import MATERIALS
+from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, ZoneSpec
+from benchgen.physics.meshing import fixture_pieces
+from benchgen.units import mm_to_m
+
+TIMESTEP_S = 0.002  # s; the contract's coarsest allowed step
+GRAVITY_M_S2 = 9.81  # m/s^2, along -z
+OFFSCREEN_WIDTH_PX = 1280  # px; the renderer's largest view
+OFFSCREEN_HEIGHT_PX = 960  # px
+# Payload contacts: condim 6 adds torsional and rolling friction so a ball on a flat deck comes to rest.
+PAYLOAD_CONDIM = 6
+TORSIONAL_FRICTION_M = 0.005  # m; MuJoCo's default torsional coefficient
+ROLLING_FRICTION_M = 1e-4  # m; MuJoCo's default rolling coefficient
+
+GOAL_RGBA = (0.1, 0.8, 0.2, 0.25)
+FORBID_RGBA = (0.9, 0.1, 0.1, 0.25)
+BUILD_ZONE_RGBA = (0.5, 0.5, 0.5, 0.08)
+BOUNDS_RGBA = (0.5, 0.5, 0.5, 0.02)
+ZONE_SITE_GROUP = 3  # MuJoCo visual group of goal, forbid and build zone sites
+BOUNDS_SITE_GROUP = 5  # not drawn by default
+
+PAYLOAD_BODY = "payload"
+PAYLOAD_JOINT = "payload_joint"
+PAYLOAD_GEOM = "payload_geom"
+GOAL_SITE = "goal"
+BUILD_ZONE_SITE = "build_zone"
+BOUNDS_SITE = "bounds"
+MESH_DIRECTORY = "meshes"
+SCENE_FILE = "scene.xml"
+
+
+def fixture_body_name(label: str) -> str:
+    return f"fixture_{label}"
+
+
+def fixture_geom_name(label: str, index: int) -> str:
+    return f"fixture_{label}_{index}"
+
+
+def forbid_site_name(zone_name: str) -> str:
+    return f"forbid_{zone_name}"
+
+
+class MjcfScene(BaseModel):
+    """An MJCF document plus its mesh files, in memory; loads without touching the disk."""
+
+    model_config = ConfigDict(frozen=True)
+
+    xml: str
+    assets: dict[str, bytes]
+
+    def load_model(self) -> mujoco.MjModel:
+        return mujoco.MjModel.from_xml_string(self.xml, self._assets_for_loading())
+
+    def _assets_for_loading(self) -> dict[str, bytes]:
+        return {f"{MESH_DIRECTORY}/{name}": data for name, data in self.assets.items()}
+
+    def write(self, directory: Path) -> Path:
+        """Write `scene.xml` and `meshes/` into `directory`; return the scene file's path."""
+        directory = Path(directory)
+        (directory / MESH_DIRECTORY).mkdir(parents=True, exist_ok=True)
+        for name, data in self.assets.items():
+            (directory / MESH_DIRECTORY / name).write_bytes(data)
+        scene_path = directory / SCENE_FILE
+        scene_path.write_text(self.xml)
+        return scene_path
+
+
+def build_mjcf(spec: ScenarioSpec, breps: dict[str, bytes], timestep_s: float = TIMESTEP_S) -> MjcfScene:
+    """Build the scene; raises InvalidGeometry when a fixture cannot be meshed watertight."""
+    root = ET.Element("mujoco", model="benchgen_scenario")
+    ET.SubElement(root, "compiler", angle="radian", meshdir=MESH_DIRECTORY)
+    option = ET.SubElement(root, "option", timestep=_num(timestep_s), gravity=f"0 0 {-GRAVITY_M_S2:g}")
+    ET.SubElement(option, "flag", energy="enable")
+    visual = ET.SubElement(root, "visual")
+    ET.SubElement(visual, "global", offwidth=str(OFFSCREEN_WIDTH_PX), offheight=str(OFFSCREEN_HEIGHT_PX))
+    asset = ET.SubElement(root, "asset")
+    world = ET.SubElement(root, "worldbody")
+    _add_light(world, spec.bounds)
+
+    assets: dict[str, bytes] = {}
+    for fixture in spec.fixtures:
+        if fixture.label not in breps:
+            raise KeyError(f"no BREP for fixture {fixture.label!r}; breps has {sorted(breps)}")
+        material = MATERIALS[fixture.material]
+        body = ET.SubElement(world, "body", name=fixture_body_name(fixture.label))
+        for index, piece in enumerate(fixture_pieces(fixture.label, breps[fixture.label])):
+            name = fixture_geom_name(fixture.label, index)
+            metres = piece.copy()
+            metres.vertices = mm_to_m(piece.vertices)
+            assets[f"{name}.stl"] = metres.export(file_type="stl")
+            ET.SubElement(asset, "mesh", name=name, file=f"{name}.stl")
+            ET.SubElement(
+                body,
+                "geom",
+                name=name,
+                type="mesh",
+                mesh=name,
+                rgba=_vec(material.rgba),
+                friction=_vec((material.friction, TORSIONAL_FRICTION_M, ROLLING_FRICTION_M)),
+            )
+
+    _add_payload(world, spec.payload)
+    _add_zone(world, GOAL_SITE, spec.goal, GOAL_RGBA, ZONE_SITE_GROUP)
+    for zone in spec.forbid:
+        _add_zone(world, forbid_site_name(zone.name or "zone"), zone, FORBID_RGBA, ZONE_SITE_GROUP)
+    _add_zone(world, BUILD_ZONE_SITE, spec.build_zone, BUILD_ZONE_RGBA, ZONE_SITE_GROUP)
+    _add_zone(world, BOUNDS_SITE, spec.bounds, BOUNDS_RGBA, BOUNDS_SITE_GROUP)
+    ET.indent(root)
+    return MjcfScene(xml=ET.tostring(root, encoding="unicode"), assets=assets)
+
+
+def _add_payload(world: ET.Element, payload: PayloadSpec) -> None:
+    material = MATERIALS[payload.material]
+    body = ET.SubElement(world, "body", name=PAYLOAD_BODY, pos=_vec(mm_to_m(c) for c in payload.start))
+    ET.SubElement(body, "freejoint", name=PAYLOAD_JOINT)
+    if payload.shape is PayloadShape.SPHERE:
+        geom_type, size_mm = "sphere", (payload.radius,)
+    elif payload.shape is PayloadShape.BOX:
+        geom_type, size_mm = "box", payload.half_extents
+    else:
+        geom_type, size_mm = "cylinder", (payload.radius, payload.height / 2)
+    ET.SubElement(
+        body,
+        "geom",
+        name=PAYLOAD_GEOM,
+        type=geom_type,
+        size=_vec(mm_to_m(s) for s in size_mm),
+        mass=_num(payload.mass_kg),
+        condim=str(PAYLOAD_CONDIM),
+        friction=_vec((material.friction, TORSIONAL_FRICTION_M, ROLLING_FRICTION_M)),
+        rgba=_vec(material.rgba),
+    )
+
+
+def _add_zone(world: ET.Element, name: str, zone: ZoneSpec, rgba: tuple[float, ...], group: int) -> None:
+    ET.SubElement(
+        world,
+        "site",
+        name=name,
+        type="box",
+        pos=_vec(mm_to_m(c) for c in zone.center),
+        size=_vec(mm_to_m(s / 2) for s in zone.size),
+        rgba=_vec(rgba),
+        group=str(group),
+    )
+
+
+def _add_light(world: ET.Element, bounds: ZoneSpec) -> None:
+    """One directional key light from above and in front, plus MuJoCo's headlight."""
+    top = mm_to_m(bounds.max[2]) + mm_to_m(max(bounds.size))
+    ET.SubElement(world, "light", name="key", directional="true", pos=f"0 0 {_num(top)}", dir="0.3 0.4 -1")
+
+
+def _num(value: float) -> str:
+    return f"{float(value):.9g}"
+
+
+def _vec(values) -> str:
+    return " ".join(_num(v) for v in values)

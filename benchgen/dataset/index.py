@@ -1,0 +1,233 @@
+"""The dataset index: one row per benchmark (`index.parquet`) and one per variant (`variants.parquet`).
+
+Rows are built from what the pipeline persisted (`BenchmarkEntry`); file paths in rows are relative to
+the dataset version's folder so a published version can be copied anywhere and still resolve.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from benchgen.validation.report import VariantReport
+
+INDEX_FILE = "index.parquet"  # one row per benchmark
+VARIANTS_FILE = "variants.parquet"  # one row per validated (seed, scale) variant
+BENCHMARKS_DIR = "benchmarks"  # per-benchmark folders inside a dataset version
+
+
+class FileKind(StrEnum):
+    """What a benchmark file is; the index points at one file of each required kind."""
+
+    SCRIPT = "script"
+    DEFINITION = "definition"
+    MJCF = "mjcf"
+    MESH = "mesh"
+    PREVIEW = "preview"
+    REVIEW = "review"
+
+
+REQUIRED_FILE_KINDS = (FileKind.SCRIPT, FileKind.DEFINITION, FileKind.MJCF, FileKind.PREVIEW)
+
+
+class ArtifactFile(BaseModel):
+    """One persisted file of a benchmark: where it sits in the store and what it must hash to."""
+
+    kind: FileKind
+    name: str = Field(description="Path inside the benchmark's folder, e.g. 'mjcf/scene.xml'.")
+    key: str = Field(description="Store key the file was persisted under.")
+    sha256: str
+    size: int = Field(ge=0)
+
+
+class BenchmarkEntry(BaseModel):
+    """An accepted benchmark as the pipeline persisted it: the input of the dataset layer."""
+
+    benchmark_id: str
+    session_id: str
+    theme: str
+    family: str
+    seed: int = Field(description="Generation seed of the agent session.")
+    difficulty_score: float | None
+    variants: list[VariantReport]
+    files: list[ArtifactFile]
+    versions: dict[str, str] = Field(default_factory=dict, description="Code/validator/prompt versions used.")
+    created_at: datetime
+
+    def file(self, kind: FileKind) -> ArtifactFile | None:
+        """The first file of `kind` (the main one: script, scene.xml, contact sheet), if persisted."""
+        return next((f for f in self.files if f.kind is kind), None)
+
+
+class BenchmarkRow(BaseModel):
+    """One row of `index.parquet`."""
+
+    benchmark_id: str
+    session_id: str
+    dataset_name: str
+    dataset_version: str
+    theme: str
+    family: str
+    seed: int
+    difficulty_score: float | None
+    variant_count: int
+    variants_ok: int
+    script_file: str | None
+    script_sha256: str | None
+    definition_file: str | None
+    definition_sha256: str | None
+    mjcf_file: str | None
+    mjcf_sha256: str | None
+    preview_file: str | None
+    preview_sha256: str | None
+    code_version: str | None
+    validator_version: str | None
+    created_at: datetime
+
+
+class VariantRow(BaseModel):
+    """One row of `variants.parquet`: a (seed, scale) variant of a benchmark and what validation measured."""
+
+    variant_id: str
+    benchmark_id: str
+    seed: int
+    scale: float
+    ok: bool
+    failure_codes: str = Field(description="Comma-separated failure codes; empty when the variant is ok.")
+    geometry_hash: str | None
+    settle_time_s: float | None
+    final_drift_mm: float | None
+    max_speed_m_s: float | None
+    payload_mass_kg: float | None
+
+
+class FileRow(BaseModel):
+    """A file of the dataset version with the checksum recorded when it was persisted."""
+
+    benchmark_id: str
+    kind: FileKind
+    path: str = Field(description="Path relative to the dataset version folder.")
+    source_key: str = Field(description="Store key the file is copied from.")
+    sha256: str
+    size: int
+
+
+def benchmark_folder(benchmark_id: str) -> str:
+    """Folder of one benchmark inside a dataset version."""
+    return f"{BENCHMARKS_DIR}/{benchmark_id}"
+
+
+def variant_id(benchmark_id: str, seed: int, scale: float) -> str:
+    return f"{benchmark_id}-s{seed}-x{scale:g}"
+
+
+class DatasetIndex(BaseModel):
+    """The whole index of one dataset version, before or after publication."""
+
+    name: str
+    version: str
+    themes: list[str] = Field(description="Themes the build asked for, including ones with nothing accepted.")
+    benchmarks: list[BenchmarkRow]
+    variants: list[VariantRow]
+    files: list[FileRow]
+
+    @classmethod
+    def from_entries(
+        cls, name: str, version: str, themes: list[str], entries: list[BenchmarkEntry]
+    ) -> "DatasetIndex":
+        benchmarks: list[BenchmarkRow] = []
+        variants: list[VariantRow] = []
+        files: list[FileRow] = []
+        for entry in sorted(entries, key=lambda e: (e.theme, e.seed, e.benchmark_id)):
+            folder = benchmark_folder(entry.benchmark_id)
+            for f in entry.files:
+                files.append(
+                    FileRow(
+                        benchmark_id=entry.benchmark_id,
+                        kind=f.kind,
+                        path=f"{folder}/{f.name}",
+                        source_key=f.key,
+                        sha256=f.sha256,
+                        size=f.size,
+                    )
+                )
+
+            def main_file(kind: FileKind) -> tuple[str | None, str | None]:
+                found = entry.file(kind)
+                return (f"{folder}/{found.name}", found.sha256) if found else (None, None)
+
+            script_file, script_sha = main_file(FileKind.SCRIPT)
+            definition_file, definition_sha = main_file(FileKind.DEFINITION)
+            mjcf_file, mjcf_sha = main_file(FileKind.MJCF)
+            preview_file, preview_sha = main_file(FileKind.PREVIEW)
+            benchmarks.append(
+                BenchmarkRow(
+                    benchmark_id=entry.benchmark_id,
+                    session_id=entry.session_id,
+                    dataset_name=name,
+                    dataset_version=version,
+                    theme=entry.theme,
+                    family=entry.family,
+                    seed=entry.seed,
+                    difficulty_score=entry.difficulty_score,
+                    variant_count=len(entry.variants),
+                    variants_ok=sum(v.ok for v in entry.variants),
+                    script_file=script_file,
+                    script_sha256=script_sha,
+                    definition_file=definition_file,
+                    definition_sha256=definition_sha,
+                    mjcf_file=mjcf_file,
+                    mjcf_sha256=mjcf_sha,
+                    preview_file=preview_file,
+                    preview_sha256=preview_sha,
+                    code_version=entry.versions.get("code"),
+                    validator_version=entry.versions.get("validator"),
+                    created_at=entry.created_at,
+                )
+            )
+            for v in entry.variants:
+                variants.append(
+                    VariantRow(
+                        variant_id=variant_id(entry.benchmark_id, v.seed, v.scale),
+                        benchmark_id=entry.benchmark_id,
+                        seed=v.seed,
+                        scale=v.scale,
+                        ok=v.ok,
+                        failure_codes=",".join(sorted({f.code.value for f in v.failures})),
+                        geometry_hash=v.metrics.geometry_hash,
+                        settle_time_s=v.metrics.settle_time_s,
+                        final_drift_mm=v.metrics.final_drift_mm,
+                        max_speed_m_s=v.metrics.max_speed_m_s,
+                        payload_mass_kg=v.metrics.payload_mass_kg,
+                    )
+                )
+        return cls(name=name, version=version, themes=themes, benchmarks=benchmarks, variants=variants, files=files)
+
+    def benchmarks_frame(self) -> pd.DataFrame:
+        return _frame(BenchmarkRow, self.benchmarks)
+
+    def variants_frame(self) -> pd.DataFrame:
+        return _frame(VariantRow, self.variants)
+
+    def files_frame(self) -> pd.DataFrame:
+        return _frame(FileRow, self.files)
+
+    def write_parquet(self, directory: Path) -> list[Path]:
+        """Write `index.parquet` and `variants.parquet` into `directory`; return their paths."""
+        directory.mkdir(parents=True, exist_ok=True)
+        index_path = directory / INDEX_FILE
+        variants_path = directory / VARIANTS_FILE
+        self.benchmarks_frame().to_parquet(index_path, index=False)
+        self.variants_frame().to_parquet(variants_path, index=False)
+        return [index_path, variants_path]
+
+
+def _frame(row_type: type[BaseModel], rows: list[BaseModel]) -> pd.DataFrame:
+    """A dataframe with one column per model field, typed even when there are no rows."""
+    columns = list(row_type.model_fields)
+    records = [
+        {k: (v.value if isinstance(v, StrEnum) else v) for k, v in r.model_dump(mode="python").items()} for r in rows
+    ]
+    return pd.DataFrame(records, columns=columns)

@@ -57,8 +57,8 @@ def fixture_geom_name(label: str, index: int) -> str:
     return f"fixture_{label}_{index}"
 
 
-def forbid_site_name(zone_name: str) -> str:
-    return f"forbid_{zone_name}"
+def forbid_site_name(zone: ZoneSpec) -> str:
+    return f"forbid_{zone.name or 'zone'}"
 
 
 class MjcfScene(BaseModel):
@@ -123,7 +123,7 @@ def build_mjcf(spec: ScenarioSpec, breps: dict[str, bytes], timestep_s: float = 
     _add_payload(world, spec.payload)
     _add_zone(world, GOAL_SITE, spec.goal, GOAL_RGBA, ZONE_SITE_GROUP)
     for zone in spec.forbid:
-        _add_zone(world, forbid_site_name(zone.name or "zone"), zone, FORBID_RGBA, ZONE_SITE_GROUP)
+        _add_zone(world, forbid_site_name(zone), zone, FORBID_RGBA, ZONE_SITE_GROUP)
     _add_zone(world, BUILD_ZONE_SITE, spec.build_zone, BUILD_ZONE_RGBA, ZONE_SITE_GROUP)
     _add_zone(world, BOUNDS_SITE, spec.bounds, BOUNDS_RGBA, BOUNDS_SITE_GROUP)
     ET.indent(root)

@@ -152,12 +152,21 @@ def save_session(engine: Engine, session: GenerationSession) -> GenerationSessio
     return _save(engine, session)
 
 
-def get_session(engine: Engine, session_id: uuid.UUID) -> GenerationSession:
+def _get(engine: Engine, model: type[Record], record_id: uuid.UUID, missing: str) -> Record:
     with Session(engine) as db:
-        found = db.get(GenerationSession, session_id)
+        found = db.get(model, record_id)
     if found is None:
-        raise NotFoundError(f"no generation session with id {session_id}; list them with `benchgen sessions list`")
+        raise NotFoundError(missing)
     return found
+
+
+def get_session(engine: Engine, session_id: uuid.UUID) -> GenerationSession:
+    return _get(
+        engine,
+        GenerationSession,
+        session_id,
+        f"no generation session with id {session_id}; list them with `benchgen sessions list`",
+    )
 
 
 def list_sessions(
@@ -191,11 +200,12 @@ def save_asset(engine: Engine, asset: BenchmarkAsset) -> BenchmarkAsset:
 
 
 def get_asset(engine: Engine, benchmark_id: uuid.UUID) -> BenchmarkAsset:
-    with Session(engine) as db:
-        found = db.get(BenchmarkAsset, benchmark_id)
-    if found is None:
-        raise NotFoundError(f"no benchmark with id {benchmark_id}; list them with `benchgen benchmarks list`")
-    return found
+    return _get(
+        engine,
+        BenchmarkAsset,
+        benchmark_id,
+        f"no benchmark with id {benchmark_id}; list them with `benchgen benchmarks list`",
+    )
 
 
 def list_assets(

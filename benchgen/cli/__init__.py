@@ -4,6 +4,7 @@ import sys
 
 import typer
 from rich.console import Console
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click
 
 from benchgen.errors import BenchgenError
 
@@ -31,14 +32,15 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.UsageError):
-            err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
-            sys.exit(USAGE_EXIT)
-        if isinstance(exc, click.ClickException):
-            err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
-            sys.exit(exc.exit_code if exc.exit_code else USAGE_EXIT)
-        raise
+    except NoArgsIsHelpError as exc:  # `benchgen` or a command group without a subcommand
+        typer.echo(exc.ctx.get_help() if exc.ctx else "")
+        sys.exit(USAGE_EXIT)
+    except ClickException as exc:  # usage errors arrive here in non-standalone mode
+        err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code if exc.exit_code else USAGE_EXIT)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+from benchgen.cli import foundation  # noqa: E402  (command modules register on `app`, one line each)
+
+foundation.register(app)

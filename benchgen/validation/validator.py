@@ -1,0 +1,294 @@
+"""Validate a scenario script: per variant a sandboxed build, static checks, MJCF and the MuJoCo settle.
+
+Each stage runs unless an earlier one makes it meaningless; a skipped stage is recorded in the variant's
+`metrics.skipped` with its reason, never silently. Across variants: the first variant is built twice
+(NONDETERMINISTIC), seeds must give different geometry (NO_VARIATION), and scales must scale it.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from benchgen.codes import FailureCode
+from benchgen.errors import BenchgenError, UsageError
+from benchgen.kit import InvalidGeometry
+from benchgen.kit.spec import ScenarioSpec
+from benchgen.physics import build_mjcf
+from benchgen.physics.settle import SettleResult, SettleSettings, simulate_settle
+from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner
+from benchgen.validation import static_checks
+from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
+
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+DEFAULT_SCALES = (1.0,)
+MIN_SCALE = 0.5  # smallest uniform size factor the contract allows
+MAX_SCALE = 2.0  # largest uniform size factor the contract allows
+MIN_SEEDS_FOR_VARIATION = 2  # NO_VARIATION needs at least this many seeds built at one scale
+
+# Static failures after which simulating the payload "left alone" answers nothing new: the scene is not
+# what the script meant (zones, geometry, units) or the start itself is already wrong.
+SETTLE_NOT_MEANINGFUL_AFTER = frozenset(
+    {
+        FailureCode.ZONE_INVALID,
+        FailureCode.INVALID_GEOMETRY,
+        FailureCode.CONTRACT_VIOLATION,
+        FailureCode.PAYLOAD_OUT_OF_BOUNDS,
+        FailureCode.PAYLOAD_IN_GOAL,
+        FailureCode.PAYLOAD_IN_FORBID,
+        FailureCode.PAYLOAD_OVERLAPS_FIXTURE,
+    }
+)
+
+NONDETERMINISTIC = (
+    "build({seed}, {scale:g}) gave different geometry on two runs (hash {first} then {second}); derive every "
+    "random number from `random.Random(seed)` and read no clock, environment or global state"
+)
+NONDETERMINISTIC_OUTCOME = (
+    "build({seed}, {scale:g}) succeeded once and failed once ({code}); derive every random number from "
+    "`random.Random(seed)` and read no clock, environment or global state"
+)
+NO_VARIATION = (
+    "seeds {seeds} all give the same geometry at scale {scale:g}; draw dimensions or positions from "
+    "`random.Random(seed)` so that each seed gives a different scenario"
+)
+SKIP_NOT_RUN = "not built: the source breaks the contract (see the failures); fix it first"
+SKIP_AFTER_BUILD = "static checks, MJCF and settle skipped: the build failed"
+SKIP_SETTLE = "MJCF and settle skipped: {codes} make the settle meaningless"
+SKIP_SETTLE_MJCF = "settle skipped: the MJCF could not be built"
+
+
+class ValidationSettings(BaseModel):
+    """Which variants to validate and the limits each one runs under."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seeds: tuple[int, ...] = Field(DEFAULT_SEEDS, description="Seeds passed to build(seed, scale).")
+    scales: tuple[float, ...] = Field(DEFAULT_SCALES, description=f"Scales, each in [{MIN_SCALE}, {MAX_SCALE}].")
+    sandbox_limits: SandboxLimits = Field(default_factory=SandboxLimits, description="Per-build sandbox limits.")
+    settle: SettleSettings = Field(default_factory=SettleSettings, description="The settle simulation.")
+
+    @field_validator("seeds")
+    @classmethod
+    def _check_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if not seeds:
+            raise UsageError("give at least one seed, e.g. --seeds 0,1,2,3,4")
+        if len(set(seeds)) != len(seeds):
+            raise UsageError(f"seeds must be distinct, got {', '.join(map(str, seeds))}")
+        return seeds
+
+    @field_validator("scales")
+    @classmethod
+    def _check_scales(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
+        if not scales:
+            raise UsageError("give at least one scale, e.g. --scales 1.0")
+        for scale in scales:
+            if not MIN_SCALE <= scale <= MAX_SCALE:
+                raise UsageError(f"scale {scale:g} is outside [{MIN_SCALE:g}, {MAX_SCALE:g}]; the contract allows no other")
+        if len(set(scales)) != len(scales):
+            raise UsageError(f"scales must be distinct, got {', '.join(f'{s:g}' for s in scales)}")
+        return scales
+
+
+class VariantBuildError(BenchgenError):
+    """A variant could not be built; `code` is the contract failure code, the message says what to change."""
+
+    def __init__(self, code: FailureCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+
+
+def geometry_hash(spec: ScenarioSpec, breps: dict[str, bytes]) -> str:
+    """Hash of everything a variant is made of: the spec JSON and every fixture's BREP bytes, by label."""
+    digest = hashlib.sha256(spec.model_dump_json().encode())
+    for label in sorted(breps):
+        digest.update(label.encode())
+        digest.update(hashlib.sha256(breps[label]).digest())
+    return digest.hexdigest()
+
+
+def build_variant(source: str, seed: int, scale: float, runner: SandboxRunner) -> BuildResult:
+    """Build one variant in the sandbox or raise VariantBuildError with the failure's code and message."""
+    outcome = runner.build(source, seed, scale)
+    if isinstance(outcome, BuildFailure):
+        raise VariantBuildError(outcome.code, outcome.message)
+    return outcome
+
+
+def validate_script(
+    path: Path,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    scales: Sequence[float] = DEFAULT_SCALES,
+    *,
+    runner: SandboxRunner | None = None,
+    settings: ValidationSettings | None = None,
+    progress: Callable[[VariantReport], None] | None = None,
+) -> ValidationReport:
+    """Validate the script at `path`; a missing or unreadable file is a UsageError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"script {str(path)!r} does not exist or is not a file")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read script {str(path)!r}: {exc}") from exc
+    return validate_source(source, str(path), seeds, scales, runner=runner, settings=settings, progress=progress)
+
+
+def validate_source(
+    source: str,
+    script: str,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    scales: Sequence[float] = DEFAULT_SCALES,
+    *,
+    runner: SandboxRunner | None = None,
+    settings: ValidationSettings | None = None,
+    progress: Callable[[VariantReport], None] | None = None,
+) -> ValidationReport:
+    """Validate every (seed, scale) variant of `source`; `script` names it in the report.
+
+    `settings`, when given, supplies the limits and settle settings; `seeds` and `scales` always decide
+    which variants run.
+    """
+    base = settings or ValidationSettings()
+    settings = base.model_copy(update=dict(seeds=tuple(seeds), scales=tuple(float(s) for s in scales)))
+    ValidationSettings.model_validate(settings.model_dump())  # seeds/scales checks raise UsageError
+    variants = [(seed, scale) for scale in settings.scales for seed in settings.seeds]
+
+    source_failures = static_checks.check_source(source)
+    if source_failures:
+        reports = [
+            VariantReport(seed=seed, scale=scale, ok=False, metrics=VariantMetrics(skipped=[SKIP_NOT_RUN]))
+            for seed, scale in variants
+        ]
+        for report in reports:
+            if progress:
+                progress(report)
+        return ValidationReport(script=script, ok=False, failures=source_failures, variants=reports)
+
+    with ExitStack() as stack:
+        if runner is None:
+            runner = stack.enter_context(SandboxRunner(limits=settings.sandbox_limits))
+        return _validate_variants(source, script, variants, runner, settings, progress)
+
+
+def _validate_variants(source, script, variants, runner, settings, progress) -> ValidationReport:
+    reports: list[VariantReport] = []
+    hashes: dict[tuple[int, float], str] = {}
+    extents: dict[tuple[int, float], tuple] = {}
+    for index, (seed, scale) in enumerate(variants):
+        outcome = runner.build(source, seed, scale)
+        report = _validate_built(outcome, seed, scale, settings)
+        if isinstance(outcome, BuildResult):
+            hashes[(seed, scale)] = report.metrics.geometry_hash
+            extents[(seed, scale)] = static_checks.fixtures_extent(outcome.spec)
+        if index == 0:
+            report.failures += _determinism_failures(source, seed, scale, outcome, runner)
+            report.ok = not report.failures
+        reports.append(report)
+        if progress:
+            progress(report)
+
+    cross: list[Failure] = []
+    cross += _variation_failures(settings, hashes)
+    for report in reports:
+        scale_failures = _scale_failures(settings, report, hashes, extents)
+        report.failures += scale_failures
+        report.ok = not report.failures
+    failures = [f for r in reports for f in r.failures] + cross
+    return ValidationReport(script=script, ok=not failures, failures=failures, variants=reports)
+
+
+def _stamp(failures: list[Failure], seed: int, scale: float) -> list[Failure]:
+    return [f.model_copy(update=dict(seed=seed, scale=scale)) for f in failures]
+
+
+def _validate_built(outcome, seed: int, scale: float, settings: ValidationSettings) -> VariantReport:
+    """Static checks, MJCF and settle of one build outcome."""
+    metrics = VariantMetrics()
+    if isinstance(outcome, BuildFailure):
+        metrics.skipped.append(SKIP_AFTER_BUILD)
+        failure = Failure(code=outcome.code, message=outcome.message, seed=seed, scale=scale)
+        return VariantReport(seed=seed, scale=scale, ok=False, failures=[failure], metrics=metrics)
+
+    spec, breps = outcome.spec, outcome.breps
+    metrics.geometry_hash = geometry_hash(spec, breps)
+    metrics.build_s = outcome.build_s
+    metrics.payload_mass_kg = spec.payload.mass_kg
+    failures, notes = static_checks.check_variant(spec, breps)
+    metrics.skipped += notes
+    blocking = sorted({f.code.value for f in failures} & SETTLE_NOT_MEANINGFUL_AFTER)
+    if blocking:
+        metrics.skipped.append(SKIP_SETTLE.format(codes=", ".join(blocking)))
+    else:
+        failures += _simulate(spec, breps, settings, metrics)
+    failures = _stamp(failures, seed, scale)
+    return VariantReport(seed=seed, scale=scale, ok=not failures, failures=failures, metrics=metrics)
+
+
+def _simulate(spec: ScenarioSpec, breps: dict[str, bytes], settings: ValidationSettings,
+              metrics: VariantMetrics) -> list[Failure]:
+    try:
+        scene = build_mjcf(spec, breps)
+    except InvalidGeometry as exc:
+        metrics.skipped.append(SKIP_SETTLE_MJCF)
+        return [Failure(code=FailureCode.INVALID_GEOMETRY, message=str(exc))]
+    started = time.perf_counter()
+    result = simulate_settle(scene, spec, settings.settle)
+    metrics.sim_s = time.perf_counter() - started
+    _record_settle_metrics(result, metrics)
+    return list(result.failures)
+
+
+def _record_settle_metrics(result: SettleResult, metrics: VariantMetrics) -> None:
+    """Worst case over all starts: the slowest to settle, the largest drift and speed, the deepest contact."""
+    starts = result.starts
+    metrics.starts_simulated = len(starts)
+    settle_times = [s.settle_time_s for s in starts if s.settle_time_s is not None]
+    contacts = [s.min_contact_distance_mm for s in starts if s.min_contact_distance_mm is not None]
+    metrics.settle_time_s = max(settle_times) if len(settle_times) == len(starts) and starts else None
+    metrics.final_drift_mm = max((s.drift_mm for s in starts), default=None)
+    metrics.max_speed_m_s = max((s.max_speed_m_s for s in starts), default=None)
+    metrics.min_contact_distance_mm = min(contacts) if contacts else None
+
+
+def _determinism_failures(source, seed, scale, first, runner) -> list[Failure]:
+    """Build the variant a second time; any difference in outcome or geometry is NONDETERMINISTIC."""
+    second = runner.build(source, seed, scale)
+    if isinstance(first, BuildResult) and isinstance(second, BuildResult):
+        a, b = geometry_hash(first.spec, first.breps), geometry_hash(second.spec, second.breps)
+        if a == b:
+            return []
+        message = NONDETERMINISTIC.format(seed=seed, scale=scale, first=a[:12], second=b[:12])
+    elif isinstance(first, BuildResult) or isinstance(second, BuildResult):
+        failed = second if isinstance(second, BuildFailure) else first
+        message = NONDETERMINISTIC_OUTCOME.format(seed=seed, scale=scale, code=failed.code.value)
+    else:
+        return []
+    return [Failure(code=FailureCode.NONDETERMINISTIC, message=message, seed=seed, scale=scale)]
+
+
+def _variation_failures(settings: ValidationSettings, hashes: dict[tuple[int, float], str]) -> list[Failure]:
+    failures = []
+    for scale in settings.scales:
+        built = {seed: hashes[(seed, scale)] for seed in settings.seeds if (seed, scale) in hashes}
+        if len(built) >= MIN_SEEDS_FOR_VARIATION and len(set(built.values())) == 1:
+            failures.append(Failure(code=FailureCode.NO_VARIATION, scale=scale, message=NO_VARIATION.format(
+                seeds=", ".join(map(str, built)), scale=scale)))
+    return failures
+
+
+def _scale_failures(settings, report: VariantReport, hashes, extents) -> list[Failure]:
+    """Compare a variant with the same seed at the first scale: `scale` must scale the geometry."""
+    first_scale = settings.scales[0]
+    seed, scale = report.seed, report.scale
+    if scale == first_scale or (seed, scale) not in hashes or (seed, first_scale) not in hashes:
+        return []
+    failures = static_checks.check_scale_response(
+        seed, first_scale, hashes[(seed, first_scale)], extents[(seed, first_scale)],
+        scale, hashes[(seed, scale)], extents[(seed, scale)],
+    )
+    return _stamp(failures, seed, scale)

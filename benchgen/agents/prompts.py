@@ -1,0 +1,250 @@
+"""System prompts and request texts of the LLM roles; the Coder's API section is generated from the kit."""
+
+import inspect
+import json
+from collections.abc import Callable
+
+from benchgen.agents.schemas import Plan, ScriptDraft
+from benchgen.codes import FailureCode
+from benchgen.kit import MATERIALS, Fixture, Payload, Scenario, Zone
+from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
+from benchgen.render.types import RenderBundle
+from benchgen.validation.report import ValidationReport
+
+MAX_FAILURES_IN_REQUEST = 12  # failures quoted back to the Coder; more only repeat the same lesson
+
+# What each failure code means, as in the contract's table (docs/scenario-contract.md); a test pins both.
+FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
+    FailureCode.SCRIPT_ERROR: "the script does not import or `build` raises",
+    FailureCode.TIMEOUT: "a variant exceeds its time limit",
+    FailureCode.RESOURCE_LIMIT: "a variant exceeds its memory, process or output limits",
+    FailureCode.CONTRACT_VIOLATION: (
+        "wrong return type, bad or duplicate label, unknown material, missing part, scale or units misuse"
+    ),
+    FailureCode.NONDETERMINISTIC: "the same (seed, scale) gives different geometry",
+    FailureCode.NO_VARIATION: "every seed gives the same geometry",
+    FailureCode.ZONE_INVALID: "a zone with min >= max on some axis",
+    FailureCode.INVALID_GEOMETRY: "an invalid or degenerate solid, or a mesh that cannot be made watertight",
+    FailureCode.FIXTURE_OUT_OF_BOUNDS: "a fixture reaches outside `bounds`",
+    FailureCode.FIXTURE_INTERSECTION: "two fixtures overlap by more than a small tolerance volume",
+    FailureCode.BUILD_ZONE_OUT_OF_BOUNDS: "the build zone is not inside `bounds`",
+    FailureCode.GOAL_OUT_OF_BOUNDS: "the goal is not inside `bounds`",
+    FailureCode.GOAL_OUTSIDE_BUILD_ZONE: "the goal does not overlap the build zone (no solver could reach it)",
+    FailureCode.GOAL_OVERLAPS_FORBID: "the goal intersects a forbid zone",
+    FailureCode.PAYLOAD_OUT_OF_BOUNDS: "the payload's start envelope (start +- jitter +- size) leaves `bounds`",
+    FailureCode.PAYLOAD_IN_GOAL: "the payload starts inside the goal",
+    FailureCode.PAYLOAD_IN_FORBID: "the payload's start envelope touches a forbid zone",
+    FailureCode.PAYLOAD_OVERLAPS_FIXTURE: (
+        "the payload at its start (or anywhere in its jitter envelope) intersects a fixture"
+    ),
+    FailureCode.PHYSICS_UNSTABLE: "NaN, simulator warnings, speeds over 100 m/s, energy that grows",
+    FailureCode.OUT_OF_BOUNDS: "left alone, the payload leaves `bounds` during the simulated settle",
+    FailureCode.FORBID_ZONE_HIT: "left alone, the payload touches a forbid zone",
+    FailureCode.GOAL_REACHED_UNAIDED: "left alone, the payload ends in the goal: the benchmark is trivial",
+    FailureCode.NOT_SETTLED: "left alone, the payload is still moving at the end of the settle time",
+}
+
+# The kit entry points a script may call, in the order the prompt documents them, each with one usage note.
+KIT_API: tuple[tuple[str, Callable, str], ...] = (
+    ("Fixture", Fixture, "A static, labelled solid already placed with Pos/Rot/Location (never .translate)."),
+    (
+        "Payload.sphere",
+        Payload.sphere,
+        "`start` is the centre (mm); `jitter` the largest start offset per axis.",
+    ),
+    ("Payload.box", Payload.box, "`size` is the edge lengths (x, y, z) in mm; the box is axis-aligned."),
+    ("Payload.cylinder", Payload.cylinder, "An upright cylinder: its axis is z, `height` along z."),
+    ("Zone", Zone, "Axis-aligned box in mm; min < max on every axis."),
+    ("Scenario", Scenario, "Keyword-only; `build` returns exactly one of these."),
+)
+
+EXAMPLE_SCRIPT = """\
+import random
+
+from build123d import Box, Pos
+
+from benchgen.kit import Fixture, Payload, Scenario, Zone
+
+
+def build(seed: int, scale: float = 1.0) -> Scenario:
+    rng = random.Random(seed)
+    # Dimensions first, in mm, every length multiplied by scale; the gap varies with the seed.
+    gap = rng.uniform(80, 160) * scale
+    deck_w, deck_h = 200 * scale, 80 * scale
+    radius = 20 * scale
+    clearance = 1.0  # mm between the ball and the deck at start: it drops onto the deck and rests
+    left_x = -(gap / 2 + deck_w / 2)
+    right_x = gap / 2 + deck_w / 2
+    # Two decks, placed with Pos; their tops are at z = deck_h.
+    deck = Box(deck_w, deck_w, deck_h)
+    left = Fixture("left_deck", Pos(left_x, 0, deck_h / 2) * deck)
+    right = Fixture("right_deck", Pos(right_x, 0, deck_h / 2) * deck, material="wood")
+    return Scenario(
+        fixtures=[left, right],
+        # The payload is only declared; the simulator spawns it at `start`.
+        payload=Payload.sphere(
+            radius=radius, start=(left_x, 0, deck_h + radius + clearance), jitter=(5, 5, 0), material="steel"
+        ),
+        goal=Zone((right_x - 50 * scale, -60 * scale, deck_h), (right_x + 50 * scale, 60 * scale, deck_h + 80 * scale)),
+        forbid=[Zone((-gap / 2, -150 * scale, -10), (gap / 2, 150 * scale, deck_h - 20 * scale), name="gap")],
+        build_zone=Zone((-400 * scale, -200 * scale, 0), (400 * scale, 200 * scale, 300 * scale)),
+        bounds=Zone((-500 * scale, -300 * scale, -100), (500 * scale, 300 * scale, 400 * scale)),
+    )
+"""
+
+
+def plain_signature(func: Callable) -> str:
+    """A signature with parameter names and defaults only: what a script author needs to call it."""
+    signature = inspect.signature(func)
+    parameters = [p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()]
+    return str(signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty))
+
+
+def kit_api_reference() -> str:
+    """The kit's callable API as documented to the Coder, generated from the real signatures."""
+    lines = [f"- `{name}{plain_signature(func)}`: {note}" for name, func, note in KIT_API]
+    lines.append(
+        f"- Labels match `{LABEL_PATTERN.pattern}`, at most {MAX_LABEL_LENGTH} characters, unique; reserved: "
+        + ", ".join(sorted(RESERVED_LABELS))
+        + "."
+    )
+    lines.append("- Forbid zones without a name are called forbid_0, forbid_1, ... in list order.")
+    return "\n".join(lines)
+
+
+def materials_table() -> str:
+    rows = ["| name | density kg/m^3 | friction |", "| --- | --- | --- |"]
+    rows += [f"| {m.name} | {m.density_kg_m3:g} | {m.friction:g} |" for m in MATERIALS.values()]
+    return "\n".join(rows)
+
+
+def failure_codes_table() -> str:
+    rows = ["| code | when |", "| --- | --- |"]
+    rows += [f"| {code.value} | {FAILURE_CODE_MEANINGS[code]} |" for code in FailureCode]
+    return "\n".join(rows)
+
+
+PLANNER_SYSTEM = """\
+You plan mechanical-engineering benchmark scenarios. A benchmark is a puzzle: a payload (sphere, box or
+upright cylinder) starts at rest on static fixtures; a solver will later design a mechanism inside the
+build zone that moves it into the goal zone without touching a forbid zone. You plan only the environment,
+never a solution.
+
+Given a theme, answer with a plan: the puzzle idea, every fixture with its label, the payload (shape, size
+in mm, material), where the goal, forbid zones, build zone and bounds go, and which dimensions vary with
+the seed (name, low, high in mm, whether they scale with `scale`). Left alone, the payload must rest: it
+must not roll into the goal or a forbid zone by itself. Leave margins larger than the payload's jitter.
+Materials: {materials}.
+"""
+
+
+def planner_system_prompt() -> str:
+    return PLANNER_SYSTEM.format(materials=", ".join(MATERIALS))
+
+
+CODER_SYSTEM = """\
+You write one Python file: a randomized build123d benchmark scenario for benchgen.
+
+## Contract
+- Define `build(seed: int, scale: float = 1.0) -> Scenario`; it is the only entry point. Draw every
+  random number from `random.Random(seed)`; the same (seed, scale) must give the same scenario and
+  different seeds must give different geometry. Multiply every length by `scale` (0.5..2.0).
+- Import only `random`, `math`, `build123d` and `benchgen.kit`. No work at import time, no `__main__`
+  block, no I/O, no network, no environment variables, no clock.
+- Units are millimetres. Place shapes with `Pos(...) * shape`, `Rot(...)` or `Location`, never `.translate()`.
+- Fixtures are static solids; there is no implicit floor, so whatever supports the payload is a fixture.
+- The payload is declared with `Payload.*`, never drawn as a fixture: the simulator spawns it at `start`.
+- Left alone under gravity the payload must come to rest on a fixture, outside the goal and every forbid
+  zone, inside `bounds`, with margins larger than its jitter. The goal must overlap the build zone and
+  lie inside `bounds`; the build zone lies inside `bounds`; fixtures stay inside `bounds` and do not overlap.
+
+## Kit API (generated from benchgen.kit)
+{api}
+
+## Materials
+{materials}
+
+## Failure codes the validator reports
+{codes}
+
+## Worked example (it passes validation)
+```python
+{example}```
+
+## Answer format
+Answer with the complete script in one ```python fenced block, nothing else but an optional one-line note
+before it. Never prefix lines with line numbers.
+{lessons}"""
+
+
+def coder_system_prompt(lessons: list[str] | None = None) -> str:
+    """The Coder's system prompt, with recurring failure lessons appended when there are any."""
+    lesson_text = ""
+    if lessons:
+        lesson_text = (
+            "\n## Lessons from earlier failures\n" + "\n".join(f"- {lesson}" for lesson in lessons) + "\n"
+        )
+    return CODER_SYSTEM.format(
+        api=kit_api_reference(),
+        materials=materials_table(),
+        codes=failure_codes_table(),
+        example=EXAMPLE_SCRIPT,
+        lessons=lesson_text,
+    )
+
+
+REVIEWER_SYSTEM = """\
+You review benchmark scenarios that already passed every machine check (contract, geometry, physics
+settle over several seeds). Checks decide validity; you judge what they cannot: does the scene fit the
+theme and the plan, is it uncluttered and physically plausible, is the puzzle solvable by a mechanism
+built inside the build zone, and is it not trivial.
+
+Answer with a verdict:
+- APPROVE when the scenario is a good benchmark for the theme.
+- REJECT_CODE when the plan is fine but the script should change (say exactly what, with numbers).
+- REJECT_PLAN when the idea itself does not fit the theme or cannot make a good puzzle.
+Give at least one reason, and concrete feedback for the role that acts next.
+"""
+
+
+def planner_request(theme: str, seed: int, feedback: str | None) -> str:
+    text = f"Theme: {theme}\nSession seed: {seed}\n"
+    if feedback:
+        text += f"\nThe reviewer rejected the previous plan. Its feedback:\n{feedback}\n"
+    return text
+
+
+def plan_text(plan: Plan) -> str:
+    """The plan as the Coder and Reviewer read it."""
+    return json.dumps(plan.model_dump(mode="json", exclude={"usage"}), indent=2)
+
+
+def coder_request(
+    plan: Plan,
+    attempt: int,
+    previous: ScriptDraft | None,
+    report: ValidationReport | None,
+    feedback: str | None,
+) -> str:
+    text = f"Attempt {attempt}. Write the script for this plan:\n{plan_text(plan)}\n"
+    if previous is not None:
+        text += f"\nYour previous script:\n```python\n{previous.source}```\n"
+    if report is not None and not report.ok:
+        failures = report.failures[:MAX_FAILURES_IN_REQUEST]
+        listed = "\n".join(
+            f"- {f.code.value} (seed {f.seed}, scale {f.scale}): {f.message}" for f in failures
+        )
+        text += f"\nIt failed validation ({len(report.failures)} failures). Fix every one:\n{listed}\n"
+    if feedback:
+        text += f"\nThe reviewer's feedback on the previous script:\n{feedback}\n"
+    return text
+
+
+def reviewer_request(plan: Plan, source: str, report: ValidationReport, bundle: RenderBundle | None) -> str:
+    text = f"Plan:\n{plan_text(plan)}\n\nScript:\n```python\n{source}```\n\nValidation report:\n"
+    text += report.model_dump_json(indent=1, exclude={"script"})
+    if bundle is not None:
+        text += "\n\nRender metrics per view:\n" + "\n".join(m.model_dump_json() for m in bundle.metrics)
+        if bundle.notes:
+            text += "\nRender notes:\n" + "\n".join(f"- {note}" for note in bundle.notes)
+    return text

@@ -1,0 +1,30 @@
+"""What one build of a scenario script yields: the scenario as data, or a coded failure."""
+
+from pydantic import BaseModel, ConfigDict
+
+from benchgen.codes import FailureCode
+from benchgen.kit.spec import ScenarioSpec
+
+
+class BuildResult(BaseModel):
+    """A built scenario as plain data: its spec and one BREP blob per fixture label."""
+
+    model_config = ConfigDict(frozen=True)
+
+    spec: ScenarioSpec
+    breps: dict[str, bytes]
+    build_s: float
+    output: str = ""
+
+
+class BuildFailure(BaseModel):
+    """Why a build produced no scenario, as a contract failure code and a message for the script's author."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: FailureCode
+    message: str
+    output: str = ""
+
+
+BuildOutcome = BuildResult | BuildFailure

@@ -1,0 +1,216 @@
+"""Host side of the sandbox: a warm, bubblewrapped worker that builds untrusted scenario scripts.
+
+One `SandboxRunner` owns one worker process. `build` sends a request and waits for the reply, so a
+runner serves one caller at a time: share it between threads only behind a lock (it holds one itself,
+so concurrent calls are serialized, not interleaved). Use one runner per process or per thread for
+parallel builds. The worker is restarted transparently when it dies (crash, kill, timeout).
+"""
+
+import contextlib
+import io
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Self
+
+from benchgen.codes import FailureCode
+from benchgen.errors import SandboxUnavailable
+from benchgen.sandbox.bwrap import worker_command
+from benchgen.sandbox.execute import execute_build, truncated_text
+from benchgen.sandbox.limits import DEFAULT_LIMITS, SandboxLimits
+from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult
+from benchgen.sandbox.protocol import (
+    FRAME_OVERHEAD_BYTES,
+    BuildReply,
+    BuildRequest,
+    FrameTimeout,
+    ProtocolError,
+    WorkerReady,
+    WorkerStats,
+    encode_frame,
+    fd_reader,
+    read_frame,
+    write_all,
+)
+
+STDERR_TAIL_BYTES = 4096  # bytes of the worker's stderr quoted when it fails to start or dies
+STOP_TIMEOUT_SECONDS = 5.0  # s close() waits for the worker to exit after closing its stdin
+
+WORKER_DIED = (
+    "the sandbox worker died while building this variant ({how}); the script must not signal, kill or "
+    "exhaust the processes around it. The worker was restarted for the next build."
+)
+
+
+class SandboxRunner:
+    """A warm sandboxed worker: build123d imported once, one fresh rlimited child per build."""
+
+    def __init__(self, limits: SandboxLimits = DEFAULT_LIMITS, bwrap: str = "bwrap") -> None:
+        self.limits = limits
+        self.bwrap = bwrap
+        self.worker_starts = 0  # how many workers this runner started (1 unless some died)
+        self.worker_stats: WorkerStats | None = None  # as reported with the last reply
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        with self._lock:
+            self._ensure_worker()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def worker_pid(self) -> int | None:
+        """Host pid of the running sandbox (the launcher process), None when no worker runs."""
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    def build(self, source: str, seed: int, scale: float) -> BuildOutcome:
+        """Build one variant of `source` in the sandbox. Raises SandboxUnavailable only if no worker starts."""
+        with self._lock:
+            process = self._ensure_worker()
+            request = BuildRequest(source=source, seed=seed, scale=scale, limits=self.limits)
+            deadline = time.monotonic() + self.limits.wall_seconds + self.limits.host_grace_seconds
+            try:
+                write_all(process.stdin.fileno(), encode_frame(request))  # type: ignore[union-attr]
+                reply, blobs = read_frame(
+                    fd_reader(process.stdout.fileno(), deadline),  # type: ignore[union-attr]
+                    BuildReply,
+                    self.limits.max_output_bytes + FRAME_OVERHEAD_BYTES,
+                )
+            except FrameTimeout:
+                self._stop(kill=True)
+                return BuildFailure(
+                    code=FailureCode.TIMEOUT,
+                    message=f"build did not finish within {self.limits.wall_seconds:g} s of wall time "
+                    "(the host stopped the whole sandbox); remove loops that do not end",
+                )
+            except (ProtocolError, BrokenPipeError) as error:
+                how = self._death_note(error)
+                self._stop(kill=True)
+                return BuildFailure(code=FailureCode.SCRIPT_ERROR, message=WORKER_DIED.format(how=how))
+            self.worker_stats = reply.stats
+            return _outcome(reply, blobs)
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop(kill=False)
+
+    # --- worker lifecycle ---------------------------------------------------------------------------
+
+    def _ensure_worker(self) -> subprocess.Popen[bytes]:
+        if self._process is not None and self._process.poll() is None:
+            return self._process
+        self._stop(kill=True)
+        self._stderr = tempfile.TemporaryFile(prefix="benchgen-sandbox-", suffix=".stderr")  # noqa: SIM115  (lives as long as the worker)
+        try:
+            process = subprocess.Popen(
+                worker_command(self.bwrap),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                env={"PATH": os.environ.get("PATH", os.defpath)},
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise SandboxUnavailable(
+                f"could not start bubblewrap ({error}); benchgen never runs scripts unsandboxed"
+            ) from None
+        self._process = process
+        deadline = time.monotonic() + self.limits.startup_seconds
+        try:
+            ready, _ = read_frame(
+                fd_reader(process.stdout.fileno(), deadline), WorkerReady, FRAME_OVERHEAD_BYTES
+            )  # type: ignore[union-attr]
+        except ProtocolError as error:
+            detail = self._death_note(error)
+            self._stop(kill=True)
+            raise SandboxUnavailable(
+                f"the bubblewrap sandbox did not start ({detail}). Check that bwrap works here "
+                "(user namespaces enabled); benchgen never runs scripts unsandboxed"
+            ) from None
+        self.worker_stats = ready.stats
+        self.worker_starts += 1
+        return process
+
+    def _stop(self, kill: bool) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            if process.stdin is not None:
+                process.stdin.close()
+            if kill:
+                _kill_session(process)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                _kill_session(process)
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _death_note(self, error: Exception) -> str:
+        """How the worker ended, with the tail of its stderr, for messages."""
+        process = self._process
+        status = process.poll() if process is not None else None
+        if status is None and process is not None:
+            try:
+                status = process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                status = None
+        parts = [f"exit status {status}" if status is not None else str(error)]
+        if self._stderr is not None:
+            self._stderr.seek(max(0, self._stderr.seek(0, os.SEEK_END) - STDERR_TAIL_BYTES))
+            tail = self._stderr.read().decode("utf-8", errors="replace").strip()
+            if tail:
+                parts.append(f"stderr: {tail}")
+        return "; ".join(parts)
+
+
+def _kill_session(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _outcome(reply: BuildReply, blobs: list[bytes]) -> BuildOutcome:
+    """Turn the worker's reply (already validated by pydantic) into the public outcome, checking labels."""
+    if reply.code is not None:
+        return BuildFailure(code=reply.code, message=reply.message, output=reply.output)
+    if reply.spec is None or len(reply.labels) != len(blobs):
+        return BuildFailure(
+            code=FailureCode.SCRIPT_ERROR,
+            message="the sandbox sent a reply without a scenario",
+            output=reply.output,
+        )
+    expected = [fixture.label for fixture in reply.spec.fixtures]
+    if reply.labels != expected:
+        return BuildFailure(
+            code=FailureCode.SCRIPT_ERROR,
+            message=f"the sandbox sent geometry for labels {reply.labels} but the spec lists {expected}",
+            output=reply.output,
+        )
+    return BuildResult(
+        spec=reply.spec, breps=dict(zip(reply.labels, blobs)), build_s=reply.build_s, output=reply.output
+    )
+
+
+def build_in_process(
+    source: str, seed: int, scale: float, limits: SandboxLimits = DEFAULT_LIMITS
+) -> BuildOutcome:
+    """Build trusted code (bench baselines, offline families) in this process: same code path, no sandbox."""
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+        outcome = execute_build(source, seed, scale, limits.max_output_bytes)
+    text = captured.getvalue().encode()
+    return outcome.model_copy(
+        update={"output": truncated_text(text[: limits.max_text_bytes], len(text), limits.max_text_bytes)}
+    )

@@ -198,7 +198,7 @@ class BenchmarkAsset(ValidatedTable, table=True):
     theme: str = Field(min_length=1)
     family: str = Field(min_length=1)
     script_url: str = Field(min_length=1)
-    script_sha256: str = Field(regex=SHA256_PATTERN)
+    script_sha256: str = Field(schema_extra={"pattern": SHA256_PATTERN})
     definition: ScenarioSpec = Field(sa_type=PydanticJSON(ScenarioSpec))
     mjcf_url: str | None = None
     preview_url: str | None = None

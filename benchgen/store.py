@@ -81,7 +81,10 @@ class ArtifactStore:
             key=key,
             secret=secret,
             client_kwargs={"region_name": region} if region else {},
-            config_kwargs={"connect_timeout": S3_CONNECT_TIMEOUT_S, "retries": {"max_attempts": S3_MAX_ATTEMPTS}},
+            config_kwargs={
+                "connect_timeout": S3_CONNECT_TIMEOUT_S,
+                "retries": {"max_attempts": S3_MAX_ATTEMPTS},
+            },
             use_listings_cache=False,
             skip_instance_cache=True,
         )
@@ -93,7 +96,9 @@ class ArtifactStore:
             settings.resolved_store_url,
             endpoint_url=settings.s3_endpoint_url,
             key=settings.aws_access_key_id,
-            secret=settings.aws_secret_access_key.get_secret_value() if settings.aws_secret_access_key else None,
+            secret=settings.aws_secret_access_key.get_secret_value()
+            if settings.aws_secret_access_key
+            else None,
             region=settings.aws_region,
         )
 
@@ -123,7 +128,9 @@ class ArtifactStore:
                 ) from None
             raise ObjectNotFound(f"cannot {action} {where}: no such object") from None
         except PermissionError as exc:
-            raise StoreError(f"cannot {action} {where}: access denied ({exc}); check the credentials") from None
+            raise StoreError(
+                f"cannot {action} {where}: access denied ({exc}); check the credentials"
+            ) from None
         except NoCredentialsError:
             raise StoreError(
                 f"cannot {action} {where}: no S3 credentials; set BENCHGEN_AWS_ACCESS_KEY_ID and "

@@ -51,14 +51,16 @@ def config(
         table.add_row(row.name, row.value, row.source)
     console.print(table)
     if check:
-        from benchgen.db import current_revision, head_revision
         from benchgen.db import create_engine as create_db_engine
+        from benchgen.db import current_revision, head_revision
         from benchgen.store import ArtifactStore
 
         engine = create_db_engine(settings.resolved_database_url)
         revision = current_revision(engine)
         engine.dispose()
-        console.print(f"database: reachable, at migration {revision or 'none'} (benchgen needs {head_revision()})")
+        console.print(
+            f"database: reachable, at migration {revision or 'none'} (benchgen needs {head_revision()})"
+        )
         ArtifactStore.from_settings(settings).check()
         console.print(f"store: reachable at {settings.resolved_store_url}")
 
@@ -99,7 +101,16 @@ def sessions_list(
             ) from None
     sessions = list_sessions(get_engine(get_settings()), theme=theme, status=wanted, limit=limit)
     table = Table(title=f"{len(sessions)} generation session(s)")
-    for column in ("id", "theme", "status", "backend/model", "code/review/plan", "tokens in/out", "cost $", "created"):
+    table.add_column("id", no_wrap=True)
+    for column in (
+        "theme",
+        "status",
+        "backend/model",
+        "code/review/plan",
+        "tokens in/out",
+        "cost $",
+        "created",
+    ):
         table.add_column(column, overflow="fold")
     for s in sessions:
         table.add_row(
@@ -118,16 +129,21 @@ def sessions_list(
 @benchmarks_app.command("list")
 def benchmarks_list(
     theme: Annotated[str | None, typer.Option(help="Only benchmarks of this theme.")] = None,
-    dataset_version: Annotated[str | None, typer.Option(help="Only benchmarks of this dataset version.")] = None,
+    dataset_version: Annotated[
+        str | None, typer.Option(help="Only benchmarks of this dataset version.")
+    ] = None,
     limit: LimitOption = 50,
 ) -> None:
     """List stored benchmarks, newest first."""
     from benchgen.db import get_engine, list_assets
     from benchgen.settings import get_settings
 
-    assets = list_assets(get_engine(get_settings()), theme=theme, dataset_version=dataset_version, limit=limit)
+    assets = list_assets(
+        get_engine(get_settings()), theme=theme, dataset_version=dataset_version, limit=limit
+    )
     table = Table(title=f"{len(assets)} benchmark(s)")
-    for column in ("id", "dataset", "theme", "family", "difficulty", "tier", "variants ok", "created"):
+    table.add_column("id", no_wrap=True)
+    for column in ("dataset", "theme", "family", "difficulty", "tier", "variants ok", "created"):
         table.add_column(column, overflow="fold")
     for a in assets:
         table.add_row(

@@ -2,13 +2,15 @@
 nothing of the project but the `benchgen` package, an unprivileged uid with no capabilities.
 
 As root, bwrap's user namespace would map the sandbox uid to host root, and the kernel exempts host
-root from RLIMIT_NPROC: a fork bomb would not stop. So as root the worker is started as host user
-`nobody` (setpriv). nobody cannot traverse /root, where the Python installation may live, so a private
-mount namespace (unshare) first binds the Python paths read-only under a staging tmpfs that only this
-launcher sees; bwrap then binds them back at their original paths inside the sandbox.
+root from RLIMIT_NPROC: a fork bomb would not stop. So as root each worker is started (setpriv) as its
+own unprivileged host uid, picked at random from a range no account uses, so that RLIMIT_NPROC counts
+only that sandbox's processes. That uid cannot traverse /root, where the Python installation may live,
+so a private mount namespace (unshare) first binds the Python paths read-only under a staging tmpfs that
+only this launcher sees; bwrap then binds them back at their original paths inside the sandbox.
 """
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -17,8 +19,12 @@ from pathlib import Path
 import benchgen
 from benchgen.errors import SandboxUnavailable
 
-SANDBOX_UID = 65534  # `nobody`: the host user the worker runs as (when started by root) and its uid inside
-SANDBOX_GID = 65534  # `nogroup`
+SANDBOX_UID = 65534  # uid (`nobody`) and gid (`nogroup`) inside the sandbox
+SANDBOX_GID = 65534
+# Host uids/gids a worker started by root runs as: one at random per worker, far above login accounts
+# (< 60000) and the usual subordinate-id ranges (100000 + 65536 per user).
+HOST_ID_FIRST = 3_000_000
+HOST_ID_COUNT = 1_000_000
 SANDBOX_HOME = "/home/sandbox"  # private tmpfs
 SANDBOX_TMP = "/tmp"  # private tmpfs; each build gets its own directory in it
 TMPFS_SIZE_BYTES = 256 * 1024 * 1024  # bytes per private tmpfs (home and /tmp)
@@ -110,10 +116,11 @@ def sandbox_command(program: list[str], bwrap: str = "bwrap") -> list[str]:
     if os.geteuid() != 0:
         return [bwrap_path, *_bwrap_args({path: path for path in paths}), *program]
     staged = {os.path.join(STAGING_DIR, str(i)): path for i, path in enumerate(paths)}
+    host_id = HOST_ID_FIRST + random.SystemRandom().randrange(HOST_ID_COUNT)
     setpriv = [
         find_tool("setpriv"),
-        f"--reuid={SANDBOX_UID}",
-        f"--regid={SANDBOX_GID}",
+        f"--reuid={host_id}",
+        f"--regid={host_id}",
         "--clear-groups",
         "--inh-caps=-all",
         "--bounding-set=-all",

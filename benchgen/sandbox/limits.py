@@ -6,12 +6,12 @@ MIB = 1024 * 1024  # bytes per mebibyte
 
 DEFAULT_CPU_SECONDS = 20  # s of CPU time per build; the examples need well under 1 s
 DEFAULT_WALL_SECONDS = 40.0  # s of wall time per build, measured by the worker from fork to reply
-# MiB of address space per build. A worker with build123d imported already maps ~1.3 GiB (OCCT, numpy,
-# thread arenas); building the examples adds < 100 MiB. 3 GiB leaves room for real geometry while a
-# memory bomb still fails quickly.
-DEFAULT_MEMORY_MB = 3072
-# Processes (and threads) of the sandbox user counted together: the bwrap init, the worker, the build and
-# what it starts. A few spare slots let OCCT start threads; a fork bomb stops here.
+# MiB of address space per build. A forked child of the warm worker already maps ~1.05 GiB (OCCT, numpy,
+# libraries; measured with build123d 0.13) and building the examples adds < 10 MiB. 2 GiB leaves ~1 GiB
+# for real geometry while a memory bomb still fails quickly.
+DEFAULT_MEMORY_MB = 2048
+# Processes and threads of the sandbox's host user counted together: two bwrap processes, the worker, the
+# build and what it starts. Spare slots let OCCT start threads; a fork bomb stops here.
 DEFAULT_MAX_PROCESSES = 24
 DEFAULT_MAX_OUTPUT_BYTES = 64 * MIB  # bytes: cap on everything a build sends back (spec JSON + BREP blobs)
 DEFAULT_MAX_TEXT_BYTES = 64 * 1024  # bytes of the script's stdout/stderr kept in the outcome

@@ -73,11 +73,10 @@ class SandboxRunner:
     def build(self, source: str, seed: int, scale: float) -> BuildOutcome:
         """Build one variant of `source` in the sandbox. Raises SandboxUnavailable only if no worker starts."""
         with self._lock:
-            process = self._ensure_worker()
-            request = BuildRequest(source=source, seed=seed, scale=scale, limits=self.limits)
+            request = encode_frame(BuildRequest(source=source, seed=seed, scale=scale, limits=self.limits))
+            process = self._send(request)
             deadline = time.monotonic() + self.limits.wall_seconds + self.limits.host_grace_seconds
             try:
-                write_all(process.stdin.fileno(), encode_frame(request))  # type: ignore[union-attr]
                 reply, blobs = read_frame(
                     fd_reader(process.stdout.fileno(), deadline),  # type: ignore[union-attr]
                     BuildReply,
@@ -90,7 +89,7 @@ class SandboxRunner:
                     message=f"build did not finish within {self.limits.wall_seconds:g} s of wall time "
                     "(the host stopped the whole sandbox); remove loops that do not end",
                 )
-            except (ProtocolError, BrokenPipeError) as error:
+            except ProtocolError as error:
                 how = self._death_note(error)
                 self._stop(kill=True)
                 return BuildFailure(code=FailureCode.SCRIPT_ERROR, message=WORKER_DIED.format(how=how))
@@ -100,6 +99,17 @@ class SandboxRunner:
     def close(self) -> None:
         with self._lock:
             self._stop(kill=False)
+
+    def _send(self, request: bytes) -> subprocess.Popen[bytes]:
+        """Send a request, restarting the worker once if it died since the last build."""
+        process = self._ensure_worker()
+        try:
+            write_all(process.stdin.fileno(), request)  # type: ignore[union-attr]
+        except BrokenPipeError:
+            self._stop(kill=True)
+            process = self._ensure_worker()
+            write_all(process.stdin.fileno(), request)  # type: ignore[union-attr]
+        return process
 
     # --- worker lifecycle ---------------------------------------------------------------------------
 

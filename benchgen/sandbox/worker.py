@@ -105,13 +105,14 @@ def _serve(request: BuildRequest) -> tuple[BuildReply, list[bytes]]:
     finally:
         os.close(read_fd)
         _kill_strays()
-        shutil.rmtree(workdir, ignore_errors=True)
+        _clear_scratch()
     return reply.model_copy(update={"output": output}), blobs
 
 
 def _run_child(request: BuildRequest, workdir: str, output_path: str, reply_fd: int) -> NoReturn:
     """The forked child: isolate, limit, build, reply, exit. Never returns into the worker's loop."""
     status = 1
+    child_pid = os.getpid()
     try:
         os.setsid()  # own process group: the worker kills the build and all it started at once
         output_fd = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -124,9 +125,11 @@ def _run_child(request: BuildRequest, workdir: str, output_path: str, reply_fd: 
         os.chdir(workdir)
         _apply_limits(request.limits)
         outcome = execute_build(request.source, request.seed, request.scale, request.limits.max_output_bytes)
+        if os.getpid() != child_pid:
+            return  # a process the script forked came back here: only the build child replies
         sys.stdout.flush()
         sys.stderr.flush()
-        write_all(reply_fd, _encode_outcome(outcome, request.limits))
+        write_all(reply_fd, _encode_outcome(outcome))
         status = 0
     except BaseException:  # noqa: BLE001  (report anything to the captured output, then exit)
         traceback.print_exc()
@@ -144,7 +147,7 @@ def _apply_limits(limits: SandboxLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _encode_outcome(outcome: BuildOutcome, limits: SandboxLimits) -> bytes:
+def _encode_outcome(outcome: BuildOutcome) -> bytes:
     if isinstance(outcome, BuildFailure):
         return encode_frame(BuildReply(code=outcome.code, message=outcome.message))
     labels = list(outcome.breps)
@@ -264,6 +267,16 @@ def _kill_strays() -> None:
                 os.kill(int(entry), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _clear_scratch() -> None:
+    """Empty the private tmpfs directories so that no build sees files an earlier build left."""
+    for scratch in (tempfile.gettempdir(), os.path.expanduser("~")):
+        for entry in os.scandir(scratch):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
 
 
 def _read_output(path: str, max_text_bytes: int) -> str:

@@ -1,0 +1,274 @@
+"""Run one generation session end to end: roles from a backend, real tools, a checkpointer on the database."""
+
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import make_url
+
+from benchgen import db
+from benchgen.agents import lessons as lessons_module
+from benchgen.agents import schemas, state
+from benchgen.agents.context import GeneratorContext
+from benchgen.agents.graph import GraphTools, Roles, build_graph
+from benchgen.agents.lessons import LessonStore
+from benchgen.agents.llm import ModelConfig, llm_roles
+from benchgen.agents.recorder import SessionRecorder
+from benchgen.agents.schemas import Plan, ScriptDraft, TokenUsage
+from benchgen.codes import FailureCode
+from benchgen.errors import ConfigError, NotFoundError, UsageError
+from benchgen.models import Provenance, SessionStatus
+from benchgen.render import types as render_types
+from benchgen.settings import Settings
+from benchgen.validation import report as report_module
+from benchgen.validation.report import ValidationReport
+
+OFFLINE = "offline"
+RENDERS_FOLDER_NAME = "renders"  # in the data folder: renders/<session id>/attempt_<n>/
+ACCEPTED_FOLDER_NAME = "sessions"  # in the data folder: sessions/<session id>/scenario.py
+ACCEPTED_SCRIPT_NAME = "scenario.py"
+
+# Types stored in checkpoints, allowed back on load (LangGraph refuses or warns on unlisted types).
+CHECKPOINT_TYPES: tuple[type, ...] = (
+    schemas.Plan,
+    schemas.ScriptDraft,
+    schemas.ReviewDecision,
+    schemas.ReviewVerdict,
+    schemas.TokenUsage,
+    report_module.ValidationReport,
+    render_types.RenderBundle,
+    state.AttemptEntry,
+    state.AttemptStage,
+    state.StopKind,
+    lessons_module.Lesson,
+    FailureCode,
+)
+
+
+class OfflineBackend(BaseModel):
+    """The procedural roles of `benchgen.offline`: no model, no network, no tokens."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["offline"] = OFFLINE
+
+
+Backend = OfflineBackend | ModelConfig
+
+
+def backend_from_options(
+    model: str, settings: Settings, base_url: str | None = None, images: bool | None = None
+) -> Backend:
+    """'offline' or a 'provider:name' model string, with the key from the settings (or the provider's env)."""
+    if model == OFFLINE:
+        if base_url:
+            raise UsageError("--base-url only applies to an LLM model, not to the offline backend")
+        return OfflineBackend()
+    return ModelConfig(
+        model=model,
+        base_url=base_url or settings.llm_base_url,
+        api_key=settings.llm_api_key,
+        supports_images=images,
+    )
+
+
+def backend_names(backend: Backend) -> tuple[str, str]:
+    """(backend, model) as the session row stores them, e.g. ('openai', 'openai:gpt-4o')."""
+    if isinstance(backend, OfflineBackend):
+        return OFFLINE, OFFLINE
+    return backend.model.split(":", 1)[0], backend.model
+
+
+def roles_for(backend: Backend) -> Roles:
+    if isinstance(backend, OfflineBackend):
+        from benchgen.offline import OfflineCoder, OfflinePlanner, OfflineReviewer
+
+        return Roles(planner=OfflinePlanner(), coder=OfflineCoder(), reviewer=OfflineReviewer())
+    planner, coder, reviewer = llm_roles(backend)
+    return Roles(planner=planner, coder=coder, reviewer=reviewer)
+
+
+@contextmanager
+def real_tools(settings: Settings) -> Iterator[GraphTools]:
+    """Sandboxed validation and MuJoCo rendering sharing one sandbox runner for the whole session."""
+    # Imported here: they load build123d and MuJoCo, which the CLI must not pay for on every command.
+    from benchgen.render.bundle import render_bundle
+    from benchgen.sandbox import SandboxRunner
+    from benchgen.validation.validator import validate_source
+
+    with SandboxRunner() as runner:
+
+        def validate(source: str, seeds, scales) -> ValidationReport:
+            return validate_source(source, "scenario.py", seeds, scales, runner=runner)
+
+        def render(source: str, seed: int, scale: float, out_dir: Path, report: ValidationReport):
+            return render_bundle(
+                source, seed, scale, out_dir, script_name="scenario.py", runner=runner, report=report
+            )
+
+        yield GraphTools(
+            validate=validate, render=render, render_dir=settings.resolved_data_dir / RENDERS_FOLDER_NAME
+        )
+
+
+def checkpoint_serializer() -> JsonPlusSerializer:
+    return JsonPlusSerializer(allowed_msgpack_modules=[(t.__module__, t.__name__) for t in CHECKPOINT_TYPES])
+
+
+@contextmanager
+def open_checkpointer(database_url: str) -> Iterator[BaseCheckpointSaver]:
+    """LangGraph's saver on the session database: SqliteSaver for sqlite URLs, PostgresSaver for postgresql."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ConfigError(
+                "checkpoints need a SQLite file, not an in-memory database; set BENCHGEN_DATABASE_URL"
+            )
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        connection = sqlite3.connect(url.database, check_same_thread=False)
+        try:
+            saver = SqliteSaver(connection, serde=checkpoint_serializer())
+            saver.setup()
+            yield saver
+        finally:
+            connection.close()
+    elif backend == "postgresql":
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with Connection.connect(
+            plain, autocommit=True, prepare_threshold=0, row_factory=dict_row
+        ) as connection:
+            saver = PostgresSaver(connection, serde=checkpoint_serializer())
+            saver.setup()
+            yield saver
+    else:
+        raise ConfigError(
+            f"no LangGraph checkpointer for database backend {backend!r}; use sqlite or postgresql"
+        )
+
+
+class SessionOutcome(BaseModel):
+    """How a session ended (or where it stopped): the accepted script and its report, or the reason."""
+
+    session_id: UUID
+    status: SessionStatus
+    plan: Plan | None = None
+    draft: ScriptDraft | None = None
+    report: ValidationReport | None = None
+    script_path: Path | None = None
+    reason: str | None = None
+    usage: TokenUsage = TokenUsage()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is SessionStatus.ACCEPTED
+
+
+ProgressCallback = Callable[[str, str], None]
+"""Called after each node with (node name, what it did)."""
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What a caller may swap out; tests inject fake-model roles, the CLI an interruption point."""
+
+    context: GeneratorContext = field(default_factory=GeneratorContext)
+    roles: Roles | None = None
+    tools: GraphTools | None = None
+    interrupt_before: list[str] | None = None
+    on_progress: ProgressCallback | None = None
+
+
+def run_session(
+    theme: str | None,
+    seed: int,
+    *,
+    backend: Backend,
+    settings: Settings,
+    resume: UUID | None = None,
+    options: SessionOptions = SessionOptions(),
+) -> SessionOutcome:
+    """Start a session for `theme` (or continue session `resume` from its last completed node)."""
+    engine = db.get_engine(settings)
+    recorder = SessionRecorder(engine)
+    store = LessonStore(settings.resolved_data_dir)
+    context = options.context
+    roles = options.roles or roles_for(backend)
+    if resume is None:
+        if not theme or not theme.strip():
+            raise UsageError("give a theme, e.g. --theme 'ball must cross a gap', or --resume SESSION_ID")
+        session_id = uuid.uuid4()
+        backend_name, model_name = backend_names(backend)
+        provenance = Provenance(seeds=list(context.validation_seeds), scales=list(context.validation_scales))
+        recorder.create(session_id, theme, backend_name, model_name, provenance)
+        graph_input: Any = state.GeneratorInput(
+            session_id=session_id, theme=theme, seed=seed, lessons=store.for_prompt()
+        )
+    else:
+        session_id = resume
+        graph_input = None
+        if db.get_session(engine, session_id).status.is_final:
+            raise UsageError(f"session {session_id} has already finished; start a new one with --theme")
+    config = {"configurable": {"thread_id": str(session_id)}}
+    with open_checkpointer(settings.resolved_database_url) as saver, _tools(options, settings) as tools:
+        graph = build_graph(
+            roles, tools, recorder, checkpointer=saver, interrupt_before=options.interrupt_before
+        )
+        if resume is not None and not graph.get_state(config).values:
+            raise NotFoundError(f"session {session_id} has no checkpoint to resume from; start a new one")
+        for update in graph.stream(graph_input, config, context=context, stream_mode="updates"):
+            _report_progress(update, options.on_progress)
+        final = state.BenchmarkGeneratorState(**graph.get_state(config).values)
+    store.add(final.learned)
+    row = db.get_session(engine, session_id)
+    outcome = SessionOutcome(
+        session_id=session_id,
+        status=row.status,
+        plan=final.plan,
+        draft=final.draft,
+        report=final.report,
+        reason=final.stop_reason,
+        usage=final.usage,
+    )
+    if final.accepted and final.draft is not None:
+        outcome.script_path = _write_accepted(settings, session_id, final.draft.source)
+    return outcome
+
+
+@contextmanager
+def _tools(options: SessionOptions, settings: Settings) -> Iterator[GraphTools]:
+    if options.tools is not None:
+        yield options.tools
+    else:
+        with real_tools(settings) as tools:
+            yield tools
+
+
+def _report_progress(update: dict[str, Any], on_progress: ProgressCallback | None) -> None:
+    if on_progress is None:
+        return
+    for node, values in update.items():
+        if node.startswith("__"):  # LangGraph's own entries, e.g. __interrupt__
+            continue
+        messages = (values or {}).get("messages", []) if isinstance(values, dict) else []
+        on_progress(node, messages[-1].content if messages else "")
+
+
+def _write_accepted(settings: Settings, session_id: UUID, source: str) -> Path:
+    path = settings.resolved_data_dir / ACCEPTED_FOLDER_NAME / str(session_id) / ACCEPTED_SCRIPT_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source)
+    return path

@@ -44,3 +44,7 @@ def main() -> None:
 from benchgen.cli import foundation  # noqa: E402  (command modules register on `app`, one line each)
 
 foundation.register(app)
+
+from benchgen.cli import render  # noqa: E402
+
+render.register(app)

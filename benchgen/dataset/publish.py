@@ -125,13 +125,32 @@ def stage_dataset(store: ArtifactStore, index: DatasetIndex, card: str) -> Stage
         stored = store.put_bytes(f"{prefix}/{row.path}", data)
         files.append(ManifestFile(path=row.path, sha256=stored.sha256, size=stored.size))
     with tempfile.TemporaryDirectory(prefix="benchgen-index-") as tmp:
-        written = index.write_parquet(Path(tmp))
-        card_path = Path(tmp) / CARD_FILE
-        card_path.write_text(card)
-        for path in [*written, card_path]:
+        for path in _write_tables(index, card, Path(tmp)):
             stored = store.put_file(f"{prefix}/{path.name}", path)
             files.append(ManifestFile(path=path.name, sha256=stored.sha256, size=stored.size))
     return StagedDataset(name=index.name, version=index.version, prefix=prefix, files=files)
+
+
+def _write_tables(index: DatasetIndex, card: str, directory: Path) -> list[Path]:
+    """The version's own files (index, variants, card) written locally; their paths."""
+    card_path = directory / CARD_FILE
+    card_path.write_text(card)
+    return [*index.write_parquet(directory), card_path]
+
+
+def matches_published(store: ArtifactStore, index: DatasetIndex, card: str) -> Manifest | None:
+    """The manifest of the published version when it holds exactly these files and bytes, else None.
+
+    Lets a re-run of an unchanged build succeed without publishing again.
+    """
+    if not is_published(store, index.name, index.version):
+        return None
+    manifest = read_manifest(store, index.name, index.version)
+    expected = {(f.path, f.sha256) for f in index.files}
+    with tempfile.TemporaryDirectory(prefix="benchgen-index-") as tmp:
+        for path in _write_tables(index, card, Path(tmp)):
+            expected.add((path.name, hashlib.sha256(path.read_bytes()).hexdigest()))
+    return manifest if {(f.path, f.sha256) for f in manifest.files} == expected else None
 
 
 def staged_checksums(store: ArtifactStore, staged: StagedDataset) -> dict[str, str | None]:

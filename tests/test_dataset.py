@@ -1,0 +1,213 @@
+"""The dataset layer: index rows and parquet, the GX gate, the card, and atomic publication."""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from benchgen.codes import FailureCode
+from benchgen.dataset.card import difficulty_histogram, render_card
+from benchgen.dataset.gate import GateError, GateThresholds, run_gate
+from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, ArtifactFile, BenchmarkEntry, DatasetIndex, FileKind
+from benchgen.dataset.publish import (
+    MANIFEST_FILE,
+    PublishError,
+    VersionExists,
+    is_published,
+    promote,
+    published_versions,
+    read_manifest,
+    stage_dataset,
+    staged_checksums,
+    staging_prefix,
+    verify_published,
+    version_prefix,
+)
+from benchgen.store import ArtifactStore
+from benchgen.validation.report import Failure, VariantMetrics, VariantReport
+
+THEMES = ["gap crossing", "ramp climb"]
+
+
+def persisted_entry(store: ArtifactStore, theme: str, seed: int, difficulty: float, *, ok: bool = True) -> BenchmarkEntry:
+    """Persist four small files for one benchmark and describe them as the pipeline would."""
+    benchmark_id = f"{theme.replace(' ', '-')}-{seed}"
+    contents = {
+        (FileKind.SCRIPT, "script.py"): f"def build(seed, scale):  # {theme} {seed}\n    ...\n".encode(),
+        (FileKind.DEFINITION, "definition.json"): json.dumps({"theme": theme, "seed": seed}).encode(),
+        (FileKind.MJCF, "mjcf/scene.xml"): f"<mujoco model='{benchmark_id}'/>".encode(),
+        (FileKind.PREVIEW, "review/contact_sheet.png"): b"\x89PNG fake sheet " + benchmark_id.encode(),
+    }
+    files = []
+    for (kind, name), data in contents.items():
+        stored = store.put_bytes(f"artifacts/{benchmark_id}/{name}", data)
+        files.append(ArtifactFile(kind=kind, name=name, key=stored.key, sha256=stored.sha256, size=stored.size))
+    variants = [
+        VariantReport(seed=s, scale=1.0, ok=ok or s == 0, metrics=VariantMetrics(geometry_hash=f"g{seed}{s}"),
+                      failures=[] if ok or s == 0 else [Failure(code=FailureCode.NOT_SETTLED, message="moving")])
+        for s in (0, 1)
+    ]
+    return BenchmarkEntry(
+        benchmark_id=benchmark_id,
+        session_id=f"session-{benchmark_id}",
+        theme=theme,
+        family=theme.split()[0],
+        seed=seed,
+        difficulty_score=difficulty,
+        variants=variants,
+        files=files,
+        versions={"code": "0.1.0", "validator": "1"},
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def small_index(store: ArtifactStore, *, version: str = "v1", **bad) -> DatasetIndex:
+    entries = [
+        persisted_entry(store, "gap crossing", 0, 0.2),
+        persisted_entry(store, "gap crossing", 1, 0.5, ok=bad.get("ok", True)),
+        persisted_entry(store, "ramp climb", 0, bad.get("difficulty", 0.8)),
+    ]
+    return DatasetIndex.from_entries("demo", version, THEMES, entries)
+
+
+@pytest.fixture
+def store(tmp_path) -> ArtifactStore:
+    return ArtifactStore.from_url((tmp_path / "store").as_uri())
+
+
+@pytest.fixture
+def s3_store(s3_endpoint) -> ArtifactStore:
+    return s3_endpoint.store(f"s3://{s3_endpoint.create_bucket()}/datasets")
+
+
+def stage(store: ArtifactStore, index: DatasetIndex):
+    return stage_dataset(store, index, render_card(index, accepted={}, rejected={}))
+
+
+class TestIndex:
+    def test_rows_per_benchmark_and_variant_with_relative_paths(self, store):
+        index = small_index(store)
+        assert len(index.benchmarks) == 3 and len(index.variants) == 6 and len(index.files) == 12
+        row = index.benchmarks[0]
+        assert row.script_file == "benchmarks/gap-crossing-0/script.py"
+        assert row.mjcf_file == "benchmarks/gap-crossing-0/mjcf/scene.xml"
+        assert index.variants[0].variant_id == "gap-crossing-0-s0-x1"
+
+    def test_parquet_loads_with_pandas_and_datasets(self, store, tmp_path):
+        import datasets
+
+        index = small_index(store)
+        index.write_parquet(tmp_path / "out")
+        frame = pd.read_parquet(tmp_path / "out" / INDEX_FILE)
+        assert list(frame["benchmark_id"]) == [b.benchmark_id for b in index.benchmarks]
+        assert frame["difficulty_score"].tolist() == [0.2, 0.5, 0.8]
+        loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / VARIANTS_FILE), split="train")
+        assert loaded.num_rows == 6 and set(loaded.column_names) >= {"variant_id", "ok", "scale"}
+
+
+class TestCard:
+    def test_histogram_bins_cover_zero_to_one(self):
+        bins = difficulty_histogram([0.0, 0.05, 0.55, 1.0])
+        assert len(bins) == 10 and [b[2] for b in bins] == [2, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+
+    def test_card_counts_themes_and_declares_parquet_configs(self, store):
+        card = render_card(small_index(store), accepted={"gap crossing": 2, "ramp climb": 1}, rejected={"ramp climb": 3})
+        assert f"data_files: {INDEX_FILE}" in card
+        assert "| ramp climb | 1 | 3 |" in card
+        assert "- benchmarks: 3" in card and "| gap | 2 |" in card
+
+
+class TestGate:
+    def test_sound_dataset_passes_and_builds_data_docs(self, store, tmp_path):
+        index = small_index(store)
+        staged = stage(store, index)
+        result = run_gate(index, staged_checksums(store, staged), docs_dir=tmp_path / "docs")
+        assert result.success, result.summary()
+        assert result.evaluated > 30
+        assert (tmp_path / "docs" / "index.html").is_file()
+
+    def test_invalid_rows_fail_named_expectations(self, store):
+        index = small_index(store, ok=False, difficulty=1.5)
+        index.benchmarks[1].script_sha256 = index.benchmarks[0].script_sha256
+        staged = stage(store, index)
+        store.put_bytes(staged.key(index.benchmarks[2].mjcf_file), b"<mujoco model='tampered'/>")
+        checksums = staged_checksums(store, staged)
+        result = run_gate(index, checksums, thresholds=GateThresholds(min_accepted_per_theme=2))
+        failed = {(f.table, f.expectation, f.column): f.rows for f in result.failures}
+        assert failed == {
+            ("benchmarks", "expect_column_values_to_be_unique", "script_sha256"): ["gap-crossing-0", "gap-crossing-1"],
+            ("benchmarks", "expect_column_values_to_be_between", "difficulty_score"): ["ramp-climb-0"],
+            ("variants", "expect_column_values_to_be_in_set", "ok"): ["gap-crossing-1-s1-x1"],
+            ("themes", "expect_column_values_to_be_between", "accepted"): ["ramp climb"],
+            ("files", "expect_column_pair_values_to_be_equal", "sha256"): [
+                "benchmarks/ramp-climb-0/mjcf/scene.xml"
+            ],
+        }
+        with pytest.raises(GateError, match="variants: expect_column_values_to_be_in_set on column 'ok' failed"):
+            result.raise_for_failure()
+
+    def test_missing_file_and_no_spread_fail(self, store):
+        index = DatasetIndex.from_entries(
+            "demo", "v1", ["gap crossing"],
+            [persisted_entry(store, "gap crossing", s, 0.4) for s in (0, 1)],
+        )
+        checksums = {f.path: f.sha256 for f in index.files}
+        checksums[index.files[0].path] = None
+        result = run_gate(index, checksums)
+        failed = {(f.table, f.column): f for f in result.failures}
+        assert failed[("files", "present")].rows == [index.files[0].path]
+        assert failed[("benchmarks", "difficulty_score")].observed == "0.0"
+
+
+class TestPublish:
+    def test_publish_writes_manifest_last_and_verifies(self, store):
+        index = small_index(store)
+        published = promote(store, stage(store, index), index)
+        assert is_published(store, "demo", "v1")
+        assert published_versions(store, "demo") == ["v1"]
+        assert store.list(staging_prefix("demo", "v1")) == []
+        manifest = read_manifest(store, "demo", "v1")
+        assert {f.path for f in manifest.files} >= {INDEX_FILE, VARIANTS_FILE, "README.md", index.files[0].path}
+        assert MANIFEST_FILE not in {f.path for f in manifest.files}
+        for f in manifest.files:
+            data = store.get_bytes(f"{version_prefix('demo', 'v1')}/{f.path}")
+            assert hashlib.sha256(data).hexdigest() == f.sha256
+        assert verify_published(store, "demo", "v1") == []
+        assert published.manifest.benchmarks == 3
+
+    def test_republish_refused_unless_forced(self, store):
+        index = small_index(store)
+        promote(store, stage(store, index), index)
+        with pytest.raises(VersionExists, match="version 'v1' is already published .* pass force"):
+            promote(store, stage(store, index), index)
+        assert store.list(staging_prefix("demo", "v1")) == []
+        promote(store, stage(store, index), index, force=True)
+        assert verify_published(store, "demo", "v1") == []
+
+    def test_failed_publish_leaves_no_manifest_and_cleans_up(self, store):
+        index = small_index(store)
+        staged = stage(store, index)
+        store.delete(staged.key(index.files[-1].path))
+        with pytest.raises(PublishError, match="rolled back"):
+            promote(store, staged, index)
+        assert not is_published(store, "demo", "v1")
+        assert store.list(version_prefix("demo", "v1")) == []
+        assert store.list(staging_prefix("demo", "v1")) == []
+        assert published_versions(store, "demo") == []
+
+    def test_tampered_file_is_reported_by_verify(self, store):
+        index = small_index(store)
+        promote(store, stage(store, index), index)
+        path = index.files[0].path
+        store.put_bytes(f"{version_prefix('demo', 'v1')}/{path}", b"changed")
+        problems = verify_published(store, "demo", "v1")
+        assert len(problems) == 1 and problems[0].startswith(f"{path}: stored bytes hash to")
+
+    def test_publish_to_s3(self, s3_store):
+        index = small_index(s3_store)
+        published = promote(s3_store, stage(s3_store, index), index)
+        assert published.url.startswith("s3://")
+        assert verify_published(s3_store, "demo", "v1") == []
+        assert published_versions(s3_store, "demo") == ["v1"]

@@ -34,7 +34,7 @@ from benchgen.validation.report import ValidationReport
 OFFLINE = "offline"
 RENDERS_FOLDER_NAME = "renders"  # in the data folder: renders/<session id>/attempt_<n>/
 ACCEPTED_FOLDER_NAME = "sessions"  # in the data folder: sessions/<session id>/scenario.py
-ACCEPTED_SCRIPT_NAME = "scenario.py"
+SCRIPT_NAME = "scenario.py"  # how drafts are named in reports, renders and the accepted folder
 
 # Types stored in checkpoints, allowed back on load (LangGraph refuses or warns on unlisted types).
 CHECKPOINT_TYPES: tuple[type, ...] = (
@@ -107,11 +107,19 @@ def real_tools(settings: Settings) -> Iterator[GraphTools]:
     with SandboxRunner() as runner:
 
         def validate(source: str, seeds, scales) -> ValidationReport:
-            return validate_source(source, "scenario.py", seeds, scales, runner=runner)
+            return validate_source(source, SCRIPT_NAME, seeds, scales, runner=runner)
 
         def render(source: str, seed: int, scale: float, out_dir: Path, report: ValidationReport):
+            # No settle clip: the Reviewer reads the still views and the contact sheet.
             return render_bundle(
-                source, seed, scale, out_dir, script_name="scenario.py", runner=runner, report=report
+                source,
+                seed,
+                scale,
+                out_dir,
+                script_name=SCRIPT_NAME,
+                runner=runner,
+                report=report,
+                clip_seconds=None,
             )
 
         yield GraphTools(
@@ -268,7 +276,7 @@ def _report_progress(update: dict[str, Any], on_progress: ProgressCallback | Non
 
 
 def _write_accepted(settings: Settings, session_id: UUID, source: str) -> Path:
-    path = settings.resolved_data_dir / ACCEPTED_FOLDER_NAME / str(session_id) / ACCEPTED_SCRIPT_NAME
+    path = settings.resolved_data_dir / ACCEPTED_FOLDER_NAME / str(session_id) / SCRIPT_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source)
     return path

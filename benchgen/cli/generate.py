@@ -1,0 +1,77 @@
+"""`benchgen generate`: run one agent session (plan, code, validate, render, review) for a theme.
+
+The agent modules are imported inside the command so that other commands do not pay for LangChain.
+"""
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from benchgen.cli.foundation import parse_id
+
+console = Console()
+
+NOT_ACCEPTED_EXIT = 1  # the session ended rejected or failed; 2 stays for usage errors
+
+
+def generate(
+    theme: Annotated[
+        str | None, typer.Option(help="What the benchmark is about, e.g. 'ball must cross a gap'.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Session seed, passed to the Planner.")] = 0,
+    model: Annotated[
+        str | None,
+        typer.Option(help="'offline' or an LLM as 'provider:name' (e.g. openai:gpt-4o); default: settings."),
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
+    images: Annotated[
+        bool | None,
+        typer.Option(
+            "--images/--no-images", help="Send renders to the Reviewer as images (default: model profile)."
+        ),
+    ] = None,
+    max_attempts: Annotated[int | None, typer.Option(min=1, help="Most scripts the Coder may write.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1, help="Token budget of the session.")] = None,
+    render: Annotated[
+        bool, typer.Option("--render/--no-render", help="Render views for the Reviewer.")
+    ] = True,
+    resume: Annotated[
+        str | None, typer.Option(help="Continue an interrupted session from its last node.")
+    ] = None,
+) -> None:
+    """Generate one benchmark scenario; ends with the accepted script or the reason it was not accepted."""
+    from dataclasses import replace
+
+    from benchgen.agents.context import GeneratorContext
+    from benchgen.agents.session import SessionOptions, backend_from_options, run_session
+    from benchgen.settings import get_settings
+
+    settings = get_settings()
+    backend = backend_from_options(model or settings.llm_model, settings, base_url=base_url, images=images)
+    context = GeneratorContext(render=render)
+    if max_attempts is not None:
+        context = replace(context, max_coder_attempts=max_attempts)
+    if max_tokens is not None:
+        context = replace(context, max_total_tokens=max_tokens)
+
+    def progress(node: str, message: str) -> None:
+        console.print(f"[bold]{node:>9}[/] {message}", highlight=False, soft_wrap=True)
+
+    options = SessionOptions(context=context, on_progress=progress)
+    session_id = parse_id(resume, "session") if resume else None
+    outcome = run_session(theme, seed, backend=backend, settings=settings, resume=session_id, options=options)
+    usage = outcome.usage
+    console.print(f"tokens: {usage.input_tokens} in, {usage.output_tokens} out, ${usage.cost_usd:.4f}")
+    if outcome.accepted:
+        console.print(
+            f"[green]accepted[/]: session {outcome.session_id}; script {outcome.script_path}", soft_wrap=True
+        )
+        return
+    reason = outcome.reason or "the session stopped before it finished"
+    console.print(f"[red]{outcome.status.value}[/]: {reason}; session {outcome.session_id}", soft_wrap=True)
+    raise typer.Exit(code=NOT_ACCEPTED_EXIT)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="generate")(generate)

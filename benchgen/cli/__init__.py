@@ -48,3 +48,7 @@ foundation.register(app)
 from benchgen.cli import render  # noqa: E402
 
 render.register(app)
+
+from benchgen.cli import generate  # noqa: E402
+
+generate.register(app)

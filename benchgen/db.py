@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col, select
 
 from benchgen.errors import BenchgenError, ConfigError, DatabaseError, NotFoundError
@@ -47,9 +48,12 @@ def create_engine(url: str) -> Engine:
     """An engine with benchgen's connection options; SQLite files get their folder created."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        in_memory = parsed.database in (None, "", ":memory:")
+        if not in_memory:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        # One shared connection for an in-memory database, or each connection would see an empty one.
+        pool = {"poolclass": StaticPool} if in_memory else {}
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **pool)
         sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
@@ -102,16 +106,20 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations through this engine's own connection (so in-memory SQLite works too)."""
+    with connect(engine) as connection:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        connection.commit()
+
+
 def upgrade(settings_or_url: Settings | str, revision: str = "head") -> str:
     """Apply migrations up to `revision`; return the revision the database is at afterwards."""
-    url = database_url_of(settings_or_url)
-    engine = create_engine(url)
+    engine = create_engine(database_url_of(settings_or_url))
     try:
-        with connect(engine) as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-            connection.commit()
+        migrate(engine, revision)
         return current_revision(engine) or ""
     finally:
         engine.dispose()
@@ -127,7 +135,7 @@ def get_engine(settings_or_url: Settings | str) -> Engine:
     if current == head:
         return engine
     if engine.dialect.name == "sqlite":
-        upgrade(url)
+        migrate(engine)
         return engine
     engine.dispose()
     raise DatabaseError(
@@ -196,7 +204,10 @@ def save_asset(engine: Engine, asset: BenchmarkAsset) -> BenchmarkAsset:
                 f"dataset version {asset.dataset_version!r} already holds a benchmark with script sha256 "
                 f"{asset.script_sha256[:12]}...; skip this duplicate or use a new dataset version"
             ) from None
-        raise
+        raise DatabaseError(
+            f"cannot save benchmark {asset.benchmark_id}: {str(exc.orig).splitlines()[0]}; "
+            "check that its session_id names a saved session"
+        ) from None
 
 
 def get_asset(engine: Engine, benchmark_id: uuid.UUID) -> BenchmarkAsset:

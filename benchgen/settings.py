@@ -92,7 +92,10 @@ def mask_url(url: str) -> str:
 
 
 class Settings(BaseSettings):
-    """Everything benchgen reads from its environment; see `benchgen config` for the effective values."""
+    """Everything benchgen reads from its environment; see `benchgen config` for the effective values.
+
+    A relative `data_dir` is relative to the working directory, also when it comes from the config file.
+    """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 

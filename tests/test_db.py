@@ -118,3 +118,17 @@ def test_malformed_database_url_is_a_config_error():
         upgrade("not a url")
     with pytest.raises(ConfigError, match="unsupported database backend 'mysql'"):
         get_engine("mysql://u@h/db")
+
+
+def test_asset_with_unknown_session_is_refused(tmp_path, make_asset):
+    engine = get_engine(f"sqlite:///{tmp_path / 'fk.db'}")
+    with pytest.raises(DatabaseError, match="check that its session_id names a saved session"):
+        save_asset(engine, make_asset(session_id=uuid.uuid4()))
+    engine.dispose()
+
+
+def test_in_memory_sqlite_is_migrated_on_first_use(make_session):
+    engine = get_engine("sqlite://")
+    session = save_session(engine, make_session())
+    assert get_session(engine, session.id).theme == session.theme
+    engine.dispose()

@@ -120,8 +120,8 @@ def _fixture_label(body_name: str) -> str | None:
     return body_name[len(FIXTURE_PREFIX):] if body_name.startswith(FIXTURE_PREFIX) else None
 
 
-def dress_model(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None, size: tuple[int, int]):
-    """Compile the scene with render-only dressing: background, lights, colours, zone visibility.
+def dress_spec(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None, size: tuple[int, int]):
+    """The scene as an MjSpec with render-only dressing: background, lights, colours, zone visibility.
 
     Physics is untouched; only visual attributes change, so the renders show the simulated scene.
     """
@@ -169,7 +169,7 @@ def dress_model(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None
         site.group = zone_group[kind] if kind else HIDDEN_SITE_GROUP
         if kind:
             site.rgba = list(zone_rgba[kind])
-    return mj_spec.compile()
+    return mj_spec
 
 
 def index_scene(model) -> SceneIndex:
@@ -302,7 +302,7 @@ class SceneRenderer:
 
     def load(self, xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None = None) -> LoadedScene:
         """Dress and compile a scene, put it at its nominal start, and bind the renderer to it."""
-        model = dress_model(xml, assets, spec, self.size)
+        model = dress_spec(xml, assets, spec, self.size).compile()
         data = mujoco.MjData(model)
         mujoco.mj_forward(model, data)
         index = index_scene(model)

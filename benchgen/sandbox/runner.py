@@ -37,11 +37,10 @@ from benchgen.sandbox.protocol import (
 )
 
 STDERR_TAIL_BYTES = 4096  # bytes of the worker's stderr quoted when it fails to start or dies
-STOP_TIMEOUT_SECONDS = 5.0  # s close() waits for the worker to exit after closing its stdin
 
 WORKER_DIED = (
     "the sandbox worker died while building this variant ({how}); the script must not signal, kill or "
-    "exhaust the processes around it. The worker was restarted for the next build."
+    "exhaust the processes around it. A new worker starts for the next build."
 )
 
 
@@ -83,7 +82,7 @@ class SandboxRunner:
                     self.limits.max_output_bytes + FRAME_OVERHEAD_BYTES,
                 )
             except FrameTimeout:
-                self._stop(kill=True)
+                self._stop()
                 return BuildFailure(
                     code=FailureCode.TIMEOUT,
                     message=f"build did not finish within {self.limits.wall_seconds:g} s of wall time "
@@ -91,14 +90,14 @@ class SandboxRunner:
                 )
             except ProtocolError as error:
                 how = self._death_note(error)
-                self._stop(kill=True)
+                self._stop()
                 return BuildFailure(code=FailureCode.SCRIPT_ERROR, message=WORKER_DIED.format(how=how))
             self.worker_stats = reply.stats
             return _outcome(reply, blobs)
 
     def close(self) -> None:
         with self._lock:
-            self._stop(kill=False)
+            self._stop()
 
     def _send(self, request: bytes) -> subprocess.Popen[bytes]:
         """Send a request, restarting the worker once if it died since the last build."""
@@ -106,7 +105,7 @@ class SandboxRunner:
         try:
             write_all(process.stdin.fileno(), request)  # type: ignore[union-attr]
         except BrokenPipeError:
-            self._stop(kill=True)
+            self._stop()
             process = self._ensure_worker()
             write_all(process.stdin.fileno(), request)  # type: ignore[union-attr]
         return process
@@ -116,7 +115,7 @@ class SandboxRunner:
     def _ensure_worker(self) -> subprocess.Popen[bytes]:
         if self._process is not None and self._process.poll() is None:
             return self._process
-        self._stop(kill=True)
+        self._stop()
         self._stderr = tempfile.TemporaryFile(prefix="benchgen-sandbox-", suffix=".stderr")  # noqa: SIM115  (lives as long as the worker)
         try:
             process = subprocess.Popen(
@@ -139,7 +138,7 @@ class SandboxRunner:
             )  # type: ignore[union-attr]
         except ProtocolError as error:
             detail = self._death_note(error)
-            self._stop(kill=True)
+            self._stop()
             raise SandboxUnavailable(
                 f"the bubblewrap sandbox did not start ({detail}). Check that bwrap works here "
                 "(user namespaces enabled); benchgen never runs scripts unsandboxed"
@@ -148,20 +147,15 @@ class SandboxRunner:
         self.worker_starts += 1
         return process
 
-    def _stop(self, kill: bool) -> None:
+    def _stop(self) -> None:
+        """Kill the sandbox (the worker keeps no state worth a graceful exit) and release its pipes."""
         process, self._process = self._process, None
         if process is not None:
-            if process.stdin is not None:
-                process.stdin.close()
-            if kill:
-                _kill_session(process)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                _kill_session(process)
-                process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
+            _kill_session(process)
+            process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

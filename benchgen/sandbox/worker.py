@@ -34,6 +34,7 @@ from benchgen.sandbox.protocol import (
     read_frame,
     write_all,
 )
+from benchgen.sandbox.seccomp import confine_signals
 
 PR_SET_DUMPABLE = 4  # prctl option (linux/prctl.h)
 MAX_REQUEST_BYTES = 16 * MIB  # bytes: a request is a script's source text plus a little JSON
@@ -124,17 +125,27 @@ def _run_child(request: BuildRequest, workdir: str, output_path: str, reply_fd: 
         os.closerange(reply_fd + 1, MAX_OPEN_FILES * 4)
         os.chdir(workdir)
         _apply_limits(request.limits)
+        confine_signals()
         outcome = execute_build(request.source, request.seed, request.scale, request.limits.max_output_bytes)
         if os.getpid() != child_pid:
             return  # a process the script forked came back here: only the build child replies
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush_captured_output()
         write_all(reply_fd, _encode_outcome(outcome))
         status = 0
     except BaseException:  # noqa: BLE001  (report anything to the captured output, then exit)
         traceback.print_exc()
     finally:
         os._exit(status)
+
+
+def _flush_captured_output() -> None:
+    """Flush the script's buffered prints. Past the output-size limit the flush fails; the outcome already
+    says so (or the text is cut anyway), so the reply must still go out."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            continue
 
 
 def _apply_limits(limits: SandboxLimits) -> None:

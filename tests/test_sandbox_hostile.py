@@ -1,0 +1,259 @@
+"""Hostile scenario scripts: each attack must be contained (checked from the host) and reported with a
+code, and the runner must stay usable afterwards. Small limits keep the suite fast."""
+
+import os
+import secrets
+import socket
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchgen.codes import FailureCode
+from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = (REPO / "examples" / "gap_crossing.py").read_text()
+SECRET = f"benchgen-secret-{secrets.token_hex(16)}"
+SECRET_ENV = "BENCHGEN_TEST_SANDBOX_SECRET"
+# Small limits: a fork-, memory- or output bomb stops within seconds. A forked worker child already maps
+# ~1.05 GiB, so 1400 MiB leaves the bomb ~300 MiB to fill.
+HOSTILE_LIMITS = SandboxLimits(
+    cpu_seconds=2,
+    wall_seconds=4,
+    memory_mb=1400,
+    max_processes=12,
+    max_output_bytes=4 * 1024 * 1024,
+    max_text_bytes=4096,
+)
+
+
+@pytest.fixture(scope="module")
+def runner() -> Iterator[SandboxRunner]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SECRET_ENV, SECRET)  # in the host's environment before the worker starts
+        with SandboxRunner(HOSTILE_LIMITS) as sandbox:
+            yield sandbox
+
+
+def run_hostile(runner: SandboxRunner, body: str, codes: set[FailureCode]) -> BuildFailure:
+    """Build a script whose build() runs `body`; check the code, that no secret leaked, and that the
+    runner still builds a valid scenario afterwards."""
+    source = "import os, sys, signal, socket, time\n\ndef build(seed, scale):\n" + textwrap.indent(
+        textwrap.dedent(body), "    "
+    )
+    outcome = runner.build(source, 0, 1.0)
+    assert isinstance(outcome, BuildFailure), f"hostile script was not stopped: {outcome!r}"
+    assert outcome.code in codes, outcome
+    assert SECRET not in outcome.model_dump_json()
+    assert isinstance(runner.build(EXAMPLE, 0, 1.0), BuildResult), "runner unusable after a hostile build"
+    return outcome
+
+
+# --- file system --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        Path.home() / "benchgen_pwned",
+        Path("/etc/benchgen_pwned"),
+        REPO / "benchgen_pwned",
+        REPO / "benchgen" / "benchgen_pwned",
+        Path("/tmp/benchgen_pwned"),
+    ],
+    ids=["home", "etc", "repo", "package", "host_tmp"],
+)
+def test_writes_outside_the_sandbox_do_not_reach_the_host(runner: SandboxRunner, target: Path) -> None:
+    path = target.with_name(f"{target.name}_{secrets.token_hex(4)}")
+    run_hostile(
+        runner,
+        f"""
+        os.makedirs({str(path.parent)!r}, exist_ok=True)
+        with open({str(path)!r}, "w") as handle:
+            handle.write("pwned")
+        raise RuntimeError("wrote the file")
+        """,
+        {FailureCode.SCRIPT_ERROR},
+    )
+    assert not path.exists()
+
+
+def test_secret_files_cannot_be_read(runner: SandboxRunner, tmp_path: Path) -> None:
+    in_tmp = tmp_path / "secret.txt"
+    in_repo = REPO / f".benchgen_test_secret_{secrets.token_hex(4)}"
+    in_tmp.write_text(SECRET)
+    in_repo.write_text(SECRET)
+    try:
+        outcome = run_hostile(
+            runner,
+            f"""
+            found = []
+            for path in ({str(in_tmp)!r}, {str(in_repo)!r}):
+                try:
+                    found.append(open(path).read())
+                except OSError as error:
+                    found.append(repr(error))
+            print(found)
+            raise RuntimeError(found)
+            """,
+            {FailureCode.SCRIPT_ERROR},
+        )
+    finally:
+        in_repo.unlink()
+    assert "No such file or directory" in outcome.message
+
+
+def test_environment_secrets_do_not_reach_the_script(runner: SandboxRunner) -> None:
+    assert os.environ[SECRET_ENV] == SECRET  # set in the host for the module's whole lifetime
+    outcome = run_hostile(
+        runner,
+        """
+        seen = dict(os.environ)
+        for pid in os.listdir("/proc"):
+            try:
+                seen[pid] = open(f"/proc/{pid}/environ").read()
+            except OSError:
+                pass
+        print(seen)
+        raise RuntimeError(seen)
+        """,
+        {FailureCode.SCRIPT_ERROR},
+    )
+    assert "PYTHONHASHSEED" in outcome.message  # the script did see its own (clean) environment
+
+
+def test_worker_channel_is_not_reachable_through_proc(runner: SandboxRunner) -> None:
+    outcome = run_hostile(runner, 'os.listdir(f"/proc/{os.getppid()}/fd")', {FailureCode.SCRIPT_ERROR})
+    assert "PermissionError" in outcome.message
+
+
+# --- network ------------------------------------------------------------------------------------------
+
+
+def test_network_connection_to_host_loopback_fails(runner: SandboxRunner) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        run_hostile(
+            runner,
+            f"""
+            with socket.create_connection(("127.0.0.1", {port}), timeout=2) as conn:
+                conn.sendall(b"hello")
+            """,
+            {FailureCode.SCRIPT_ERROR},
+        )
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+def test_no_route_to_the_outside(runner: SandboxRunner) -> None:
+    outcome = run_hostile(
+        runner, 'socket.create_connection(("1.1.1.1", 53), timeout=2)', {FailureCode.SCRIPT_ERROR}
+    )
+    assert "unreachable" in outcome.message
+
+
+# --- resources ----------------------------------------------------------------------------------------
+
+
+def test_fork_bomb_hits_the_process_limit(runner: SandboxRunner) -> None:
+    outcome = run_hostile(
+        runner,
+        """
+        while True:
+            os.fork()
+        """,
+        {FailureCode.RESOURCE_LIMIT},
+    )
+    assert "process limit" in outcome.message
+
+
+def test_memory_bomb_hits_the_memory_limit(runner: SandboxRunner) -> None:
+    run_hostile(
+        runner,
+        """
+        hoard = []
+        while True:
+            hoard.append(bytearray(32 * 1024 * 1024))
+        """,
+        {FailureCode.RESOURCE_LIMIT},
+    )
+
+
+def test_infinite_loop_hits_the_cpu_limit(runner: SandboxRunner) -> None:
+    # On a busy machine the wall limit may come first; either way it is a TIMEOUT.
+    run_hostile(runner, "while True:\n    pass", {FailureCode.TIMEOUT})
+
+
+def test_cpu_spin_in_threads_hits_the_cpu_limit(runner: SandboxRunner) -> None:
+    run_hostile(
+        runner,
+        """
+        import threading
+        def spin():
+            while True:
+                sum(i * i for i in range(1000))
+        for _ in range(2):
+            threading.Thread(target=spin, daemon=True).start()
+        spin()
+        """,
+        {FailureCode.TIMEOUT},
+    )
+
+
+def test_sleeping_forever_hits_the_wall_limit(runner: SandboxRunner) -> None:
+    outcome = run_hostile(runner, "time.sleep(3600)", {FailureCode.TIMEOUT})
+    assert "wall-time limit" in outcome.message
+
+
+def test_stdout_flood_hits_the_output_limit(runner: SandboxRunner) -> None:
+    outcome = run_hostile(
+        runner,
+        """
+        while True:
+            print("x" * 4096)
+        """,
+        {FailureCode.RESOURCE_LIMIT},
+    )
+    assert len(outcome.output.encode()) < 2 * HOSTILE_LIMITS.max_text_bytes
+    assert "output truncated" in outcome.output
+
+
+def test_huge_reply_hits_the_output_limit(runner: SandboxRunner) -> None:
+    """A script that writes straight into the reply pipe cannot push more than the budget back."""
+    run_hostile(
+        runner,
+        """
+        import stat
+        chunk = b"\\xff" * (1024 * 1024)
+        for fd in range(3, 256):
+            try:
+                if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    while True:
+                        os.write(fd, chunk)
+            except OSError:
+                pass
+        """,
+        {FailureCode.RESOURCE_LIMIT},
+    )
+
+
+# --- signals ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "os.kill(os.getppid(), signal.SIGKILL)",
+        "os.killpg(os.getpgid(os.getppid()), signal.SIGKILL)",
+        "os.kill(-1, signal.SIGKILL)",
+        "os.killpg(0, signal.SIGKILL)",
+    ],
+    ids=["kill_parent", "killpg_parent", "kill_all", "killpg_own"],
+)
+def test_signals_stay_inside_the_sandbox(runner: SandboxRunner, attack: str) -> None:
+    run_hostile(runner, f"{attack}\ntime.sleep(1)", {FailureCode.SCRIPT_ERROR, FailureCode.RESOURCE_LIMIT})

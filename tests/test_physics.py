@@ -208,3 +208,12 @@ class TestSettle:
 def test_settle_settings_reject_bad_values(field, value):
     with pytest.raises(ValueError):
         SettleSettings(**{field: value})
+
+
+def test_result_summarises_the_starts_for_variant_metrics():
+    result = settle(scenario([Fixture("deck", DECK)], ball((0, 0, DECK_TOP_MM + 25), jitter=(5, 0, 0))))
+    assert len(result.starts) == 3
+    assert result.settle_time_s == max(o.settle_time_s for o in result.starts)
+    assert result.max_drift_mm == pytest.approx(max(o.drift_mm for o in result.starts))
+    assert result.min_contact_distance_mm is not None and -3.0 < result.min_contact_distance_mm < 0  # impact dent
+    assert 0 < result.max_speed_m_s < 1.0

@@ -36,6 +36,8 @@ MAX_SPEED_M_S = 100.0  # m/s; faster than this is a numerical explosion
 # m * g * L (L: the payload's largest dimension) before we call the simulation unstable.
 ENERGY_GROWTH_TOLERANCE = 0.1  # dimensionless
 DEEP_PENETRATION_MM = 2.0  # mm; a contact deeper than this at t=0 means the payload spawned inside a fixture
+# Below this vertical component of the contact normal, raising the start does not clear a penetration.
+MIN_NORMAL_Z_FOR_RAISE = 0.3  # dimensionless
 FORBID_TOUCH_MM = 0.1  # mm; the payload's box must overlap a forbid zone by more than this on every axis
 
 
@@ -89,6 +91,25 @@ class SettleResult(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def settle_time_s(self) -> float | None:
+        """Slowest start's settle time; None unless every start settled."""
+        times = [o.settle_time_s for o in self.starts]
+        return max(times) if times and None not in times else None  # type: ignore[type-var]
+
+    @property
+    def max_drift_mm(self) -> float | None:
+        return max((o.drift_mm for o in self.starts), default=None)
+
+    @property
+    def max_speed_m_s(self) -> float | None:
+        return max((o.max_speed_m_s for o in self.starts), default=None)
+
+    @property
+    def min_contact_distance_mm(self) -> float | None:
+        distances = [o.min_contact_distance_mm for o in self.starts if o.min_contact_distance_mm is not None]
+        return min(distances, default=None)
 
 
 def simulate_settle(
@@ -247,12 +268,17 @@ class _StartRun:
         other = contact.geom2 if contact.geom1 == self.geom_id else contact.geom1
         fixture = self.model.body(self.model.geom_bodyid[other]).name.removeprefix("fixture_")
         depth_mm = m_to_mm(depth_m)
+        normal_z = abs(float(contact.frame[2]))  # the contact normal's vertical component
+        if normal_z >= MIN_NORMAL_Z_FOR_RAISE:
+            fix = f"raise start z by >= {depth_mm / normal_z:.1f} mm"
+        else:
+            fix = f"move the start sideways away from it by >= {depth_mm:.1f} mm"
         return Failure(
             code=FailureCode.PHYSICS_UNSTABLE,
             message=(
                 f"{self.where}: payload {self.payload.size_label} starts {depth_mm:.1f} mm deep inside fixture "
                 f"{fixture!r} at t=0 (more than {self.settings.deep_penetration_mm:g} mm), so the contact would "
-                f"throw it out; move the start clear of {fixture!r}, e.g. raise start z by >= {depth_mm:.1f} mm"
+                f"throw it out; move the start clear of {fixture!r}: {fix}"
             ),
         )
 

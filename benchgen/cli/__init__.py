@@ -45,6 +45,10 @@ from benchgen.cli import foundation  # noqa: E402  (command modules register on 
 
 foundation.register(app)
 
+from benchgen.cli import validate  # noqa: E402
+
+validate.register(app)
+
 from benchgen.cli import render  # noqa: E402
 
 render.register(app)

@@ -107,7 +107,7 @@ ZONE_OUT_OF_BOUNDS = (
 GOAL_OUTSIDE_BUILD_ZONE = (
     "goal x {g[0]:g}..{g[3]:g}, y {g[1]:g}..{g[4]:g}, z {g[2]:g}..{g[5]:g} does not overlap the build zone "
     "x {b[0]:g}..{b[3]:g}, y {b[1]:g}..{b[4]:g}, z {b[2]:g}..{b[5]:g} (apart on {axis} by {gap:g} mm); "
-    "extend the build zone over the goal"
+    "extend the build zone over the goal (they must share a volume, not just a face)"
 )
 GOAL_OVERLAPS_FORBID = (
     "goal overlaps forbid zone {forbid!r} by {dx:g} x {dy:g} x {dz:g} mm; move the goal or shrink the forbid zone"
@@ -321,7 +321,7 @@ def check_zone_layout(spec: ScenarioSpec) -> list[Failure]:
     if not all(d > 0 for d in depths):
         axis = min(range(3), key=lambda i: depths[i])
         failures.append(Failure(code=FailureCode.GOAL_OUTSIDE_BUILD_ZONE, message=GOAL_OUTSIDE_BUILD_ZONE.format(
-            g=_box6(spec.goal), b=_box6(spec.build_zone), axis=AXES[axis], gap=round(-depths[axis], 3))))
+            g=_box6(spec.goal), b=_box6(spec.build_zone), axis=AXES[axis], gap=round(max(-depths[axis], 0.0), 3))))
     for zone in spec.forbid:
         d = spec.goal.overlap_depths(zone)
         if all(v > 0 for v in d):

@@ -55,9 +55,13 @@ NO_VARIATION = (
     "seeds {seeds} all give the same geometry at scale {scale:g}; draw dimensions or positions from "
     "`random.Random(seed)` so that each seed gives a different scenario"
 )
+# Build failures that only say a limit was hit; building again would cost the limit again and prove nothing.
+LIMIT_CODES = frozenset({FailureCode.TIMEOUT, FailureCode.RESOURCE_LIMIT})
+
+SKIP_DETERMINISM = "determinism not checked: the first build stopped at a limit ({code})"
 SKIP_NOT_RUN = "not built: the source breaks the contract (see the failures); fix it first"
 SKIP_AFTER_BUILD = "static checks, MJCF and settle skipped: the build failed"
-SKIP_SETTLE = "MJCF and settle skipped: {codes} make the settle meaningless"
+SKIP_SETTLE = "MJCF and settle skipped after {codes}: the scene or the start is already invalid, so a settle would say nothing"
 SKIP_SETTLE_MJCF = "settle skipped: the MJCF could not be built"
 
 
@@ -154,8 +158,9 @@ def validate_source(
     which variants run.
     """
     base = settings or ValidationSettings()
-    settings = base.model_copy(update=dict(seeds=tuple(seeds), scales=tuple(float(s) for s in scales)))
-    ValidationSettings.model_validate(settings.model_dump())  # seeds/scales checks raise UsageError
+    settings = ValidationSettings(
+        seeds=tuple(seeds), scales=tuple(scales), sandbox_limits=base.sandbox_limits, settle=base.settle
+    )
     variants = [(seed, scale) for scale in settings.scales for seed in settings.seeds]
 
     source_failures = static_checks.check_source(source)
@@ -185,7 +190,9 @@ def _validate_variants(source, script, variants, runner, settings, progress) -> 
         if isinstance(outcome, BuildResult):
             hashes[(seed, scale)] = report.metrics.geometry_hash
             extents[(seed, scale)] = static_checks.fixtures_extent(outcome.spec)
-        if index == 0:
+        if index == 0 and isinstance(outcome, BuildFailure) and outcome.code in LIMIT_CODES:
+            report.metrics.skipped.append(SKIP_DETERMINISM.format(code=outcome.code.value))
+        elif index == 0:
             report.failures += _determinism_failures(source, seed, scale, outcome, runner)
             report.ok = not report.failures
         reports.append(report)

@@ -1,0 +1,104 @@
+"""`benchgen validate SCRIPT...`: validate scenario scripts and print a report (or JSON lines)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from benchgen.errors import UsageError
+from benchgen.validation.report import ValidationReport, VariantReport
+
+INVALID_EXIT = 1  # at least one script is not a valid scenario
+# The contract's defaults, spelled here so that `--help` does not import MuJoCo and the sandbox.
+DEFAULT_SEEDS_OPTION = "0,1,2,3,4"
+DEFAULT_SCALES_OPTION = "1.0"
+
+
+def _parse_list(text: str, kind: type, option: str) -> tuple:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        return tuple(kind(item) for item in items)
+    except ValueError:
+        raise UsageError(
+            f"{option} takes comma-separated {kind.__name__} values like {option} 0,1,2; got {text!r}"
+        ) from None
+
+
+def _variant_line(report: VariantReport) -> str:
+    status = "[green]ok[/]" if report.ok else "[red]FAIL[/] " + ", ".join(sorted({f.code.value for f in report.failures}))
+    return f"  seed {report.seed} scale {report.scale:g}: {status}"
+
+
+def _summary(console: Console, report: ValidationReport) -> None:
+    if report.ok:
+        console.print(f"[bold green]valid[/] {report.script} ({len(report.variants)} variants)")
+        return
+    table = Table(title=f"{report.script}: {len(report.failures)} failure(s)", show_lines=True, expand=True)
+    table.add_column("code", style="bold red", no_wrap=True)
+    table.add_column("seed", justify="right")
+    table.add_column("scale", justify="right")
+    table.add_column("what to change")
+    for failure in report.failures:
+        table.add_row(
+            failure.code.value,
+            "-" if failure.seed is None else str(failure.seed),
+            "-" if failure.scale is None else f"{failure.scale:g}",
+            failure.message,
+        )
+    console.print(table)
+    skipped = sorted({note for v in report.variants for note in v.metrics.skipped})
+    for note in skipped:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def validate(
+    scripts: Annotated[list[Path], typer.Argument(help="Scenario scripts, e.g. examples/*.py")],
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = DEFAULT_SEEDS_OPTION,
+    scales: Annotated[str, typer.Option(help="Comma-separated scales in [0.5, 2.0].")] = DEFAULT_SCALES_OPTION,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON report per script, one per line.")] = False,
+) -> None:
+    """Validate scenario scripts: sandboxed build, static checks, MJCF and settle for every variant."""
+    from benchgen.sandbox import SandboxRunner
+    from benchgen.validation.validator import ValidationSettings, validate_script
+
+    settings = ValidationSettings(seeds=_parse_list(seeds, int, "--seeds"), scales=_parse_list(scales, float, "--scales"))
+    for script in scripts:
+        if not script.is_file():
+            raise UsageError(f"script {str(script)!r} does not exist or is not a file")
+    console = Console()
+    all_ok = True
+    with SandboxRunner(limits=settings.sandbox_limits) as runner:
+        for script in scripts:
+            if json:
+                report = validate_script(script, settings.seeds, settings.scales, runner=runner, settings=settings)
+                typer.echo(report.model_dump_json())
+            else:
+                report = _validate_with_progress(console, script, settings, runner)
+                _summary(console, report)
+            all_ok = all_ok and report.ok
+    if not all_ok:
+        raise typer.Exit(code=INVALID_EXIT)
+
+
+def _validate_with_progress(console: Console, script: Path, settings, runner) -> ValidationReport:
+    from benchgen.validation.validator import validate_script
+
+    total = len(settings.seeds) * len(settings.scales)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"validating {script}", total=total)
+
+        def on_variant(report: VariantReport) -> None:
+            progress.console.print(_variant_line(report), highlight=False)
+            progress.advance(task)
+
+        return validate_script(
+            script, settings.seeds, settings.scales, runner=runner, settings=settings, progress=on_variant
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="validate")(validate)

@@ -20,7 +20,7 @@ class AroundWall(Family):
     description = "Route a payload around the end of a wall to a goal hidden behind it; going over is forbidden."
     params_model = AroundWallParams
     puzzle = "the payload rests on the floor in front of a wall; bring it around the wall's end to the goal behind."
-    fixture_labels = {"base_plate": "floor plate", "wall": "wall across the path"}
+    fixture_labels = (("base_plate", "floor plate"), ("wall", "wall across the path"))
     zones = "goal behind the wall beyond a forbid zone that fills the wall's shadow"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

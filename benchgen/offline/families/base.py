@@ -235,7 +235,7 @@ class Family:
     description: ClassVar[str]
     params_model: ClassVar[type[FamilyParams]]
     build123d_names: ClassVar[tuple[str, ...]] = ("Box", "Pos")
-    fixture_labels: ClassVar[dict[str, str]]
+    fixture_labels: ClassVar[tuple[tuple[str, str], ...]]  # (label, what it is)
     payload_shapes: ClassVar[tuple[PayloadShape, ...]] = PAYLOAD_SHAPES
     puzzle: ClassVar[str]
     zones: ClassVar[str]
@@ -246,7 +246,7 @@ class Family:
 
     def params_from(self, parameters: dict[str, float]) -> FamilyParams:
         """This family's parameters from a plan's number table (indices arrive as floats)."""
-        values = {name: int(round(v)) if name in INDEX_PARAMETERS else v for name, v in parameters.items()}
+        values = {name: round(v) if name in INDEX_PARAMETERS else v for name, v in parameters.items()}
         return self.params_model(**values)
 
     def unit_of(self, name: str) -> str:

@@ -19,14 +19,14 @@ class DropIntoBin(Family):
     description = "Move a payload off a high deck so that it lands inside an open bin standing lower down."
     params_model = DropIntoBinParams
     puzzle = "the payload rests on a high deck; deliver it into the open bin below."
-    fixture_labels = {
-        "start_deck": "high deck the payload rests on",
-        "bin_floor": "floor of the bin",
-        "bin_wall_near": "bin wall facing the deck",
-        "bin_wall_far": "bin wall away from the deck",
-        "bin_wall_left": "side wall of the bin",
-        "bin_wall_right": "side wall of the bin",
-    }
+    fixture_labels = (
+        ("start_deck", "high deck the payload rests on"),
+        ("bin_floor", "floor of the bin"),
+        ("bin_wall_near", "bin wall facing the deck"),
+        ("bin_wall_far", "bin wall away from the deck"),
+        ("bin_wall_left", "side wall of the bin"),
+        ("bin_wall_right", "side wall of the bin"),
+    )
     zones = "goal inside the bin; forbid zone on the ground between deck and bin"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

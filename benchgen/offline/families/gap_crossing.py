@@ -17,7 +17,7 @@ class GapCrossing(Family):
     description = "Move a payload resting on one deck across an empty gap onto a second deck without falling in."
     params_model = GapCrossingParams
     puzzle = "the payload rests on the left deck; bring it across the gap onto the right deck."
-    fixture_labels = {"start_deck": "deck the payload rests on", "goal_deck": "deck beyond the gap"}
+    fixture_labels = (("start_deck", "deck the payload rests on"), ("goal_deck", "deck beyond the gap"))
     zones = "goal over the far deck, forbid zone filling the gap below deck height"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

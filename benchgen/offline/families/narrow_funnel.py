@@ -19,7 +19,11 @@ class NarrowFunnel(Family):
     params_model = NarrowFunnelParams
     build123d_names = ("Box", "Pos", "Rot")
     puzzle = "the payload rests on the floor before a funnel; deliver it into the narrow goal at the mouth."
-    fixture_labels = {"base_plate": "floor plate", "funnel_left": "funnel wall", "funnel_right": "funnel wall"}
+    fixture_labels = (
+        ("base_plate", "floor plate"),
+        ("funnel_left", "funnel wall"),
+        ("funnel_right", "funnel wall"),
+    )
     zones = "goal just past the mouth, as wide as the mouth; forbid zones beside the goal outside the funnel"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

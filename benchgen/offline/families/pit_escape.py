@@ -17,14 +17,14 @@ class PitEscape(Family):
     description = "Get a payload out of a walled pit or trough and onto the rim deck standing next to it."
     params_model = PitEscapeParams
     puzzle = "the payload rests on the floor of a pit; get it out onto the rim deck."
-    fixture_labels = {
-        "pit_floor": "floor of the pit",
-        "pit_wall_near": "pit wall away from the rim",
-        "pit_wall_far": "pit wall next to the rim",
-        "pit_wall_left": "pit end wall",
-        "pit_wall_right": "pit end wall",
-        "rim_deck": "deck beside the pit",
-    }
+    fixture_labels = (
+        ("pit_floor", "floor of the pit"),
+        ("pit_wall_near", "pit wall away from the rim"),
+        ("pit_wall_far", "pit wall next to the rim"),
+        ("pit_wall_left", "pit end wall"),
+        ("pit_wall_right", "pit end wall"),
+        ("rim_deck", "deck beside the pit"),
+    )
     zones = "goal on the rim deck; forbid zone at the trough's far end"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

@@ -19,12 +19,12 @@ class RaisedShelf(Family):
     description = "Lift a payload from the floor onto a raised shelf standing on two legs; under the shelf is forbidden."
     params_model = RaisedShelfParams
     puzzle = "the payload rests on the floor; lift it onto the raised shelf."
-    fixture_labels = {
-        "base_plate": "floor plate",
-        "shelf_leg_left": "shelf leg",
-        "shelf_leg_right": "shelf leg",
-        "shelf_board": "the shelf",
-    }
+    fixture_labels = (
+        ("base_plate", "floor plate"),
+        ("shelf_leg_left", "shelf leg"),
+        ("shelf_leg_right", "shelf leg"),
+        ("shelf_board", "the shelf"),
+    )
     zones = "goal on the shelf; forbid zone under the shelf between its legs"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

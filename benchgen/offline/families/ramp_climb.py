@@ -19,7 +19,7 @@ class RampClimb(Family):
     params_model = RampClimbParams
     build123d_names = ("Box", "Plane", "Polygon", "Pos", "extrude")
     puzzle = "the payload rests on the floor plate; get it up the ramp onto the platform."
-    fixture_labels = {"base_plate": "floor plate the payload rests on", "ramp_platform": "ramp rising to a platform"}
+    fixture_labels = (("base_plate", "floor plate the payload rests on"), ("ramp_platform", "ramp rising to a platform"))
     zones = "goal on the platform top; no forbid zone"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

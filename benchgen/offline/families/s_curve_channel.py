@@ -18,15 +18,15 @@ class SCurveChannel(Family):
     description = "Steer a payload along a walled S-shaped channel past two staggered baffles to its far chamber."
     params_model = SCurveChannelParams
     puzzle = "the payload rests in the first chamber; bring it along the S-shaped channel into the last chamber."
-    fixture_labels = {
-        "base_plate": "floor plate",
-        "side_wall_left": "channel side wall",
-        "side_wall_right": "channel side wall",
-        "end_wall_start": "channel end wall",
-        "end_wall_goal": "channel end wall",
-        "baffle_first": "baffle leaving an opening at +y",
-        "baffle_second": "baffle leaving an opening at -y",
-    }
+    fixture_labels = (
+        ("base_plate", "floor plate"),
+        ("side_wall_left", "channel side wall"),
+        ("side_wall_right", "channel side wall"),
+        ("end_wall_start", "channel end wall"),
+        ("end_wall_goal", "channel end wall"),
+        ("baffle_first", "baffle leaving an opening at +y"),
+        ("baffle_second", "baffle leaving an opening at -y"),
+    )
     zones = "goal in the last chamber; forbid zone above the channel walls"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

@@ -22,7 +22,7 @@ class SidewaysTransfer(Family):
     description = "Carry a payload sideways from one long deck to a parallel deck across a long forbidden strip."
     params_model = SidewaysTransferParams
     puzzle = "the payload rests near one end of a long deck; move it across the forbidden strip to the other deck."
-    fixture_labels = {"start_deck": "deck the payload rests on", "goal_deck": "parallel deck across the strip"}
+    fixture_labels = (("start_deck", "deck the payload rests on"), ("goal_deck", "parallel deck across the strip"))
     zones = "goal on the far deck, offset along the strip; a forbid strip runs the full length between the decks"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

@@ -18,7 +18,7 @@ class SpeedBump(Family):
     params_model = SpeedBumpParams
     build123d_names = ("Box", "Plane", "Polygon", "Pos", "extrude")
     puzzle = "the payload rests on the floor; get it over the speed bump to the goal beyond."
-    fixture_labels = {"base_plate": "floor plate", "speed_bump": "trapezoid bump across the floor"}
+    fixture_labels = (("base_plate", "floor plate"), ("speed_bump", "trapezoid bump across the floor"))
     zones = "goal beyond the bump; forbid zones beside the bump's ends"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

@@ -19,12 +19,12 @@ class UnderLowBar(Family):
     description = "Move a payload along the floor underneath a low horizontal bar held by two posts."
     params_model = UnderLowBarParams
     puzzle = "the payload rests on the floor; move it under the low bar to the goal beyond."
-    fixture_labels = {
-        "base_plate": "floor plate",
-        "post_left": "post holding the bar",
-        "post_right": "post holding the bar",
-        "low_bar": "the low bar",
-    }
+    fixture_labels = (
+        ("base_plate", "floor plate"),
+        ("post_left", "post holding the bar"),
+        ("post_right", "post holding the bar"),
+        ("low_bar", "the low bar"),
+    )
     zones = "goal beyond the bar on the floor; forbid zone above the bar"
     body = '''
 MIN_CLEARANCE_RATIO = 1.1  # the payload always fits under the bar, whatever the variation

@@ -20,13 +20,13 @@ class WindowWall(Family):
     description = "Pass a payload through a window opening in a wall that stands across its path."
     params_model = WindowWallParams
     puzzle = "the payload rests on the floor; pass it through the window in the wall to the goal beyond."
-    fixture_labels = {
-        "base_plate": "floor plate",
-        "wall_sill": "wall below the window",
-        "wall_lintel": "wall above the window",
-        "wall_left": "wall left of the window",
-        "wall_right": "wall right of the window",
-    }
+    fixture_labels = (
+        ("base_plate", "floor plate"),
+        ("wall_sill", "wall below the window"),
+        ("wall_lintel", "wall above the window"),
+        ("wall_left", "wall left of the window"),
+        ("wall_right", "wall right of the window"),
+    )
     zones = "goal beyond the wall; forbid zones above the wall and around its ends"
     body = '''
 def build(seed: int, scale: float = 1.0) -> Scenario:

@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
+import openai
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -21,12 +23,12 @@ from benchgen.agents.graph import (
 from benchgen.agents.lessons import LessonStore
 from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, extract_script
 from benchgen.agents.prompts import EXAMPLE_SCRIPT
-from benchgen.agents.session import SessionOptions, backend_from_options, run_session
+from benchgen.agents.session import SessionOptions, backend_from_options, roles_for, run_session
 from benchgen.agents.state import BenchmarkGeneratorState
 from benchgen.codes import FailureCode
 from benchgen.models import SessionStatus
 from benchgen.sandbox import SandboxRunner
-from benchgen.settings import Settings
+from benchgen.settings import Settings, get_settings
 from benchgen.validation.report import Failure, ValidationReport
 from benchgen.validation.validator import validate_source
 
@@ -380,3 +382,49 @@ def test_extract_script_strips_line_numbers_from_tool_output() -> None:
     assert note == "Fixed the start height."
     # Code that merely contains numbers is left alone.
     assert extract_script("```python\nx = 1\n2\n```")[0] == "x = 1\n2\n"
+
+
+def test_the_offline_roles_play_the_same_graph(tmp_settings: Settings, tools: GraphTools) -> None:
+    backend = backend_from_options("offline", tmp_settings)
+    options = SessionOptions(context=context(), roles=roles_for(backend), tools=tools)
+    outcome = run_session("ball must cross a gap", 3, backend=backend, settings=tmp_settings, options=options)
+
+    assert outcome.status is SessionStatus.ACCEPTED, outcome.reason
+    row = row_of(tmp_settings, outcome)
+    assert (row.backend, row.model) == ("offline", "offline")
+    assert row.review_decisions[-1].verdict.value == "APPROVE"
+
+
+def test_checkpoints_and_resume_on_postgresql(clean_env, fresh_postgres_url: str, tools: GraphTools) -> None:
+    db.upgrade(fresh_postgres_url)
+    settings = get_settings(data_dir=clean_env / "data", database_url=fresh_postgres_url)
+    fakes = Fakes([plan_reply()], [code_reply(BROKEN_SCRIPT), code_reply(GOOD_SCRIPT)], [APPROVE])
+    backend = backend_from_options("openai:fake", settings)
+    first = SessionOptions(context=context(), roles=fakes.roles, tools=tools, interrupt_before=["coder"])
+    stopped = run_session("ball must cross a gap", 7, backend=backend, settings=settings, options=first)
+    assert stopped.status is SessionStatus.PLANNING and stopped.plan is not None
+
+    rest = SessionOptions(context=context(), roles=fakes.roles, tools=tools)
+    outcome = run_session(
+        None, 7, backend=backend, settings=settings, resume=stopped.session_id, options=rest
+    )
+    assert outcome.status is SessionStatus.ACCEPTED
+    assert len(fakes.planner.received) == 1 and len(fakes.coder.received) == 2
+    assert [a.report.ok for a in row_of(settings, outcome).validation_logs] == [False, True]
+
+
+def test_transient_api_errors_are_retried(tmp_settings: Settings) -> None:
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    model = ScriptedChatModel(replies=[openai.APIConnectionError(request=request), plan_reply()])
+    config = ModelConfig(model="scripted:fake", retry_attempts=2)
+    plan = LLMPlanner(model, config).plan("ball must cross a gap", 0)
+
+    assert plan.family == "gap_crossing" and len(model.received) == 2
+    assert plan.usage.total_tokens == sum(TOKENS_PER_REPLY)
+
+
+def test_other_api_errors_are_not_retried() -> None:
+    model = ScriptedChatModel(replies=[ValueError("bad request: unknown parameter"), plan_reply()])
+    with pytest.raises(ValueError, match="unknown parameter"):
+        LLMPlanner(model, ModelConfig(model="scripted:fake")).plan("ball must cross a gap", 0)
+    assert len(model.received) == 1

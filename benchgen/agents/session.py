@@ -89,7 +89,9 @@ def backend_names(backend: Backend) -> tuple[str, str]:
 
 def roles_for(backend: Backend) -> Roles:
     if isinstance(backend, OfflineBackend):
-        from benchgen.offline import OfflineCoder, OfflinePlanner, OfflineReviewer
+        from benchgen.offline.coder import OfflineCoder
+        from benchgen.offline.planner import OfflinePlanner
+        from benchgen.offline.reviewer import OfflineReviewer
 
         return Roles(planner=OfflinePlanner(), coder=OfflineCoder(), reviewer=OfflineReviewer())
     planner, coder, reviewer = llm_roles(backend)

@@ -10,7 +10,14 @@ import pytest
 from benchgen.codes import FailureCode
 from benchgen.dataset.card import difficulty_histogram, render_card
 from benchgen.dataset.gate import GateError, GateThresholds, run_gate
-from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, ArtifactFile, BenchmarkEntry, DatasetIndex, FileKind
+from benchgen.dataset.index import (
+    INDEX_FILE,
+    VARIANTS_FILE,
+    ArtifactFile,
+    BenchmarkEntry,
+    DatasetIndex,
+    FileKind,
+)
 from benchgen.dataset.publish import (
     MANIFEST_FILE,
     PublishError,
@@ -31,7 +38,9 @@ from benchgen.validation.report import Failure, VariantMetrics, VariantReport
 THEMES = ["gap crossing", "ramp climb"]
 
 
-def persisted_entry(store: ArtifactStore, theme: str, seed: int, difficulty: float, *, ok: bool = True) -> BenchmarkEntry:
+def persisted_entry(
+    store: ArtifactStore, theme: str, seed: int, difficulty: float, *, ok: bool = True
+) -> BenchmarkEntry:
     """Persist four small files for one benchmark and describe them as the pipeline would."""
     benchmark_id = f"{theme.replace(' ', '-')}-{seed}"
     contents = {
@@ -43,10 +52,17 @@ def persisted_entry(store: ArtifactStore, theme: str, seed: int, difficulty: flo
     files = []
     for (kind, name), data in contents.items():
         stored = store.put_bytes(f"artifacts/{benchmark_id}/{name}", data)
-        files.append(ArtifactFile(kind=kind, name=name, key=stored.key, sha256=stored.sha256, size=stored.size))
+        files.append(
+            ArtifactFile(kind=kind, name=name, key=stored.key, sha256=stored.sha256, size=stored.size)
+        )
     variants = [
-        VariantReport(seed=s, scale=1.0, ok=ok or s == 0, metrics=VariantMetrics(geometry_hash=f"g{seed}{s}"),
-                      failures=[] if ok or s == 0 else [Failure(code=FailureCode.NOT_SETTLED, message="moving")])
+        VariantReport(
+            seed=s,
+            scale=1.0,
+            ok=ok or s == 0,
+            metrics=VariantMetrics(geometry_hash=f"g{seed}{s}"),
+            failures=[] if ok or s == 0 else [Failure(code=FailureCode.NOT_SETTLED, message="moving")],
+        )
         for s in (0, 1)
     ]
     return BenchmarkEntry(
@@ -103,7 +119,9 @@ class TestIndex:
         frame = pd.read_parquet(tmp_path / "out" / INDEX_FILE)
         assert list(frame["benchmark_id"]) == [b.benchmark_id for b in index.benchmarks]
         assert frame["difficulty_score"].tolist() == [0.2, 0.5, 0.8]
-        loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / VARIANTS_FILE), split="train")
+        loaded = datasets.load_dataset(
+            "parquet", data_files=str(tmp_path / "out" / VARIANTS_FILE), split="train"
+        )
         assert loaded.num_rows == 6 and set(loaded.column_names) >= {"variant_id", "ok", "scale"}
 
 
@@ -113,7 +131,9 @@ class TestCard:
         assert len(bins) == 10 and [b[2] for b in bins] == [2, 0, 0, 0, 0, 1, 0, 0, 0, 1]
 
     def test_card_counts_themes_and_declares_parquet_configs(self, store):
-        card = render_card(small_index(store), accepted={"gap crossing": 2, "ramp climb": 1}, rejected={"ramp climb": 3})
+        card = render_card(
+            small_index(store), accepted={"gap crossing": 2, "ramp climb": 1}, rejected={"ramp climb": 3}
+        )
         assert f"data_files: {INDEX_FILE}" in card
         assert "| ramp climb | 1 | 3 |" in card
         assert "- benchmarks: 3" in card and "| gap | 2 |" in card
@@ -137,7 +157,10 @@ class TestGate:
         result = run_gate(index, checksums, thresholds=GateThresholds(min_accepted_per_theme=2))
         failed = {(f.table, f.expectation, f.column): f.rows for f in result.failures}
         assert failed == {
-            ("benchmarks", "expect_column_values_to_be_unique", "script_sha256"): ["gap-crossing-0", "gap-crossing-1"],
+            ("benchmarks", "expect_column_values_to_be_unique", "script_sha256"): [
+                "gap-crossing-0",
+                "gap-crossing-1",
+            ],
             ("benchmarks", "expect_column_values_to_be_between", "difficulty_score"): ["ramp-climb-0"],
             ("variants", "expect_column_values_to_be_in_set", "ok"): ["gap-crossing-1-s1-x1"],
             ("themes", "expect_column_values_to_be_between", "accepted"): ["ramp climb"],
@@ -145,12 +168,16 @@ class TestGate:
                 "benchmarks/ramp-climb-0/mjcf/scene.xml"
             ],
         }
-        with pytest.raises(GateError, match="variants: expect_column_values_to_be_in_set on column 'ok' failed"):
+        with pytest.raises(
+            GateError, match="variants: expect_column_values_to_be_in_set on column 'ok' failed"
+        ):
             result.raise_for_failure()
 
     def test_missing_file_and_no_spread_fail(self, store):
         index = DatasetIndex.from_entries(
-            "demo", "v1", ["gap crossing"],
+            "demo",
+            "v1",
+            ["gap crossing"],
             [persisted_entry(store, "gap crossing", s, 0.4) for s in (0, 1)],
         )
         checksums = {f.path: f.sha256 for f in index.files}
@@ -169,7 +196,12 @@ class TestPublish:
         assert published_versions(store, "demo") == ["v1"]
         assert store.list(staging_prefix("demo", "v1")) == []
         manifest = read_manifest(store, "demo", "v1")
-        assert {f.path for f in manifest.files} >= {INDEX_FILE, VARIANTS_FILE, "README.md", index.files[0].path}
+        assert {f.path for f in manifest.files} >= {
+            INDEX_FILE,
+            VARIANTS_FILE,
+            "README.md",
+            index.files[0].path,
+        }
         assert MANIFEST_FILE not in {f.path for f in manifest.files}
         for f in manifest.files:
             data = store.get_bytes(f"{version_prefix('demo', 'v1')}/{f.path}")

@@ -56,3 +56,7 @@ render.register(app)
 from benchgen.cli import generate  # noqa: E402
 
 generate.register(app)
+
+from benchgen.cli import dataset  # noqa: E402
+
+dataset.register(app)

@@ -126,7 +126,15 @@ def _expectations(table: str, index: DatasetIndex, thresholds: GateThresholds) -
             gxe.ExpectColumnValuesToBeUnique(column="benchmark_id"),
             gxe.ExpectColumnValuesToBeUnique(column="script_sha256"),
             gxe.ExpectColumnValuesToBeBetween(column="difficulty_score", min_value=0.0, max_value=1.0),
-            gxe.ExpectColumnStdevToBeBetween(column="difficulty_score", min_value=thresholds.min_difficulty_stdev),
+            *(
+                [
+                    gxe.ExpectColumnStdevToBeBetween(
+                        column="difficulty_score", min_value=thresholds.min_difficulty_stdev
+                    )
+                ]
+                if thresholds.min_difficulty_stdev > 0  # 0 asks for no spread (e.g. a one-benchmark build)
+                else []
+            ),
         ]
     if table == "variants":
         benchmark_ids = [b.benchmark_id for b in index.benchmarks]
@@ -138,7 +146,9 @@ def _expectations(table: str, index: DatasetIndex, thresholds: GateThresholds) -
             gxe.ExpectColumnValuesToBeInSet(column="benchmark_id", value_set=benchmark_ids),
         ]
     if table == "themes":
-        return [gxe.ExpectColumnValuesToBeBetween(column="accepted", min_value=thresholds.min_accepted_per_theme)]
+        return [
+            gxe.ExpectColumnValuesToBeBetween(column="accepted", min_value=thresholds.min_accepted_per_theme)
+        ]
     if table == "files":
         return [
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
@@ -186,7 +196,11 @@ def run_gate(
     thresholds = thresholds or GateThresholds()
     context = _context(docs_dir)
     source = context.data_sources.add_pandas(f"{index.name}-{index.version}")
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data-docs", site_names=[DATA_DOCS_SITE])] if docs_dir else []
+    actions = (
+        [gx.checkpoint.UpdateDataDocsAction(name="data-docs", site_names=[DATA_DOCS_SITE])]
+        if docs_dir
+        else []
+    )
     failures: list[FailedExpectation] = []
     evaluated = 0
     for table, frame in gate_tables(index, actual_sha256).items():
@@ -216,7 +230,9 @@ def run_gate(
 
 def _failed(table: str, result) -> FailedExpectation:
     details = result.result or {}
-    rows = [str(row.get(ROW_ID)) for row in details.get("unexpected_index_list") or [] if isinstance(row, dict)]
+    rows = [
+        str(row.get(ROW_ID)) for row in details.get("unexpected_index_list") or [] if isinstance(row, dict)
+    ]
     observed = details.get("observed_value")
     raised = _exception_message(result.exception_info or {})
     if raised:
@@ -224,7 +240,8 @@ def _failed(table: str, result) -> FailedExpectation:
     return FailedExpectation(
         table=table,
         expectation=result.expectation_config.type,
-        column=result.expectation_config.kwargs.get("column") or result.expectation_config.kwargs.get("column_A"),
+        column=result.expectation_config.kwargs.get("column")
+        or result.expectation_config.kwargs.get("column_A"),
         observed=None if observed is None else str(observed),
         rows=list(dict.fromkeys(rows)),
     )

@@ -153,15 +153,10 @@ class DatasetIndex(BaseModel):
                         size=f.size,
                     )
                 )
-
-            def main_file(kind: FileKind) -> tuple[str | None, str | None]:
-                found = entry.file(kind)
-                return (f"{folder}/{found.name}", found.sha256) if found else (None, None)
-
-            script_file, script_sha = main_file(FileKind.SCRIPT)
-            definition_file, definition_sha = main_file(FileKind.DEFINITION)
-            mjcf_file, mjcf_sha = main_file(FileKind.MJCF)
-            preview_file, preview_sha = main_file(FileKind.PREVIEW)
+            script_file, script_sha = _main_file(entry, FileKind.SCRIPT)
+            definition_file, definition_sha = _main_file(entry, FileKind.DEFINITION)
+            mjcf_file, mjcf_sha = _main_file(entry, FileKind.MJCF)
+            preview_file, preview_sha = _main_file(entry, FileKind.PREVIEW)
             benchmarks.append(
                 BenchmarkRow(
                     benchmark_id=entry.benchmark_id,
@@ -203,7 +198,9 @@ class DatasetIndex(BaseModel):
                         payload_mass_kg=v.metrics.payload_mass_kg,
                     )
                 )
-        return cls(name=name, version=version, themes=themes, benchmarks=benchmarks, variants=variants, files=files)
+        return cls(
+            name=name, version=version, themes=themes, benchmarks=benchmarks, variants=variants, files=files
+        )
 
     def benchmarks_frame(self) -> pd.DataFrame:
         return _frame(BenchmarkRow, self.benchmarks)
@@ -224,10 +221,17 @@ class DatasetIndex(BaseModel):
         return [index_path, variants_path]
 
 
+def _main_file(entry: BenchmarkEntry, kind: FileKind) -> tuple[str | None, str | None]:
+    """(path in the version, sha256) of the entry's main file of `kind`, or (None, None)."""
+    found = entry.file(kind)
+    return (f"{benchmark_folder(entry.benchmark_id)}/{found.name}", found.sha256) if found else (None, None)
+
+
 def _frame(row_type: type[BaseModel], rows: list[BaseModel]) -> pd.DataFrame:
     """A dataframe with one column per model field, typed even when there are no rows."""
     columns = list(row_type.model_fields)
     records = [
-        {k: (v.value if isinstance(v, StrEnum) else v) for k, v in r.model_dump(mode="python").items()} for r in rows
+        {k: (v.value if isinstance(v, StrEnum) else v) for k, v in r.model_dump(mode="python").items()}
+        for r in rows
     ]
     return pd.DataFrame(records, columns=columns)

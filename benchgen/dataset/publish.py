@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, DatasetIndex
+from benchgen.dataset.index import DatasetIndex
 from benchgen.errors import BenchgenError, NotFoundError, StoreError
 from benchgen.store import ArtifactStore
 
@@ -108,7 +108,9 @@ def check_publishable(store: ArtifactStore, name: str, version: str, *, force: b
         return
     target = version_prefix(name, version)
     raise VersionExists(
-        VERSION_EXISTS.format(name=name, version=version, url=store.url_for(target), files=len(store.list(target)))
+        VERSION_EXISTS.format(
+            name=name, version=version, url=store.url_for(target), files=len(store.list(target))
+        )
     )
 
 
@@ -163,7 +165,9 @@ def discard_staging(store: ArtifactStore, staged: StagedDataset) -> None:
     store.delete(staged.prefix)
 
 
-def promote(store: ArtifactStore, staged: StagedDataset, index: DatasetIndex, *, force: bool = False) -> PublishedDataset:
+def promote(
+    store: ArtifactStore, staged: StagedDataset, index: DatasetIndex, *, force: bool = False
+) -> PublishedDataset:
     """Copy a staged version into `<name>/<version>/` and write its manifest last.
 
     Refuses an existing published version unless `force`. Any failure removes the partial version
@@ -182,7 +186,9 @@ def promote(store: ArtifactStore, staged: StagedDataset, index: DatasetIndex, *,
         for f in staged.files:
             stored = store.put_bytes(f"{target}/{f.path}", store.get_bytes(staged.key(f.path)))
             if stored.sha256 != f.sha256:
-                raise StoreError(CHECKSUM_MISMATCH.format(path=f.path, actual=stored.sha256, expected=f.sha256))
+                raise StoreError(
+                    CHECKSUM_MISMATCH.format(path=f.path, actual=stored.sha256, expected=f.sha256)
+                )
         manifest = Manifest(
             name=name,
             version=version,
@@ -198,7 +204,9 @@ def promote(store: ArtifactStore, staged: StagedDataset, index: DatasetIndex, *,
         raise PublishError(f"publishing {name}/{version} failed and was rolled back: {exc}") from exc
     finally:
         discard_staging(store, staged)
-    return PublishedDataset(name=name, version=version, prefix=target, url=store.url_for(target), manifest=manifest)
+    return PublishedDataset(
+        name=name, version=version, prefix=target, url=store.url_for(target), manifest=manifest
+    )
 
 
 def read_manifest(store: ArtifactStore, name: str, version: str) -> Manifest:

@@ -1,0 +1,62 @@
+"""`benchgen dataset ...`: list published dataset versions and verify their checksums.
+
+Building a dataset is the Prefect flow's job (`python -m flows.build_dataset`); these commands only
+read what was published, so they work anywhere the store is reachable.
+"""
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from benchgen.errors import StoreError
+
+dataset_app = typer.Typer(help="Look at published datasets.", no_args_is_help=True)
+console = Console()
+
+
+@dataset_app.command("list")
+def list_versions(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. benchgen.")] = "benchgen",
+) -> None:
+    """Published versions of a dataset (only versions with a manifest count)."""
+    from benchgen.dataset.publish import published_versions, read_manifest, version_prefix
+    from benchgen.settings import get_settings
+    from benchgen.store import ArtifactStore
+
+    store = ArtifactStore.from_settings(get_settings())
+    versions = published_versions(store, name)
+    if not versions:
+        console.print(f"no published versions of {name!r} in {store.url}")
+        return
+    for version in versions:
+        manifest = read_manifest(store, name, version)
+        console.print(
+            f"{version}  {manifest.benchmarks} benchmarks, {manifest.variants} variants, "
+            f"published {manifest.published_at:%Y-%m-%d %H:%M} UTC  {store.url_for(version_prefix(name, version))}",
+            highlight=False,
+        )
+
+
+@dataset_app.command("verify")
+def verify(
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    version: Annotated[str, typer.Argument(help="Dataset version.")],
+) -> None:
+    """Re-hash every file of a published version against its manifest."""
+    from benchgen.dataset.publish import read_manifest, verify_published
+    from benchgen.settings import get_settings
+    from benchgen.store import ArtifactStore
+
+    store = ArtifactStore.from_settings(get_settings())
+    problems = verify_published(store, name, version)
+    if problems:
+        raise StoreError(
+            f"{name} {version}: {len(problems)} file(s) do not match the manifest: " + "; ".join(problems)
+        )
+    files = len(read_manifest(store, name, version).files)
+    console.print(f"[green]ok[/] {name} {version}: {files} files match manifest.json", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dataset_app, name="dataset")

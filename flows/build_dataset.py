@@ -1,0 +1,433 @@
+"""Build one dataset version: generate -> validate -> render -> persist -> check (GX) -> publish.
+
+Run the default small offline build with an ephemeral Prefect (no server needed):
+
+    python -m flows.build_dataset
+
+or a chosen one: `python -m flows.build_dataset --theme "ball must cross a gap" --seeds-per-theme 3
+--version v2`. With a Prefect server, deployments in prefect.yaml run the same flow.
+"""
+
+import argparse
+import hashlib
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.exceptions import ObjectNotFound
+from prefect.filesystems import LocalFileSystem, WritableFileSystem
+from prefect.futures import PrefectFuture
+
+from benchgen import pipeline
+from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, GateError, GateThresholds
+from benchgen.dataset.index import FileKind
+from benchgen.errors import BenchgenError, UsageError
+from benchgen.settings import Settings, get_settings
+from tasks import build_steps
+from tasks.policies import DEFAULT_LLM_SLOTS, DEFAULT_SANDBOX_SLOTS, LLM_CALLS_LIMIT, SANDBOX_WORKERS_LIMIT
+
+RESULTS_FOLDER = "_prefect/results"  # under the store root: persisted task results and cache records
+RESULTS_BLOCK_PREFIX = "benchgen-results"  # result storage blocks are saved as <prefix>-<hash of store URL>
+DASK_ADDRESS_ENV = "BENCHGEN_DASK_ADDRESS"  # scheduler address; when set, tasks run on that Dask cluster
+VERSION_DATE_FORMAT = "%Y.%m.%d"  # default version: the UTC date, so each nightly is a new version
+EPHEMERAL_STARTUP_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+EPHEMERAL_STARTUP_TIMEOUT_S = 120  # s; the temporary server needs more than Prefect's 20 s on a busy machine
+USAGE_EXIT = 2  # exit status for a benchgen error, as the benchgen CLI uses
+
+
+# --- setup ---------------------------------------------------------------------------------------------
+
+
+def read_themes(themes: Sequence[str] | None, themes_file: str | None) -> list[str]:
+    """Themes from the list and/or a file with one theme per line ('#' starts a comment)."""
+    found = [t.strip() for t in themes or [] if t.strip()]
+    if themes_file:
+        path = Path(themes_file)
+        if not path.is_file():
+            raise UsageError(f"themes file {themes_file!r} does not exist; give one theme per line")
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+        found += [line for line in lines if line]
+    if not found:
+        return list(pipeline.DEFAULT_THEMES)
+    duplicates = sorted({t for t in found if found.count(t) > 1})
+    if duplicates:
+        raise UsageError(f"themes listed more than once: {', '.join(map(repr, duplicates))}; list each once")
+    return found
+
+
+def load_settings(settings_block: str | None, store_url: str | None) -> Settings:
+    if settings_block is None:
+        return get_settings(**({"store_url": store_url} if store_url else {}))
+    from blocks.benchgen_settings import BenchgenSettings
+
+    settings = BenchgenSettings.load(settings_block).to_settings()
+    return settings.model_copy(update={"store_url": store_url}) if store_url else settings
+
+
+def result_storage_for(settings: Settings) -> WritableFileSystem:
+    """Where task results (and so cache records) persist: a folder of the artifact store.
+
+    Prefect needs the storage saved as a block; it is saved under a name derived from the store URL.
+    """
+    url = settings.resolved_store_url
+    storage = _storage_block(url, settings)
+    storage.save(f"{RESULTS_BLOCK_PREFIX}-{hashlib.sha256(url.encode()).hexdigest()[:12]}", overwrite=True)
+    return storage
+
+
+def _storage_block(url: str, settings: Settings) -> WritableFileSystem:
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return LocalFileSystem(basepath=str(Path(parts.path) / RESULTS_FOLDER))
+    from prefect_aws import AwsCredentials, S3Bucket
+
+    secret = settings.aws_secret_access_key
+    credentials = AwsCredentials(
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+        region_name=settings.aws_region,
+        aws_client_parameters={"endpoint_url": settings.s3_endpoint_url} if settings.s3_endpoint_url else {},
+    )
+    folder = f"{parts.path.strip('/')}/{RESULTS_FOLDER}".strip("/")
+    return S3Bucket(bucket_name=parts.netloc, bucket_folder=folder, credentials=credentials)
+
+
+def ensure_concurrency_limits() -> None:
+    """Create the LLM and sandbox limits with default slots unless an operator already set them."""
+    with get_client(sync_client=True) as client:
+        for name, slots in (
+            (LLM_CALLS_LIMIT, DEFAULT_LLM_SLOTS),
+            (SANDBOX_WORKERS_LIMIT, DEFAULT_SANDBOX_SLOTS),
+        ):
+            try:
+                client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+
+
+def task_runner():
+    """Threads by default; a Dask cluster when BENCHGEN_DASK_ADDRESS names its scheduler."""
+    address = os.environ.get(DASK_ADDRESS_ENV)
+    if not address:
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner()
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=address)
+
+
+# --- reporting -----------------------------------------------------------------------------------------
+
+
+def theme_table(outcomes: list[pipeline.BenchmarkOutcome], themes: list[str]) -> list[dict]:
+    rows = []
+    for theme in themes:
+        mine = [o for o in outcomes if o.theme == theme]
+        reasons = sorted({o.reason for o in mine if o.reason})
+        rows.append(
+            {
+                "theme": theme,
+                "accepted": sum(o.accepted for o in mine),
+                "rejected": sum(not o.accepted for o in mine),
+                "rejection reasons": "; ".join(reasons),
+            }
+        )
+    return rows
+
+
+def summary_markdown(summary: pipeline.BuildSummary, dataset_url: str | None) -> str:
+    accepted, rejected = summary.counts()
+    lines = [
+        f"# Dataset {summary.name} {summary.version}",
+        "",
+        f"- published at: `{dataset_url}`" if dataset_url else "- not published",
+        f"- accepted: {sum(accepted.values())}, rejected: {sum(rejected.values())}",
+        f"- gate: {summary.gate.summary()}",
+        f"- Great Expectations Data Docs: {summary.data_docs_url}" if summary.data_docs_url else "",
+        "",
+        "| theme | seed | difficulty | preview sheet |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for outcome in summary.outcomes:
+        if outcome.entry is None:
+            continue
+        preview = outcome.entry.file(FileKind.PREVIEW)
+        link = (
+            f"[{preview.name}]({dataset_url}/benchmarks/{outcome.entry.benchmark_id}/{preview.name})"
+            if (preview and dataset_url)
+            else ""
+        )
+        lines.append(f"| {outcome.theme} | {outcome.seed} | {outcome.entry.difficulty_score:.2f} | {link} |")
+    return "\n".join(lines)
+
+
+# --- the flow ------------------------------------------------------------------------------------------
+
+
+@flow(name="build-dataset", log_prints=True, task_runner=task_runner())
+def build_dataset(
+    themes: list[str] | None = None,
+    themes_file: str | None = None,
+    seeds_per_theme: int = pipeline.DEFAULT_SEEDS_PER_THEME,
+    variant_seeds: list[int] | None = None,
+    scales: list[float] | None = None,
+    model: str = "offline",
+    dataset_name: str = pipeline.DEFAULT_DATASET_NAME,
+    dataset_version: str | None = None,
+    store_url: str | None = None,
+    force: bool = False,
+    min_accepted_per_theme: int = MIN_ACCEPTED_PER_THEME,
+    min_difficulty_stdev: float = MIN_DIFFICULTY_STDEV,
+    settings_block: str | None = None,
+) -> pipeline.BuildSummary:
+    """Generate `seeds_per_theme` benchmarks per theme, validate each on variant_seeds x scales,
+    check the dataset with Great Expectations and publish it to `<store>/<dataset_name>/<version>/`.
+
+    Settings come from the BenchgenSettings block `settings_block` when given, else from BENCHGEN_*
+    variables; `store_url` overrides the store of either."""
+    logger = get_run_logger()
+    settings = load_settings(settings_block, store_url)
+    params = pipeline.BuildParameters(
+        themes=read_themes(themes, themes_file),
+        seeds_per_theme=seeds_per_theme,
+        variant_seeds=variant_seeds or list(pipeline.DEFAULT_VARIANT_SEEDS),
+        scales=scales or list(pipeline.DEFAULT_SCALES),
+        model=model,
+        dataset_name=dataset_name,
+        dataset_version=dataset_version or datetime.now(UTC).strftime(VERSION_DATE_FORMAT),
+        force=force,
+        thresholds=GateThresholds(
+            min_accepted_per_theme=min_accepted_per_theme, min_difficulty_stdev=min_difficulty_stdev
+        ),
+    )
+    pipeline.prepare_database(settings)
+    ensure_concurrency_limits()
+    storage = result_storage_for(settings)
+    generate, validate, render = (
+        t.with_options(result_storage=storage)
+        for t in (build_steps.generate, build_steps.validate, build_steps.render)
+    )
+    versions = pipeline.pipeline_versions()
+    store = settings.resolved_store_url
+
+    # generate: one agent session per (theme, seed)
+    generations: dict[tuple[str, int], PrefectFuture] = {
+        unit: generate.submit(*unit, params.model, versions, settings.resolved_database_url, settings)
+        for unit in params.units()
+    }
+    outcomes: dict[tuple[str, int], pipeline.BenchmarkOutcome] = {}
+
+    def settled(unit: tuple[str, int], future: PrefectFuture, step: str):
+        """The task's result, or None after recording the unit as rejected with the task's error."""
+        future.wait()
+        if future.state.is_failed():
+            outcomes[unit] = pipeline.BenchmarkOutcome(
+                theme=unit[0],
+                seed=unit[1],
+                accepted=False,
+                reason=f"{step} failed: {future.state.message or future.state.name}",
+            )
+            logger.warning("%s: %s", unit, outcomes[unit].reason)
+            return None
+        return future.result()
+
+    accepted: dict[tuple[str, int], pipeline.GenerationResult] = {}
+    for unit, future in generations.items():
+        generation = settled(unit, future, "generate")
+        if generation is None:
+            continue
+        if generation.accepted:
+            accepted[unit] = generation
+        else:
+            outcomes[unit] = pipeline.rejected(
+                generation, generation.reason or "the session did not accept a script"
+            )
+
+    # validate: every accepted script on the dataset's variant grid
+    reports = {
+        unit: validate.submit(*unit, g.script, params.variant_seeds, params.scales, versions)
+        for unit, g in accepted.items()
+    }
+    valid = {}
+    for unit, future in reports.items():
+        report = settled(unit, future, "validate")
+        if report is None:
+            continue
+        if report.ok:
+            valid[unit] = report
+        else:
+            outcomes[unit] = pipeline.rejected(accepted[unit], pipeline.variants_failed_reason(report))
+
+    # render evidence, then persist rows and files
+    evidence = {
+        unit: render.submit(
+            *unit,
+            accepted[unit].script,
+            params.variant_seeds[0],
+            params.scales[0],
+            report,
+            versions,
+            store,
+            settings,
+        )
+        for unit, report in valid.items()
+    }
+    persisted = {
+        unit: build_steps.persist.submit(
+            accepted[unit], valid[unit], future, params.dataset_name, params.dataset_version, settings
+        )
+        for unit, future in evidence.items()
+    }
+    for unit, future in persisted.items():
+        entry = settled(unit, future, "render or persist")
+        if entry is not None:
+            outcomes[unit] = pipeline.BenchmarkOutcome(
+                theme=unit[0], seed=unit[1], accepted=True, entry=entry
+            )
+    ordered = [outcomes[unit] for unit in params.units()]
+    create_table_artifact(
+        key="accepted-per-theme",
+        table=theme_table(ordered, params.themes),
+        description=f"Accepted and rejected benchmarks per theme, {params.dataset_name} {params.dataset_version}",
+    )
+
+    # check and publish
+    index, card = pipeline.assemble_index(params, ordered)
+    unchanged = pipeline.unchanged_summary(params, ordered, index, card, settings)
+    if unchanged is not None:
+        logger.info(
+            "%s/%s is already published with identical contents at %s; nothing to publish",
+            index.name,
+            index.version,
+            unchanged.dataset_url,
+        )
+        create_markdown_artifact(
+            key="dataset-summary", markdown=summary_markdown(unchanged, unchanged.dataset_url)
+        )
+        return unchanged
+    with tempfile.TemporaryDirectory(prefix="benchgen-data-docs-") as docs_dir:
+        checked = build_steps.check(index, card, params.thresholds, settings, Path(docs_dir))
+    if not checked.gate.success:
+        logger.error(checked.gate.summary())
+        create_markdown_artifact(
+            key="dataset-gate-failures",
+            markdown="# Great Expectations gate failed\n\n"
+            + "\n".join(f"- {f.message()}" for f in checked.gate.failures)
+            + f"\n\nData Docs: {checked.data_docs_url}\n\nNothing was published.",
+        )
+        raise GateError(checked.gate.summary() + "\nNothing was published.")
+    published = build_steps.publish(checked, index, params.force, settings)
+    summary = pipeline.BuildSummary(
+        name=index.name,
+        version=index.version,
+        outcomes=ordered,
+        gate=checked.gate,
+        published=published,
+        data_docs_url=checked.data_docs_url,
+        dataset_url=published.url,
+    )
+    create_markdown_artifact(key="dataset-summary", markdown=summary_markdown(summary, published.url))
+    return summary
+
+
+# --- main job ------------------------------------------------------------------------------------------
+
+
+def how_to_look(summary: pipeline.BuildSummary) -> str:
+    """What the main job prints: where the dataset is and how to look at it."""
+    accepted, rejected = summary.counts()
+    url = summary.dataset_url or ""
+    local = urlsplit(url).path if url.startswith("file://") else None
+    lines = [
+        f"dataset {summary.name} {summary.version}: {sum(accepted.values())} benchmarks accepted, "
+        f"{sum(rejected.values())} rejected"
+        + (" (already published, unchanged)" if summary.unchanged else ""),
+        f"  published at  {url}",
+    ]
+    if local:
+        lines += [
+            f"  card          {local}/README.md",
+            f"  index         python -c \"import pandas as pd; print(pd.read_parquet('{local}/index.parquet'))\"",
+            f"  a preview     {local}/benchmarks/<benchmark_id>/review/",
+        ]
+    if summary.data_docs_url:
+        lines.append(f"  data docs     {summary.data_docs_url}")
+    lines.append(f"  verify        benchgen dataset verify {summary.name} {summary.version}")
+    return "\n".join(lines)
+
+
+def int_list(text: str) -> list[int]:
+    return [int(item) for item in text.split(",") if item.strip()]
+
+
+def float_list(text: str) -> list[float]:
+    return [float(item) for item in text.split(",") if item.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.build_dataset", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--theme", action="append", dest="themes", help="a theme (repeat for several)")
+    parser.add_argument("--themes-file", help="file with one theme per line")
+    parser.add_argument("--seeds-per-theme", type=int, default=pipeline.DEFAULT_SEEDS_PER_THEME)
+    parser.add_argument(
+        "--variant-seeds",
+        type=int_list,
+        default=list(pipeline.DEFAULT_VARIANT_SEEDS),
+        help="comma-separated seeds every benchmark is validated on, e.g. 0,1,2",
+    )
+    parser.add_argument(
+        "--scales",
+        type=float_list,
+        default=list(pipeline.DEFAULT_SCALES),
+        help="comma-separated scales in [0.5, 2.0], e.g. 0.75,1.0",
+    )
+    parser.add_argument("--min-accepted-per-theme", type=int, default=MIN_ACCEPTED_PER_THEME)
+    parser.add_argument(
+        "--min-difficulty-stdev",
+        type=float,
+        default=MIN_DIFFICULTY_STDEV,
+        help="0 for no difficulty-spread requirement",
+    )
+    parser.add_argument("--model", default="offline", help="'offline' or an LLM model as 'provider:name'")
+    parser.add_argument("--name", default=pipeline.DEFAULT_DATASET_NAME, help="dataset name")
+    parser.add_argument("--version", default=None, help="dataset version (default: today's UTC date)")
+    parser.add_argument(
+        "--store-url", default=None, help="file:///path or s3://bucket/prefix (default: settings)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace an already published version")
+    args = parser.parse_args(argv)
+    os.environ.setdefault(EPHEMERAL_STARTUP_ENV, str(EPHEMERAL_STARTUP_TIMEOUT_S))
+    try:
+        summary = build_dataset(
+            themes=args.themes,
+            themes_file=args.themes_file,
+            seeds_per_theme=args.seeds_per_theme,
+            variant_seeds=args.variant_seeds,
+            scales=args.scales,
+            min_accepted_per_theme=args.min_accepted_per_theme,
+            min_difficulty_stdev=args.min_difficulty_stdev,
+            model=args.model,
+            dataset_name=args.name,
+            dataset_version=args.version,
+            store_url=args.store_url,
+            force=args.force,
+        )
+    except BenchgenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(USAGE_EXIT)
+    print(how_to_look(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""One Prefect task per step of `benchgen.pipeline`; the policy lives on the decorators.
+
+Expensive, deterministic steps (agent session, sandboxed validation, renders) are cached across runs
+on their inputs, their source and the explicit `versions` input; writing steps are not cached but are
+idempotent, so a re-run after a crash converges on the same rows and files.
+"""
+
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
+
+from benchgen import pipeline
+from benchgen.dataset.gate import GateThresholds
+from benchgen.dataset.index import BenchmarkEntry, DatasetIndex
+from benchgen.dataset.publish import PublishedDataset
+from benchgen.settings import Settings
+from benchgen.validation.report import ValidationReport
+from tasks.policies import (
+    CACHE_POLICY,
+    LLM_CALLS_LIMIT,
+    RETRY_DELAYS,
+    RETRY_JITTER_FACTOR,
+    SANDBOX_WORKERS_LIMIT,
+    TRANSIENT_RETRIES,
+    retry_transient,
+)
+
+TRANSIENT_RETRY_OPTIONS = {
+    "retries": TRANSIENT_RETRIES,
+    "retry_delay_seconds": RETRY_DELAYS(TRANSIENT_RETRIES),
+    "retry_jitter_factor": RETRY_JITTER_FACTOR,
+    "retry_condition_fn": retry_transient,
+}
+CACHED = {"cache_policy": CACHE_POLICY, "persist_result": True}
+UNCACHED = {"cache_policy": NO_CACHE}
+
+
+@task(
+    name="generate",
+    task_run_name="generate[theme={theme}, seed={seed}]",
+    tags=["llm"],
+    **CACHED,
+    **TRANSIENT_RETRY_OPTIONS,
+)
+def generate(
+    theme: str, seed: int, model: str, versions: dict[str, str], database: str, settings: Settings
+) -> pipeline.GenerationResult:
+    """An agent session; `database` is in the cache key because the session row lives there."""
+    with concurrency(LLM_CALLS_LIMIT, occupy=1):
+        return pipeline.generate_benchmark(theme, seed, model=model, settings=settings)
+
+
+@task(
+    name="validate",
+    task_run_name="validate[theme={theme}, seed={seed}]",
+    tags=["sandbox"],
+    **CACHED,
+    **TRANSIENT_RETRY_OPTIONS,
+)
+def validate(
+    theme: str,
+    seed: int,
+    script: str,
+    variant_seeds: list[int],
+    scales: list[float],
+    versions: dict[str, str],
+) -> ValidationReport:
+    """Every (seed, scale) variant in the sandbox; a failing report is a result, never retried."""
+    with concurrency(SANDBOX_WORKERS_LIMIT, occupy=1):
+        return pipeline.validate_variants(script, f"{theme}#{seed}", variant_seeds, scales)
+
+
+@task(
+    name="render",
+    task_run_name="render[theme={theme}, seed={seed}]",
+    tags=["sandbox"],
+    **CACHED,
+    **TRANSIENT_RETRY_OPTIONS,
+)
+def render(
+    theme: str,
+    seed: int,
+    script: str,
+    variant_seed: int,
+    scale: float,
+    report: ValidationReport,
+    versions: dict[str, str],
+    store: str,
+    settings: Settings,
+) -> pipeline.Evidence:
+    """Definition, MJCF and review renders stored by content under `store` (part of the cache key)."""
+    with concurrency(SANDBOX_WORKERS_LIMIT, occupy=1):
+        return pipeline.render_evidence(script, variant_seed, scale, report, pipeline.open_store(settings))
+
+
+@task(
+    name="persist",
+    task_run_name="persist[theme={generation.theme}, seed={generation.seed}]",
+    **UNCACHED,
+    **TRANSIENT_RETRY_OPTIONS,
+)
+def persist(
+    generation: pipeline.GenerationResult,
+    report: ValidationReport,
+    evidence: pipeline.Evidence,
+    dataset_name: str,
+    dataset_version: str,
+    settings: Settings,
+) -> BenchmarkEntry:
+    return pipeline.persist_benchmark(
+        generation,
+        report,
+        evidence,
+        dataset_name=dataset_name,
+        dataset_version=dataset_version,
+        settings=settings,
+    )
+
+
+@task(
+    name="check", task_run_name="check[{index.name}/{index.version}]", **UNCACHED, **TRANSIENT_RETRY_OPTIONS
+)
+def check(
+    index: DatasetIndex, card: str, thresholds: GateThresholds, settings: Settings, docs_dir: Path
+) -> pipeline.CheckedDataset:
+    return pipeline.check_dataset(index, card, thresholds, settings, docs_dir)
+
+
+@task(
+    name="publish",
+    task_run_name="publish[{index.name}/{index.version}]",
+    **UNCACHED,
+    **TRANSIENT_RETRY_OPTIONS,
+)
+def publish(
+    checked: pipeline.CheckedDataset, index: DatasetIndex, force: bool, settings: Settings
+) -> PublishedDataset:
+    return pipeline.publish_dataset(checked, index, force=force, settings=settings)

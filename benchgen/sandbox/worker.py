@@ -5,6 +5,7 @@ Run as `python -m benchgen.sandbox.worker` with the host channel on stdin/stdout
 """
 
 import ctypes
+import gc
 import os
 import resource
 import select
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from typing import NoReturn
 
 from benchgen.codes import FailureCode
@@ -52,7 +54,9 @@ def main() -> None:
     import build123d  # noqa: F401  (the point of a warm worker: pay this import once)
     import OCP.BRepTools  # noqa: F401  (used by every serialization)
 
+    gc.freeze()  # keep imported objects out of every child's garbage collections (fewer copy-on-write faults)
     builds = 0
+    spare = _fork_child()
     write_all(channel_out, encode_frame(WorkerReady(stats=_stats(builds))))
     read_request = fd_reader(channel_in)
     while True:
@@ -60,9 +64,11 @@ def main() -> None:
             request, _ = read_frame(read_request, BuildRequest, MAX_REQUEST_BYTES)
         except PeerClosed:
             return  # the host closed the channel: a normal shutdown
-        reply, blobs = _serve(request)
+        reply, blobs = _serve(spare, request)
         builds += 1
         write_all(channel_out, encode_frame(reply.model_copy(update={"stats": _stats(builds)}), blobs))
+        _clean_up()  # while the host works on the reply
+        spare = _fork_child()
 
 
 def _make_undumpable() -> None:
@@ -90,28 +96,56 @@ def _stats(builds: int) -> WorkerStats:
 # --- one build ---------------------------------------------------------------------------------------
 
 
-def _serve(request: BuildRequest) -> tuple[BuildReply, list[bytes]]:
-    limits = request.limits
+@dataclass(frozen=True)
+class Child:
+    """A forked build child waiting for its request: forking ahead keeps the fork off the request's path."""
+
+    pid: int
+    request_fd: int  # the worker writes the request here
+    reply_fd: int  # and reads the reply here
+    output_path: str  # the child's captured stdout and stderr
+
+
+def _fork_child() -> Child:
     workdir = tempfile.mkdtemp(prefix="build-")
     output_path = os.path.join(workdir, OUTPUT_FILENAME)
-    read_fd, write_fd = os.pipe()
+    request_read, request_write = os.pipe()
+    reply_read, reply_write = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(read_fd)
-        _run_child(request, workdir, output_path, write_fd)
-    os.close(write_fd)
+        os.close(request_write)
+        os.close(reply_read)
+        _run_child(workdir, output_path, request_read, reply_write)
+    os.close(request_read)
+    os.close(reply_write)
+    return Child(pid=pid, request_fd=request_write, reply_fd=reply_read, output_path=output_path)
+
+
+def _serve(child: Child, request: BuildRequest) -> tuple[BuildReply, list[bytes]]:
+    """Hand the request to the waiting child and collect its reply; call `_clean_up` after answering."""
     try:
-        reply, blobs = _collect(pid, read_fd, limits)
-        output = _read_output(output_path, limits.max_text_bytes)
+        write_all(child.request_fd, encode_frame(request))
+        os.close(child.request_fd)
+        reply, blobs = _collect(child.pid, child.reply_fd, request.limits)
     finally:
-        os.close(read_fd)
-        _kill_strays()
-        _clear_scratch()
+        os.close(child.reply_fd)
+    output = _read_output(child.output_path, request.limits.max_text_bytes)
     return reply.model_copy(update={"output": output}), blobs
 
 
-def _run_child(request: BuildRequest, workdir: str, output_path: str, reply_fd: int) -> NoReturn:
-    """The forked child: isolate, limit, build, reply, exit. Never returns into the worker's loop."""
+def _clean_up() -> None:
+    """Kill what the build left running, reap it, and empty the scratch directories."""
+    _kill_strays()
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    _clear_scratch()
+
+
+def _run_child(workdir: str, output_path: str, request_fd: int, reply_fd: int) -> NoReturn:
+    """The forked child: isolate, wait for the request, limit, build, reply, exit. Never returns."""
     status = 1
     child_pid = os.getpid()
     try:
@@ -121,9 +155,13 @@ def _run_child(request: BuildRequest, workdir: str, output_path: str, reply_fd: 
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
-        os.closerange(3, reply_fd)  # the host channel among them
-        os.closerange(reply_fd + 1, MAX_OPEN_FILES * 4)
+        keep = sorted((request_fd, reply_fd))
+        os.closerange(3, keep[0])  # the host channel among them
+        os.closerange(keep[0] + 1, keep[1])
+        os.closerange(keep[1] + 1, MAX_OPEN_FILES * 4)
         os.chdir(workdir)
+        request, _ = read_frame(fd_reader(request_fd), BuildRequest, MAX_REQUEST_BYTES)
+        os.close(request_fd)
         _apply_limits(request.limits)
         confine_signals()
         outcome = execute_build(request.source, request.seed, request.scale, request.limits.max_output_bytes)
@@ -131,7 +169,10 @@ def _run_child(request: BuildRequest, workdir: str, output_path: str, reply_fd: 
             return  # a process the script forked came back here: only the build child replies
         _flush_captured_output()
         write_all(reply_fd, _encode_outcome(outcome))
+        os.close(reply_fd)  # end of stream now, not after the (slow) teardown of this process's memory
         status = 0
+    except PeerClosed:
+        status = 0  # the worker shut down before sending a request
     except BaseException:  # noqa: BLE001  (report anything to the captured output, then exit)
         traceback.print_exc()
     finally:
@@ -169,46 +210,47 @@ def _encode_outcome(outcome: BuildOutcome) -> bytes:
 
 
 def _collect(pid: int, read_fd: int, limits: SandboxLimits) -> tuple[BuildReply, list[bytes]]:
-    """Read the child's reply while watching its exit and the wall clock; kill it when a limit is hit."""
+    """Read the child's reply while watching its exit and the wall clock; kill it when a limit is hit.
+
+    Returns as soon as a whole, valid reply has arrived: the child's exit and clean-up happen after the
+    worker has answered the host (see `_clean_up`).
+    """
     budget = limits.max_output_bytes + FRAME_OVERHEAD_BYTES
     deadline = time.monotonic() + limits.wall_seconds
     pidfd = os.pidfd_open(pid)
     os.set_blocking(read_fd, False)
     data = bytearray()
     watched = [read_fd, pidfd]
-    exited = timed_out = too_large = False
     try:
-        while not exited:
+        while pidfd in watched:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                timed_out = True
-                break
+                _kill_group(pid)
+                return _failure(
+                    FailureCode.TIMEOUT,
+                    f"build did not finish within the wall-time limit of {limits.wall_seconds:g} s; "
+                    "remove loops that do not end or make the geometry simpler",
+                )
             ready = select.select(watched, [], [], remaining)[0]
             if read_fd in ready:
                 _drain(read_fd, data, watched, budget)
             if len(data) > budget:
-                too_large = True
-                break
-            exited = pidfd in ready
-        if exited:
-            _drain(read_fd, data, watched, budget)
-            too_large = len(data) > budget
-        else:
-            _kill_group(pid)
+                _kill_group(pid)
+                return _failure(
+                    FailureCode.RESOURCE_LIMIT,
+                    f"build sent back more than {budget / MIB:.1f} MiB; use fewer or simpler fixtures",
+                )
+            if read_fd in ready and read_fd not in watched:  # end of stream: the child closed its end
+                try:
+                    return read_frame(bytes_reader(bytes(data)), BuildReply, budget)
+                except ProtocolError:
+                    pass  # no valid reply: the exit status below says why
+            if pidfd in ready:
+                watched.remove(pidfd)
+        _drain(read_fd, data, watched, budget)
         _, status, usage = os.wait4(pid, 0)
     finally:
         os.close(pidfd)
-    if timed_out:
-        return _failure(
-            FailureCode.TIMEOUT,
-            f"build did not finish within the wall-time limit of {limits.wall_seconds:g} s; "
-            "remove loops that do not end or make the geometry simpler",
-        )
-    if too_large:
-        return _failure(
-            FailureCode.RESOURCE_LIMIT,
-            f"build sent back more than {budget / MIB:.1f} MiB; use fewer or simpler fixtures",
-        )
     return _decode_exit(status, usage.ru_utime + usage.ru_stime, bytes(data), limits, budget)
 
 

@@ -1,5 +1,6 @@
 """The generator graph with scripted fake chat models playing the roles and the real sandboxed validator."""
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from PIL import Image
 from pydantic import Field
 
 from benchgen import db
@@ -23,10 +25,12 @@ from benchgen.agents.graph import (
 from benchgen.agents.lessons import LessonStore
 from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, extract_script
 from benchgen.agents.prompts import EXAMPLE_SCRIPT
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.agents.session import SessionOptions, backend_from_options, roles_for, run_session
 from benchgen.agents.state import BenchmarkGeneratorState
 from benchgen.codes import FailureCode
 from benchgen.models import SessionStatus
+from benchgen.render.types import RenderBundle
 from benchgen.sandbox import SandboxRunner
 from benchgen.settings import Settings, get_settings
 from benchgen.validation.report import Failure, ValidationReport
@@ -226,6 +230,10 @@ def test_repair_after_validation_failure(tmp_settings: Settings, tools: GraphToo
     assert BROKEN_SCRIPT in repair_request  # and so does the script it must repair
     row = row_of(tmp_settings, outcome)
     assert [(a.attempt, a.report.ok) for a in row.validation_logs] == [(1, False), (2, True)]
+    journal = [entry.message for entry in row.journal if entry.stage == "validation journal"]
+    assert journal[0].startswith("attempt 1: intent: Gap crossing with a seeded gap width. | result: invalid")
+    assert "reflection: PAYLOAD_OVERLAPS_FIXTURE: payload sphere r=20" in journal[0]
+    assert "result: valid on 2 variants" in journal[1]
     assert row.coder_attempts == 2
 
 
@@ -428,3 +436,55 @@ def test_other_api_errors_are_not_retried() -> None:
     with pytest.raises(ValueError, match="unknown parameter"):
         LLMPlanner(model, ModelConfig(model="scripted:fake")).plan("ball must cross a gap", 0)
     assert len(model.received) == 1
+
+
+def review_evidence(tmp_path) -> ReviewEvidence:
+    """A passed report and a bundle of two small real PNG files."""
+    views = {}
+    for name in ("isometric", "top"):
+        views[name] = tmp_path / f"{name}.png"
+        Image.new("RGB", (8, 8), (200, 100, 50)).save(views[name])
+    sheet = tmp_path / "sheet.png"
+    Image.new("RGB", (16, 8), (20, 20, 20)).save(sheet)
+    bundle = RenderBundle(directory=tmp_path, views=views, contact_sheet=sheet)
+    return ReviewEvidence(report=ValidationReport(script="scenario.py", ok=True), bundle=bundle)
+
+
+def test_reviewer_sends_images_to_models_that_accept_them(tmp_path) -> None:
+    model = ScriptedChatModel(replies=[APPROVE], profile={"image_inputs": True})
+    reviewer = LLMReviewer(model, ModelConfig(model="scripted:vision"))
+    plan = LLMPlanner(ScriptedChatModel(replies=[plan_reply()]), ModelConfig(model="scripted:fake")).plan(
+        "gap", 0
+    )
+    draft = ScriptDraft(source=GOOD_SCRIPT, attempt=1)
+    decision = reviewer.review(plan, draft, review_evidence(tmp_path))
+
+    assert decision.saw_images and decision.reviewer == "scripted:vision"
+    parts = model.received[0][-1].content
+    urls = [part["image_url"]["url"] for part in parts if part["type"] == "image_url"]
+    assert len(urls) == 3 and all(url.startswith("data:image/png;base64,iVBORw0KGgo") for url in urls)
+
+
+def test_reviewer_without_image_support_says_so(tmp_path) -> None:
+    model = ScriptedChatModel(replies=[APPROVE])  # no profile: unknown models get text only
+    reviewer = LLMReviewer(model, ModelConfig(model="scripted:text"))
+    plan = LLMPlanner(ScriptedChatModel(replies=[plan_reply()]), ModelConfig(model="scripted:fake")).plan(
+        "gap", 0
+    )
+    decision = reviewer.review(plan, ScriptDraft(source=GOOD_SCRIPT, attempt=1), review_evidence(tmp_path))
+
+    assert not decision.saw_images
+    assert decision.reasons[-1].startswith("text-only review: scripted:text is not known to accept images")
+    assert all(part["type"] == "text" for part in model.received[0][-1].content)
+
+
+def test_the_api_key_is_not_logged_or_shown(tmp_settings: Settings, caplog) -> None:
+    secret = "sk-test-0123456789abcdef"
+    settings = get_settings(data_dir=tmp_settings.data_dir, llm_api_key=secret)
+    backend = backend_from_options("openai:gpt-4o", settings, base_url="http://127.0.0.1:9/v1")
+    with caplog.at_level(logging.DEBUG):
+        roles = roles_for(backend)
+    assert roles.coder.model.openai_api_key.get_secret_value() == secret  # the client has it
+    assert (
+        secret not in caplog.text and secret not in repr(backend) and secret not in backend.model_dump_json()
+    )

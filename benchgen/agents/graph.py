@@ -261,7 +261,9 @@ class GeneratorNodes:
         update["stop_kind"] = StopKind.FAILED if stop else None
         update["stop_reason"] = stop
         message = f"attempt {attempt}: {_summary(report)}"
-        return self._finish(state, update, SessionStatus.VALIDATING, "validate", message, report=report)
+        return self._finish(
+            state, update, SessionStatus.VALIDATING, "validate", message, report=report, attempt_entry=entry
+        )
 
     def render(self, state: BenchmarkGeneratorState, runtime: Context) -> dict[str, Any]:
         context = runtime.context
@@ -312,7 +314,15 @@ class GeneratorNodes:
             update.update(stop_kind=StopKind.REJECTED, stop_reason=rejection_stop)
         images = "with images" if decision.saw_images else "text only"
         message = f"round {rounds}: {decision.verdict.value} ({images}): {'; '.join(decision.reasons)}"
-        return self._finish(state, update, SessionStatus.REVIEWING, "reviewer", message, decision=decision)
+        return self._finish(
+            state,
+            update,
+            SessionStatus.REVIEWING,
+            "reviewer",
+            message,
+            decision=decision,
+            attempt_entry=entry,
+        )
 
     @staticmethod
     def _review_stop(

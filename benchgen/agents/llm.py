@@ -26,6 +26,7 @@ from benchgen.agents.schemas import (
     TokenUsage,
 )
 from benchgen.errors import BenchgenError, ConfigError
+from benchgen.settings import mask_url
 from benchgen.validation.report import ValidationReport
 
 log = logging.getLogger(__name__)
@@ -272,5 +273,7 @@ class LLMReviewer:
 def llm_roles(config: ModelConfig) -> tuple[LLMPlanner, LLMCoder, LLMReviewer]:
     """The three roles sharing one chat model."""
     model = make_chat_model(config)
-    log.info("LLM roles use %s%s", config.model, f" at {config.base_url}" if config.base_url else "")
+    log.info(
+        "LLM roles use %s%s", config.model, f" at {mask_url(config.base_url)}" if config.base_url else ""
+    )
     return LLMPlanner(model, config), LLMCoder(model, config), LLMReviewer(model, config)

@@ -6,7 +6,7 @@ from sqlalchemy.engine import Engine
 
 from benchgen import db
 from benchgen.agents.schemas import ReviewDecision
-from benchgen.agents.state import BenchmarkGeneratorState
+from benchgen.agents.state import AttemptEntry, BenchmarkGeneratorState
 from benchgen.models import GenerationSession, JournalEntry, Provenance, SessionStatus, ValidationAttempt
 from benchgen.validation.report import ValidationReport
 
@@ -41,6 +41,7 @@ class SessionRecorder:
         *,
         report: ValidationReport | None = None,
         decision: ReviewDecision | None = None,
+        attempt_entry: AttemptEntry | None = None,
         reason: str | None = None,
     ) -> None:
         """A node finished: counters, plan, usage and the new log lines come from the updated state.
@@ -62,5 +63,10 @@ class SessionRecorder:
             row.validation_logs = [a for a in row.validation_logs if a.attempt != attempt.attempt] + [attempt]
         if decision is not None:
             row.review_decisions = [*row.review_decisions[: state.review_rounds - 1], decision]
-        row.journal = [*row.journal, JournalEntry(stage=stage, message=message)]
+        lines = [JournalEntry(stage=stage, message=message)]
+        if attempt_entry is not None:
+            lines.append(
+                JournalEntry(stage=f"{attempt_entry.stage.value} journal", message=attempt_entry.as_line())
+            )
+        row.journal = [*row.journal, *lines]
         db.save_session(self.engine, row)

@@ -32,6 +32,10 @@ class AttemptEntry(BaseModel):
     result: str
     reflection: str
 
+    def as_line(self) -> str:
+        """The entry as one journal line of the session row."""
+        return f"attempt {self.attempt}: intent: {self.intent} | result: {self.result} | reflection: {self.reflection}"
+
 
 class StopKind(StrEnum):
     """How a session that did not get approved ended; matches the session statuses of the same name."""

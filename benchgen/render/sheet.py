@@ -23,6 +23,7 @@ CAPTION_PX = 26  # height of the caption strip above each view
 SWATCH_PX = 18  # side of a legend colour square
 TITLE_FONT_PX = 22
 TEXT_FONT_PX = 16
+SHEET_PNG_COMPRESSION = 3  # zlib level 0..9; 3 is ~3x faster than Pillow's 6 for a few % more bytes
 BACKGROUND = (255, 255, 255)
 TEXT = (20, 20, 20)
 MUTED_TEXT = (90, 90, 90)
@@ -49,6 +50,7 @@ def legend_for(spec: ScenarioSpec | None) -> list[LegendEntry]:
     payload_text = "payload"
     if spec is not None:
         payload_text = f"payload: {spec.payload.size_label} mm, {spec.payload.material}"
+    payload_text += " (tinted outline where hidden)"
     entries = [
         LegendEntry(PAYLOAD_RGBA, payload_text),
         LegendEntry(GOAL_RGBA, "goal zone"),
@@ -142,7 +144,7 @@ def make_contact_sheet(
             draw.text((PADDING_PX, y), line, fill=WARNING_TEXT, font=text_font)
             y += line_px
     path = Path(path)
-    sheet.save(path, format="PNG")
+    sheet.save(path, format="PNG", compress_level=SHEET_PNG_COMPRESSION)
     return path
 
 

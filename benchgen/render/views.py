@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, ImageDraw
 from pydantic import BaseModel
 
 from benchgen.kit.materials import MATERIALS
@@ -22,6 +23,9 @@ GOAL_RGBA = (0.10, 0.80, 0.20, 0.35)
 FORBID_RGBA = (0.95, 0.10, 0.10, 0.30)
 BUILD_ZONE_RGBA = (0.45, 0.45, 0.45, 0.05)  # barely tinted fill; the outline carries the shape
 BUILD_ZONE_EDGE_RGBA = (0.30, 0.30, 0.30, 1.0)
+# Where fixtures hide the payload, its silhouette is tinted and outlined ("x-ray"), so it is never lost.
+PAYLOAD_XRAY_TINT = 0.45  # share of the payload colour blended over whatever hides it
+PAYLOAD_OUTLINE_RGB = (0, 30, 140)  # 0..255; darker than the payload so the outline reads on any colour
 BACKGROUND_TOP_RGB = (0.97, 0.97, 0.98)
 BACKGROUND_BOTTOM_RGB = (0.80, 0.82, 0.86)
 # Light intensities (0..1 per channel). They add up: keep the sum on an upward face below 1 so light
@@ -37,6 +41,8 @@ FIXTURE_PREFIX = "fixture_"
 GOAL_SITE = "goal"
 FORBID_PREFIX = "forbid_"
 BUILD_ZONE_SITE = "build_zone"
+FIXTURE_GEOM_GROUP = 0
+PAYLOAD_GEOM_GROUP = 1  # its own visual group so a payload-only segmentation pass can find its silhouette
 ZONE_SITE_GROUP = 2  # goal and forbid sites (a group visible by default in MuJoCo)
 BUILD_ZONE_SITE_GROUP = 4  # apart from the other zones: it encloses them and would hide them in segmentation
 HIDDEN_SITE_GROUP = 5  # hidden by default in MuJoCo; bounds and unknown sites go here
@@ -154,6 +160,7 @@ def dress_spec(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None,
     materials = {f.label: f.material for f in spec.fixtures} if spec is not None else {}
     for geom in mj_spec.geoms:
         body_name = geom.parent.name
+        geom.group = PAYLOAD_GEOM_GROUP if body_name == PAYLOAD_BODY else FIXTURE_GEOM_GROUP
         if body_name == PAYLOAD_BODY:
             geom.material = ""
             geom.rgba = list(PAYLOAD_RGBA)
@@ -221,7 +228,11 @@ def scene_box(model, data, index: SceneIndex) -> tuple[np.ndarray, np.ndarray]:
 
 def camera_axes(view: ViewSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Forward, right and up unit vectors of MuJoCo's free camera for a view."""
-    az, el = math.radians(view.azimuth_deg), math.radians(view.elevation_deg)
+    return _axes(view.azimuth_deg, view.elevation_deg)
+
+
+def _axes(azimuth_deg: float, elevation_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
     forward = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
     right = np.array([math.sin(az), -math.cos(az), 0.0])
     up = np.cross(right, forward)
@@ -253,6 +264,71 @@ def frame_camera(
         elevation=view.elevation_deg,
         fovy=fovy_deg,
     )
+
+
+def project_points(points: np.ndarray, camera: CameraParams, size: tuple[int, int]) -> np.ndarray:
+    """Pixel (column, row) of world points in front of the camera, with MuJoCo's symmetric frustum."""
+    forward, right, up = _axes(camera.azimuth, camera.elevation)
+    eye = np.array(camera.lookat) - camera.distance * forward
+    relative = points - eye
+    depth = relative @ forward
+    relative = relative[depth > 0]
+    depth = depth[depth > 0]
+    width, height = size
+    tan_y = math.tan(math.radians(camera.fovy) / 2)
+    tan_x = tan_y * width / height
+    column = (1 + (relative @ right) / depth / tan_x) * width / 2
+    row = (1 - (relative @ up) / depth / tan_y) * height / 2
+    return np.stack([column, row], axis=1)
+
+
+def _geom_surface_points(model, data, geom: int) -> np.ndarray:
+    """World points on a convex geom's surface whose convex hull is the geom (spheres: a fine sampling)."""
+    size = model.geom_size[geom]
+    kind = model.geom_type[geom]
+    if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+        local = _UNIT_SPHERE_POINTS * size[0]
+    elif kind == mujoco.mjtGeom.mjGEOM_CYLINDER:
+        ring = _UNIT_CIRCLE_POINTS * size[0]
+        local = np.concatenate([np.c_[ring, np.full(len(ring), z)] for z in (-size[1], size[1])])
+    else:  # boxes exactly; any other shape by its bounding box
+        half = size if kind == mujoco.mjtGeom.mjGEOM_BOX else model.geom_aabb[geom, 3:]
+        center = np.zeros(3) if kind == mujoco.mjtGeom.mjGEOM_BOX else model.geom_aabb[geom, :3]
+        local = center + np.array(np.meshgrid(*zip(-half, half))).T.reshape(-1, 3)
+    return data.geom_xpos[geom] + local @ data.geom_xmat[geom].reshape(3, 3).T
+
+
+def _fibonacci_sphere(count: int) -> np.ndarray:
+    i = np.arange(count) + 0.5
+    polar = np.arccos(1 - 2 * i / count)
+    azimuth = math.pi * (1 + 5**0.5) * i
+    return np.stack([np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar), np.cos(polar)], axis=1)
+
+
+SILHOUETTE_POINTS = 200  # surface samples of a round payload; its outline is then within ~2% of its radius
+_UNIT_SPHERE_POINTS = _fibonacci_sphere(SILHOUETTE_POINTS)
+_UNIT_CIRCLE_POINTS = np.stack(
+    [np.cos(np.linspace(0, 2 * math.pi, 96, endpoint=False)), np.sin(np.linspace(0, 2 * math.pi, 96, endpoint=False))],
+    axis=1,
+)
+
+
+def _convex_hull(points: np.ndarray) -> list[tuple[float, float]]:
+    """Andrew's monotone chain: hull vertices of 2D points in order."""
+    ordered = sorted(map(tuple, points.tolist()))
+
+    def half(sequence):
+        chain: list[tuple[float, float]] = []
+        for p in sequence:
+            while len(chain) >= 2 and (
+                (chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1]) - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])
+            ) <= 0:
+                chain.pop()
+            chain.append(p)
+        return chain
+
+    lower, upper = half(ordered), half(reversed(ordered))
+    return lower[:-1] + upper[:-1]
 
 
 def free_camera(params: CameraParams):
@@ -335,7 +411,39 @@ class SceneRenderer:
         option.sitegroup[BUILD_ZONE_SITE_GROUP] = 1
         renderer.update_scene(scene.data if data is None else data, free_camera(camera), option)
         self._add_build_zone_outline(scene, renderer.scene)
-        return renderer.render()
+        image = renderer.render()
+        if scene.index.payload_geoms:
+            self._draw_payload_xray(image, self.payload_silhouette(scene, camera, data))
+        return image
+
+    def payload_silhouette(self, scene: LoadedScene, camera: CameraParams, data) -> np.ndarray:
+        """Pixels the payload would cover if nothing stood in front of it: its projected outline.
+
+        The payload is convex, so its silhouette is the convex hull of its projected surface points;
+        computing it costs far less than another render pass.
+        """
+        state = scene.data if data is None else data
+        points = np.concatenate([_geom_surface_points(scene.model, state, g) for g in scene.index.payload_geoms])
+        pixels = project_points(points, camera, self.size)
+        mask = Image.new("1", self.size, 0)
+        if len(pixels) >= 3:
+            ImageDraw.Draw(mask).polygon([tuple(p) for p in _convex_hull(pixels)], fill=1)
+        return np.asarray(mask, dtype=bool)
+
+    @staticmethod
+    def _draw_payload_xray(image: np.ndarray, silhouette: np.ndarray) -> None:
+        """Tint the payload's silhouette with its colour and outline it, in place."""
+        if not silhouette.any():
+            return
+        payload_rgb = np.array(PAYLOAD_RGBA[:3]) * 255
+        tinted = image[silhouette] * (1 - PAYLOAD_XRAY_TINT) + payload_rgb * PAYLOAD_XRAY_TINT
+        image[silhouette] = tinted.astype(np.uint8)
+        inner = silhouette.copy()
+        inner[1:, :] &= silhouette[:-1, :]
+        inner[:-1, :] &= silhouette[1:, :]
+        inner[:, 1:] &= silhouette[:, :-1]
+        inner[:, :-1] &= silhouette[:, 1:]
+        image[silhouette & ~inner] = PAYLOAD_OUTLINE_RGB
 
     def render_views(self, scene: LoadedScene, views: Sequence[ViewSpec] = STANDARD_VIEWS) -> list[RenderedView]:
         out = []

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
+import httpx
+import openai
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel, ConfigDict
@@ -24,7 +26,7 @@ from benchgen.agents.llm import ModelConfig, llm_roles
 from benchgen.agents.recorder import SessionRecorder
 from benchgen.agents.schemas import Plan, ScriptDraft, TokenUsage
 from benchgen.codes import FailureCode
-from benchgen.errors import ConfigError, NotFoundError, UsageError
+from benchgen.errors import BenchgenError, ConfigError, NotFoundError, UsageError
 from benchgen.models import Provenance, SessionStatus
 from benchgen.render import types as render_types
 from benchgen.settings import Settings
@@ -36,6 +38,8 @@ RENDERS_FOLDER_NAME = "renders"  # in the data folder: renders/<session id>/atte
 ACCEPTED_FOLDER_NAME = "sessions"  # in the data folder: sessions/<session id>/scenario.py
 SCRIPT_NAME = "scenario.py"  # how drafts are named in reports, renders and the accepted folder
 
+# Errors of the model provider after its own retries: the session stops where it is, resumable.
+PROVIDER_ERRORS: tuple[type[BaseException], ...] = (openai.APIError, httpx.HTTPError)
 # Types stored in checkpoints, allowed back on load (LangGraph refuses or warns on unlisted types).
 CHECKPOINT_TYPES: tuple[type, ...] = (
     schemas.Plan,
@@ -53,6 +57,10 @@ CHECKPOINT_TYPES: tuple[type, ...] = (
 )
 
 
+class SessionInterrupted(BenchgenError):
+    """A model provider failed mid-session; the session keeps its checkpoint and can be resumed."""
+
+
 class OfflineBackend(BaseModel):
     """The procedural roles of `benchgen.offline`: no model, no network, no tokens."""
 
@@ -65,9 +73,16 @@ Backend = OfflineBackend | ModelConfig
 
 
 def backend_from_options(
-    model: str, settings: Settings, base_url: str | None = None, images: bool | None = None
+    model: str,
+    settings: Settings,
+    base_url: str | None = None,
+    images: bool | None = None,
+    prices: tuple[float, float] = (0.0, 0.0),
 ) -> Backend:
-    """'offline' or a 'provider:name' model string, with the key from the settings (or the provider's env)."""
+    """'offline' or a 'provider:name' model string, with the key from the settings (or the provider's env).
+
+    `prices` are (input, output) USD per million tokens, for the session's cost.
+    """
     if model == OFFLINE:
         if base_url:
             raise UsageError("--base-url only applies to an LLM model, not to the offline backend")
@@ -77,6 +92,8 @@ def backend_from_options(
         base_url=base_url or settings.llm_base_url,
         api_key=settings.llm_api_key,
         supports_images=images,
+        input_price_per_mtok=prices[0],
+        output_price_per_mtok=prices[1],
     )
 
 
@@ -239,11 +256,18 @@ def run_session(
         )
         if resume is not None and not graph.get_state(config).values:
             raise NotFoundError(f"session {session_id} has no checkpoint to resume from; start a new one")
-        for update in graph.stream(graph_input, config, context=context, stream_mode="updates"):
-            _report_progress(update, options.on_progress)
+        try:
+            for update in graph.stream(graph_input, config, context=context, stream_mode="updates"):
+                _report_progress(update, options.on_progress)
+        except PROVIDER_ERRORS as exc:
+            raise SessionInterrupted(
+                f"session {session_id} stopped: the model provider failed ({type(exc).__name__}: {exc}); "
+                f"fix the cause and continue with --resume {session_id}"
+            ) from exc
         final = state.BenchmarkGeneratorState(**graph.get_state(config).values)
-    store.add(final.learned)
     row = db.get_session(engine, session_id)
+    if row.status.is_final:  # an interrupted session adds its lessons when it finishes
+        store.add(final.learned)
     outcome = SessionOutcome(
         session_id=session_id,
         status=row.status,

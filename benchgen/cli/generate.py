@@ -33,6 +33,10 @@ def generate(
     ] = None,
     max_attempts: Annotated[int | None, typer.Option(min=1, help="Most scripts the Coder may write.")] = None,
     max_tokens: Annotated[int | None, typer.Option(min=1, help="Token budget of the session.")] = None,
+    price_in: Annotated[float, typer.Option(min=0, help="USD per million input tokens, for the cost.")] = 0.0,
+    price_out: Annotated[
+        float, typer.Option(min=0, help="USD per million output tokens, for the cost.")
+    ] = 0.0,
     render: Annotated[
         bool, typer.Option("--render/--no-render", help="Render views for the Reviewer.")
     ] = True,
@@ -48,7 +52,9 @@ def generate(
     from benchgen.settings import get_settings
 
     settings = get_settings()
-    backend = backend_from_options(model or settings.llm_model, settings, base_url=base_url, images=images)
+    backend = backend_from_options(
+        model or settings.llm_model, settings, base_url=base_url, images=images, prices=(price_in, price_out)
+    )
     context = GeneratorContext(render=render)
     if max_attempts is not None:
         context = replace(context, max_coder_attempts=max_attempts)
@@ -68,8 +74,9 @@ def generate(
             f"[green]accepted[/]: session {outcome.session_id}; script {outcome.script_path}", soft_wrap=True
         )
         return
-    reason = outcome.reason or "the session stopped before it finished"
-    console.print(f"[red]{outcome.status.value}[/]: {reason}; session {outcome.session_id}", soft_wrap=True)
+    console.print(
+        f"[red]{outcome.status.value}[/]: {outcome.reason}; session {outcome.session_id}", soft_wrap=True
+    )
     raise typer.Exit(code=NOT_ACCEPTED_EXIT)
 
 

@@ -4,6 +4,7 @@ server on loopback: plan, a broken script, its repair, real validation and rende
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -52,13 +53,21 @@ class StubOpenAI(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), StubHandler)
         self.requests: list[dict[str, Any]] = []
+        self.reviewer_failures = 1  # the first review request gets a 400: the CLI stops, resumable
         self.code_replies = [
             f"First attempt.\n```python\n{BROKEN_SCRIPT}```",
             f"Raised the ball's start above the deck.\n```python\n{GOOD_SCRIPT}```",
         ]
 
+    @staticmethod
+    def system_prompt(body: dict[str, Any]) -> str:
+        return next(m["content"] for m in body["messages"] if m["role"] == "system")
+
+    def is_review(self, body: dict[str, Any]) -> bool:
+        return self.system_prompt(body).startswith("You review")
+
     def reply_for(self, body: dict[str, Any]) -> str:
-        system = next(m["content"] for m in body["messages"] if m["role"] == "system")
+        system = self.system_prompt(body)
         if system.startswith("You plan"):
             return json.dumps(PLAN)
         if system.startswith("You write one Python file"):
@@ -77,6 +86,11 @@ class StubHandler(BaseHTTPRequestHandler):
             return
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append(body)
+        if self.server.is_review(body) and self.server.reviewer_failures:
+            self.server.reviewer_failures -= 1
+            error = {"error": {"message": "stub: reviewer unavailable", "type": "invalid_request_error"}}
+            self.answer(400, error)
+            return
         content = self.server.reply_for(body)
         answer = {
             "id": f"chatcmpl-{len(self.server.requests)}",
@@ -88,8 +102,11 @@ class StubHandler(BaseHTTPRequestHandler):
             ],
             "usage": {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200},
         }
-        data = json.dumps(answer).encode()
-        self.send_response(200)
+        self.answer(200, answer)
+
+    def answer(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -117,35 +134,47 @@ def image_parts(request: dict[str, Any]) -> list[dict[str, Any]]:
     return parts
 
 
-@pytest.mark.slow
-def test_generate_against_an_openai_compatible_server(stub_server: StubOpenAI, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) and k != "OPENAI_API_KEY"}
-    env[f"{ENV_PREFIX}DATA_DIR"] = str(tmp_path / "data")
-    port = stub_server.server_address[1]
-    command = [
-        str(Path(sys.executable).parent / "benchgen"), "generate",
-        "--theme", "ball must cross a gap",
-        "--model", "openai:stub",
-        "--base-url", f"http://127.0.0.1:{port}/v1",
-        "--images",
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, check=False, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=CLI_TIMEOUT_S
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).parent / "benchgen"), "generate", *args]
+    return subprocess.run(
+        command, check=False, capture_output=True, text=True, env=env, cwd=cwd, timeout=CLI_TIMEOUT_S
     )
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "accepted" in result.stdout
-    script = next((tmp_path / "data" / "sessions").glob("*/scenario.py"))
+
+@pytest.mark.slow
+def test_generate_and_resume_against_an_openai_compatible_server(
+    stub_server: StubOpenAI, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) and k != "OPENAI_API_KEY"}
+    env[f"{ENV_PREFIX}DATA_DIR"] = str(tmp_path / "data")
+    server = f"http://127.0.0.1:{stub_server.server_address[1]}/v1"
+    llm = ["--model", "openai:stub", "--base-url", server, "--images"]
+
+    stopped = run_cli("--theme", "ball must cross a gap", *llm, env=env, cwd=tmp_path)
+    assert stopped.returncode == 2, stopped.stdout + stopped.stderr
+    assert (
+        "the model provider failed" in stopped.stderr and "400 - stub: reviewer unavailable" in stopped.stderr
+    )
+    session_id = re.search(r"--resume ([0-9a-f-]{36})", stopped.stderr)
+    assert session_id, stopped.stderr
+
+    resumed = run_cli("--resume", session_id[1], *llm, env=env, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"accepted: session {session_id[1]}" in resumed.stdout
+    assert [line.split()[0] for line in resumed.stdout.splitlines()[:2]] == ["reviewer", "accept"]
+    script = tmp_path / "data" / "sessions" / session_id[1] / "scenario.py"
     assert script.read_text() == GOOD_SCRIPT
 
-    planner, first_code, repair, reviewer = stub_server.requests
+    planner, first_code, repair, failed_review, reviewer = stub_server.requests
     assert "response_format" in planner and "response_format" in reviewer  # structured output
     assert "PAYLOAD_OVERLAPS_FIXTURE" in json.dumps(repair["messages"])
     assert image_parts(first_code) == [] and image_parts(repair) == []
+    assert image_parts(failed_review) == image_parts(reviewer)  # the resumed review sees the same renders
     images = image_parts(reviewer)
     assert len(images) >= 2  # the contact sheet and the views
     for part in images:
         url = part["image_url"]["url"]
         assert url.startswith("data:image/png;base64,")
         assert base64.b64decode(url.split(",", 1)[1]).startswith(PNG_SIGNATURE)
-    assert "tokens: 4000 in, 800 out" in result.stdout
+    # Tokens: plan and two scripts in the first run, the review after the resume (the 400 reports none).
+    assert "tokens: 4000 in, 800 out" in resumed.stdout

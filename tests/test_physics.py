@@ -143,6 +143,15 @@ class TestSettle:
         assert result.failures == []
         assert result.starts[0].final_mm[2] == pytest.approx(30 + BALL_RADIUS_MM, abs=2.0)  # hull top is z=80
 
+    def test_ball_stays_put_on_the_flat_floor_of_a_round_cup(self):
+        # The cup is split at its floor plane first, so no bisection seam runs under the ball.
+        cup = Fixture("cup", Pos(0, 0, 30) * (Cylinder(80, 60) - Pos(0, 0, 20) * Cylinder(70, 60)))
+        result = settle(scenario([cup], ball((30, 0, 60), jitter=(3, 3, 0))))
+        assert result.failures == []
+        for outcome in result.starts:
+            assert outcome.final_mm[2] == pytest.approx(20 + BALL_RADIUS_MM, abs=0.2)
+            assert outcome.final_mm[:2] == pytest.approx(outcome.start_mm[:2], abs=0.1)
+
     def test_ball_on_a_flat_deck_settles(self):
         result = settle(scenario([Fixture("deck", DECK)], ball((0, 0, DECK_TOP_MM + 25), jitter=(5, 5, 3))))
         assert result.failures == []

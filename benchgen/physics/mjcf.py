@@ -31,6 +31,11 @@ OFFSCREEN_HEIGHT_PX = 960  # px
 PAYLOAD_CONDIM = 6
 TORSIONAL_FRICTION_M = 0.005  # m; MuJoCo's default torsional coefficient
 ROLLING_FRICTION_M = 1e-4  # m; MuJoCo's default rolling coefficient
+# Contact stiffness: time constant of MuJoCo's contact spring-damper, in timesteps. MuJoCo's default
+# (0.02 s) lets a ball dropped 20 mm sink ~4 mm, onto the internal seams between convex pieces;
+# two timesteps is the stiffest MuJoCo recommends.
+CONTACT_TIMECONST_STEPS = 2
+CONTACT_DAMPING_RATIO = 1.0  # critical damping: no bounce
 
 GOAL_RGBA = (0.1, 0.8, 0.2, 0.25)
 FORBID_RGBA = (0.9, 0.1, 0.1, 0.25)
@@ -94,6 +99,8 @@ def build_mjcf(spec: ScenarioSpec, breps: dict[str, bytes], timestep_s: float = 
     ET.SubElement(option, "flag", energy="enable")
     visual = ET.SubElement(root, "visual")
     ET.SubElement(visual, "global", offwidth=str(OFFSCREEN_WIDTH_PX), offheight=str(OFFSCREEN_HEIGHT_PX))
+    default = ET.SubElement(root, "default")
+    ET.SubElement(default, "geom", solref=_vec((CONTACT_TIMECONST_STEPS * timestep_s, CONTACT_DAMPING_RATIO)))
     asset = ET.SubElement(root, "asset")
     world = ET.SubElement(root, "worldbody")
     _add_light(world, spec.bounds)

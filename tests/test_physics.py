@@ -209,6 +209,22 @@ class TestSettle:
         assert "raise start z by >= 15.0 mm" in failure.message
         assert result.starts[0].min_contact_distance_mm == pytest.approx(-15.0, abs=0.1)
 
+    def test_energy_growth_is_unstable(self):
+        # Spawned 1.5 mm into the deck (under the deep-penetration limit): the contact pushes it out.
+        sc = scenario([Fixture("deck", DECK)], ball((0, 0, DECK_TOP_MM + BALL_RADIUS_MM - 1.5)))
+        settings = SettleSettings(energy_growth_tolerance=0.0)
+        (failure,) = simulate_settle(scene_of(sc), sc.spec(), settings).failures
+        assert failure.code is FailureCode.PHYSICS_UNSTABLE
+        assert "simulation unstable: total energy grew by" in failure.message
+        assert "(tolerance 0 J)" in failure.message
+
+    def test_speed_limit_is_unstable(self):
+        sc = scenario([Fixture("deck", DECK)], ball((0, 0, 300)))
+        settings = SettleSettings(max_speed_m_s=0.5)
+        (failure,) = simulate_settle(scene_of(sc), sc.spec(), settings).failures
+        assert failure.code is FailureCode.PHYSICS_UNSTABLE
+        assert "(limit 0.5 m/s)" in failure.message
+
 
 @pytest.mark.parametrize(
     "field, value",

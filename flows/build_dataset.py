@@ -25,6 +25,8 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.exceptions import ObjectNotFound
 from prefect.filesystems import LocalFileSystem, WritableFileSystem
 from prefect.futures import PrefectFuture
+from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as EPHEMERAL_STARTUP
+from prefect.settings import temporary_settings
 
 from benchgen import pipeline
 from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, GateError, GateThresholds
@@ -407,22 +409,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--force", action="store_true", help="replace an already published version")
     args = parser.parse_args(argv)
-    os.environ.setdefault(EPHEMERAL_STARTUP_ENV, str(EPHEMERAL_STARTUP_TIMEOUT_S))
+    startup = {} if EPHEMERAL_STARTUP_ENV in os.environ else {EPHEMERAL_STARTUP: EPHEMERAL_STARTUP_TIMEOUT_S}
     try:
-        summary = build_dataset(
-            themes=args.themes,
-            themes_file=args.themes_file,
-            seeds_per_theme=args.seeds_per_theme,
-            variant_seeds=args.variant_seeds,
-            scales=args.scales,
-            min_accepted_per_theme=args.min_accepted_per_theme,
-            min_difficulty_stdev=args.min_difficulty_stdev,
-            model=args.model,
-            dataset_name=args.name,
-            dataset_version=args.version,
-            store_url=args.store_url,
-            force=args.force,
-        )
+        with temporary_settings(updates=startup):
+            summary = build_dataset(
+                themes=args.themes,
+                themes_file=args.themes_file,
+                seeds_per_theme=args.seeds_per_theme,
+                variant_seeds=args.variant_seeds,
+                scales=args.scales,
+                min_accepted_per_theme=args.min_accepted_per_theme,
+                min_difficulty_stdev=args.min_difficulty_stdev,
+                model=args.model,
+                dataset_name=args.name,
+                dataset_version=args.version,
+                store_url=args.store_url,
+                force=args.force,
+            )
     except BenchgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(USAGE_EXIT)

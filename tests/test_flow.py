@@ -1,0 +1,213 @@
+"""End to end: the `build-dataset` flow with the offline backend, PostgreSQL metadata and a moto S3 store.
+
+Every build runs `python -m flows.build_dataset` in its own process (ephemeral Prefect), as a user would;
+later tests reuse the first build's cached task results, which is what they check.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchgen import db
+from benchgen.dataset.publish import (
+    STAGING_DIR,
+    is_published,
+    published_versions,
+    read_manifest,
+    verify_published,
+    version_prefix,
+)
+from benchgen.store import ArtifactStore
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+THEMES = ["ball must cross a gap", "puck up a ramp"]
+DATASET = "nightly"
+VARIANT_SEEDS = "0,1"
+FLOW_TIMEOUT_S = 900  # one build of two benchmarks on a busy two-core machine
+EPHEMERAL_STARTUP_TIMEOUT_S = 180  # the temporary Prefect server on a busy machine
+KILL_AFTER_VALIDATION_STARTS_S = 3  # validating two variants takes far longer than this
+
+
+@dataclass
+class FlowRunner:
+    env: dict[str, str]
+    store: ArtifactStore
+    database_url: str
+
+    def command(self, version: str, *extra: str) -> list[str]:
+        themes = [arg for theme in THEMES for arg in ("--theme", theme)]
+        return [
+            sys.executable,
+            "-m",
+            "flows.build_dataset",
+            *themes,
+            "--seeds-per-theme",
+            "1",
+            "--variant-seeds",
+            VARIANT_SEEDS,
+            "--name",
+            DATASET,
+            "--version",
+            version,
+            *extra,
+        ]
+
+    def run(self, version: str, *extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.command(version, *extra),
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=FLOW_TIMEOUT_S,
+            start_new_session=True,
+        )
+
+    def assets(self, version: str) -> list:
+        engine = db.get_engine(self.database_url)
+        try:
+            return db.list_assets(engine, dataset_version=f"{DATASET}/{version}", limit=None)
+        finally:
+            engine.dispose()
+
+    def session_count(self) -> int:
+        engine = db.get_engine(self.database_url)
+        try:
+            return len(db.list_sessions(engine, limit=10_000))
+        finally:
+            engine.dispose()
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory, postgres_server, s3_endpoint) -> FlowRunner:
+    tmp = tmp_path_factory.mktemp("flow")
+    database_url = postgres_server.create_database()
+    db.upgrade(database_url)
+    store_url = f"s3://{s3_endpoint.create_bucket()}/benchgen"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
+    env |= s3_endpoint.env() | {
+        "BENCHGEN_DATA_DIR": str(tmp / "data"),
+        "BENCHGEN_DATABASE_URL": database_url,
+        "BENCHGEN_STORE_URL": store_url,
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(EPHEMERAL_STARTUP_TIMEOUT_S),
+        "MUJOCO_GL": "egl",
+    }
+    return FlowRunner(env=env, store=s3_endpoint.store(store_url), database_url=database_url)
+
+
+@pytest.fixture(scope="module")
+def first_build(flow: FlowRunner) -> subprocess.CompletedProcess:
+    result = flow.run("v1")
+    assert result.returncode == 0, output(result)[-4000:]
+    return result
+
+
+def test_build_publishes_to_s3_with_metadata_in_postgres(flow, first_build, tmp_path):
+    import datasets
+
+    assert f"published at  {flow.store.url_for(version_prefix(DATASET, 'v1'))}" in first_build.stdout
+    assert published_versions(flow.store, DATASET) == ["v1"]
+    assert verify_published(flow.store, DATASET, "v1") == []
+    manifest = read_manifest(flow.store, DATASET, "v1")
+    assert manifest.benchmarks == 2 and manifest.themes == THEMES
+
+    index_path = flow.store.get_file(
+        f"{version_prefix(DATASET, 'v1')}/index.parquet", tmp_path / "index.parquet"
+    )
+    frame = pd.read_parquet(index_path)
+    assert sorted(frame["theme"]) == sorted(THEMES)
+    assert frame["difficulty_score"].between(0, 1).all()
+    loaded = datasets.load_dataset("parquet", data_files=str(index_path), split="train")
+    assert loaded.num_rows == 2
+
+    assets = flow.assets("v1")
+    assert sorted(str(a.benchmark_id) for a in assets) == sorted(frame["benchmark_id"])
+    assert {a.script_sha256 for a in assets} == set(frame["script_sha256"])
+
+
+def test_rerun_executes_no_agent_or_validation_task(flow, first_build):
+    sessions = flow.session_count()
+    result = flow.run("v1")
+    assert result.returncode == 0, output(result)[-4000:]
+    assert "already published, unchanged" in result.stdout
+    for step in ("generate", "validate", "render"):
+        for theme in THEMES:
+            assert f"Task run '{step}[theme={theme}, seed=0]' - Finished in state Cached" in output(result), (
+                step
+            )
+    assert flow.session_count() == sessions  # no agent session ran
+    assert len(flow.assets("v1")) == 2
+
+
+def test_gate_failure_blocks_publication(flow, first_build):
+    scene_key = next(k for k in flow.store.list("artifacts") if k.endswith("/mjcf/scene.xml"))
+    original = flow.store.get_bytes(scene_key)
+    flow.store.put_bytes(scene_key, original.replace(b"<mujoco", b"<mujoco tampered='yes'", 1))
+    try:
+        result = flow.run("v2")
+    finally:
+        flow.store.put_bytes(scene_key, original)
+    assert result.returncode == 2, output(result)[-4000:]
+    assert re.search(
+        r"files: expect_column_pair_values_to_be_equal on column 'sha256' failed for benchmarks/[0-9a-f-]+/mjcf/scene\.xml",
+        result.stderr,
+    ), result.stderr[-3000:]
+    assert flow.store.list(version_prefix(DATASET, "v2")) == []
+    assert flow.store.list(f"{DATASET}/{STAGING_DIR}") == []
+    assert flow.store.exists(f"{DATASET}/_checks/v2/data_docs/index.html")
+    assert published_versions(flow.store, DATASET) == ["v1"]
+
+
+def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
+    # A new variant grid misses the validation cache, so validation really runs and can be interrupted.
+    extra = ("--variant-seeds", "0,2")
+    process = subprocess.Popen(
+        flow.command("v3", *extra),
+        cwd=REPO,
+        env=flow.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    cached = set()
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            match = re.search(r"Task run 'generate\[theme=(.+), seed=0\]' - Finished in state Cached", line)
+            if match:
+                cached.add(match.group(1))
+            if cached == set(THEMES):
+                break
+        assert cached == set(THEMES), "".join(seen)[-3000:]
+        time.sleep(KILL_AFTER_VALIDATION_STARTS_S)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert not any("Task run 'validate[" in line and "Completed" in line for line in seen)
+    assert not is_published(flow.store, DATASET, "v3")
+
+    result = flow.run("v3", *extra)
+    assert result.returncode == 0, output(result)[-4000:]
+    assert verify_published(flow.store, DATASET, "v3") == []
+    assert flow.store.list(f"{DATASET}/{STAGING_DIR}") == []
+    assets = flow.assets("v3")
+    assert len(assets) == 2 and len({a.benchmark_id for a in assets}) == 2
+    assert sorted(published_versions(flow.store, DATASET)) == ["v1", "v3"]

@@ -22,11 +22,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # flows/ and tasks/ live at the repo root
 
-from prefect import flow  # noqa: E402
+from prefect import flow
 
-from benchgen import pipeline  # noqa: E402
-from benchgen.settings import get_settings  # noqa: E402
-from flows.build_dataset import build_dataset  # noqa: E402
+from benchgen import pipeline
+from benchgen.settings import get_settings
+from flows.build_dataset import build_dataset
 
 THEMES = ["ball must cross a gap", "puck up a ramp", "ball into a lower bin", "cylinder under a low bar"]
 VARIANT_SEEDS = [0, 1]
@@ -73,12 +73,12 @@ def main() -> None:
 
     server_s, _ = timed(start_server)
     use_data_dir(root / "flow")
-    flow_kwargs = dict(
-        themes=themes,
-        seeds_per_theme=args.seeds_per_theme,
-        variant_seeds=VARIANT_SEEDS,
-        dataset_version="bench",
-    )
+    flow_kwargs = {
+        "themes": themes,
+        "seeds_per_theme": args.seeds_per_theme,
+        "variant_seeds": VARIANT_SEEDS,
+        "dataset_version": "bench",
+    }
     cold_s, _ = timed(build_dataset, **flow_kwargs)
     warm_s, warm = timed(build_dataset, **flow_kwargs)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import free_port
 
 from benchgen.dataset.publish import published_versions, verify_published
 from benchgen.store import ArtifactStore
-from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER_START_TIMEOUT_S = 120  # `prefect server start` on a busy machine (migrations, UI build check)
@@ -94,6 +94,7 @@ def prefect_server(tmp_path):
 def prefect(env: dict[str, str], *args: str, timeout: float = COMMAND_TIMEOUT_S) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "prefect", *args],
+        check=False,
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -111,6 +112,7 @@ def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
     env = prefect_server | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
     registered = subprocess.run(
         [sys.executable, "-m", "blocks.register"],
+        check=False,
         cwd=REPO,
         env=env,
         capture_output=True,

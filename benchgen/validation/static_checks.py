@@ -321,7 +321,7 @@ def check_zone_layout(spec: ScenarioSpec) -> list[Failure]:
     if not all(d > 0 for d in depths):
         axis = min(range(3), key=lambda i: depths[i])
         failures.append(Failure(code=FailureCode.GOAL_OUTSIDE_BUILD_ZONE, message=GOAL_OUTSIDE_BUILD_ZONE.format(
-            g=_box6(spec.goal), b=_box6(spec.build_zone), axis=AXES[axis], gap=round(max(-depths[axis], 0.0), 3))))
+            g=_box6(spec.goal), b=_box6(spec.build_zone), axis=AXES[axis], gap=round(max(0.0, -depths[axis]), 3))))
     for zone in spec.forbid:
         d = spec.goal.overlap_depths(zone)
         if all(v > 0 for v in d):

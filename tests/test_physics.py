@@ -12,6 +12,7 @@ from benchgen.kit import Fixture, Payload, Scenario, Zone
 from benchgen.kit.exchange import shape_to_brep
 from benchgen.kit.materials import MATERIALS
 from benchgen.physics import MjcfScene, SettleResult, SettleSettings, build_mjcf, simulate_settle
+from benchgen.physics import meshing
 from benchgen.physics.meshing import fixture_pieces, is_convex
 
 BALL_RADIUS_MM = 20.0
@@ -79,6 +80,17 @@ class TestDecomposition:
         assert len(pieces) > 1
         hull_volume = pipe.shape.bounding_box().size.X * pipe.shape.bounding_box().size.Y * 80
         assert sum(p.volume for p in pieces) < 0.8 * hull_volume
+
+    def test_cache_returns_the_same_pieces_and_stays_bounded(self, monkeypatch):
+        monkeypatch.setattr(meshing, "MAX_CACHED_FIXTURES", 2)
+        meshing.clear_cache()
+        breps = [shape_to_brep(Pos(0, 0, 10 * i) * DECK) for i in range(3)]
+        first = fixture_pieces("deck", breps[0])
+        assert fixture_pieces("deck", breps[0]) is first
+        for brep in breps[1:]:
+            fixture_pieces("deck", brep)
+        assert len(meshing._PIECE_CACHE) == 2
+        assert fixture_pieces("deck", breps[0]) is not first  # the oldest was dropped
 
     def test_convex_deck_is_one_piece(self):
         (piece,) = fixture_pieces("deck", shape_to_brep(DECK))

@@ -36,20 +36,26 @@ PLANE_OFFSET_TOLERANCE_MM = 1e-4  # mm
 # Cells thinner than this after splitting are slivers from numerical noise and are dropped.
 MIN_PIECE_VOLUME_MM3 = 1e-3  # mm^3
 
-_PIECE_CACHE: dict[str, tuple[trimesh.Trimesh, ...]] = {}
+# Decompositions kept per process, least recently used dropped first: a long-lived validation worker
+# must not grow with the number of variants it has seen.
+MAX_CACHED_FIXTURES = 256
+
+_PIECE_CACHE: dict[str, tuple[trimesh.Trimesh, ...]] = {}  # insertion order = recency
 
 
 def fixture_pieces(label: str, brep: bytes) -> tuple[trimesh.Trimesh, ...]:
     """Convex, watertight pieces whose union is the fixture; cached by the BREP's sha256."""
     key = sha256_hex(brep)
-    cached = _PIECE_CACHE.get(key)
+    cached = _PIECE_CACHE.pop(key, None)
     if cached is None:
         shape = brep_to_shape(brep)
         solids = shape.solids()
         if not solids:
             raise InvalidGeometry(f"fixture {label!r} has no solids to mesh; extrude it into a 3D part")
         cached = tuple(piece for solid in solids for piece in _solid_pieces(label, solid))
-        _PIECE_CACHE[key] = cached
+        if len(_PIECE_CACHE) >= MAX_CACHED_FIXTURES:
+            del _PIECE_CACHE[next(iter(_PIECE_CACHE))]
+    _PIECE_CACHE[key] = cached
     return cached
 
 

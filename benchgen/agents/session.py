@@ -14,7 +14,7 @@ import openai
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from benchgen import db
 from benchgen.agents import lessons as lessons_module
@@ -28,6 +28,9 @@ from benchgen.agents.schemas import Plan, ScriptDraft, TokenUsage
 from benchgen.codes import FailureCode
 from benchgen.errors import BenchgenError, ConfigError, NotFoundError, UsageError
 from benchgen.models import Provenance, SessionStatus
+from benchgen.offline.coder import OfflineCoder
+from benchgen.offline.planner import OfflinePlanner
+from benchgen.offline.reviewer import OfflineReviewer
 from benchgen.render import types as render_types
 from benchgen.settings import Settings
 from benchgen.validation import report as report_module
@@ -106,10 +109,6 @@ def backend_names(backend: Backend) -> tuple[str, str]:
 
 def roles_for(backend: Backend) -> Roles:
     if isinstance(backend, OfflineBackend):
-        from benchgen.offline.coder import OfflineCoder
-        from benchgen.offline.planner import OfflinePlanner
-        from benchgen.offline.reviewer import OfflineReviewer
-
         return Roles(planner=OfflinePlanner(), coder=OfflineCoder(), reviewer=OfflineReviewer())
     planner, coder, reviewer = llm_roles(backend)
     return Roles(planner=planner, coder=coder, reviewer=reviewer)
@@ -210,7 +209,7 @@ ProgressCallback = Callable[[str, str], None]
 
 @dataclass(frozen=True)
 class SessionOptions:
-    """What a caller may swap out; tests inject fake-model roles, the CLI an interruption point."""
+    """What a caller may swap out: tests inject fake-model roles and interruption points, the CLI progress."""
 
     context: GeneratorContext = field(default_factory=GeneratorContext)
     roles: Roles | None = None
@@ -230,6 +229,21 @@ def run_session(
 ) -> SessionOutcome:
     """Start a session for `theme` (or continue session `resume` from its last completed node)."""
     engine = db.get_engine(settings)
+    try:
+        return _run_session(engine, theme, seed, backend, settings, resume, options)
+    finally:
+        engine.dispose()
+
+
+def _run_session(
+    engine: Engine,
+    theme: str | None,
+    seed: int,
+    backend: Backend,
+    settings: Settings,
+    resume: UUID | None,
+    options: SessionOptions,
+) -> SessionOutcome:
     recorder = SessionRecorder(engine)
     store = LessonStore(settings.resolved_data_dir)
     context = options.context

@@ -2,6 +2,7 @@
 code, and the runner must stay usable afterwards. Small limits keep the suite fast."""
 
 import os
+import re
 import secrets
 import socket
 import textwrap
@@ -257,3 +258,41 @@ def test_huge_reply_hits_the_output_limit(runner: SandboxRunner) -> None:
 )
 def test_signals_stay_inside_the_sandbox(runner: SandboxRunner, attack: str) -> None:
     run_hostile(runner, f"{attack}\ntime.sleep(1)", {FailureCode.SCRIPT_ERROR, FailureCode.RESOURCE_LIMIT})
+
+
+# --- state between builds -----------------------------------------------------------------------------
+
+
+def test_nothing_survives_into_the_next_build(runner: SandboxRunner) -> None:
+    """Files in the scratch tmpfs and daemonized processes are gone before the next build starts."""
+    run_hostile(
+        runner,
+        """
+        for directory in ("/tmp", os.path.expanduser("~"), "/dev/shm"):
+            with open(os.path.join(directory, "left_behind"), "w") as handle:
+                handle.write("state")
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(3600)
+            os._exit(0)
+        raise RuntimeError("planted")
+        """,
+        {FailureCode.SCRIPT_ERROR},
+    )
+    outcome = run_hostile(
+        runner,
+        """
+        files = [os.path.join(d, "left_behind") for d in ("/tmp", os.path.expanduser("~"), "/dev/shm")]
+        pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        raise RuntimeError(f"files={[f for f in files if os.path.exists(f)]} pids={pids}")
+        """,
+        {FailureCode.SCRIPT_ERROR},
+    )
+    assert "files=[]" in outcome.message
+    assert re.search(r"pids=\[1, 2, \d+\]\n", outcome.message), "only bwrap's init, the worker and this build"
+
+
+def test_dev_holds_no_files(runner: SandboxRunner) -> None:
+    outcome = run_hostile(runner, 'open("/dev/stash", "w")', {FailureCode.SCRIPT_ERROR})
+    assert "Read-only file system" in outcome.message

@@ -27,7 +27,9 @@ HOST_ID_FIRST = 3_000_000
 HOST_ID_COUNT = 1_000_000
 SANDBOX_HOME = "/home/sandbox"  # private tmpfs
 SANDBOX_TMP = "/tmp"  # private tmpfs; each build gets its own directory in it
-TMPFS_SIZE_BYTES = 256 * 1024 * 1024  # bytes per private tmpfs (home and /tmp)
+SANDBOX_SHM = "/dev/shm"  # private tmpfs
+SCRATCH_DIRS = (SANDBOX_TMP, SANDBOX_HOME, SANDBOX_SHM)  # emptied by the worker after every build
+TMPFS_SIZE_BYTES = 256 * 1024 * 1024  # bytes per private tmpfs; they live in host memory
 STAGING_DIR = "/mnt"  # covered by a private tmpfs in the launcher's own mount namespace only
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
@@ -157,8 +159,9 @@ def _bwrap_args(binds: dict[str, str]) -> list[str]:
     for source, target in binds.items():
         args += ["--ro-bind", source, target]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    for tmpfs in (SANDBOX_TMP, SANDBOX_HOME):
+    for tmpfs in SCRATCH_DIRS:
         args += ["--size", str(TMPFS_SIZE_BYTES), "--tmpfs", tmpfs]
+    args += ["--remount-ro", "/dev"]  # device nodes still work; no files can be stored in /dev itself
     args += ["--chdir", SANDBOX_TMP, "--"]
     return args
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from benchgen.codes import FailureCode
+from benchgen.sandbox.bwrap import SCRATCH_DIRS
 from benchgen.sandbox.execute import execute_build, truncated_text
 from benchgen.sandbox.limits import DEFAULT_MAX_OUTPUT_BYTES, MIB, SandboxLimits
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome
@@ -367,7 +368,7 @@ def _kill_strays() -> None:
 
 def _clear_scratch() -> None:
     """Empty the private tmpfs directories so that no build sees files an earlier build left."""
-    for scratch in (tempfile.gettempdir(), os.path.expanduser("~")):
+    for scratch in SCRATCH_DIRS:
         for entry in os.scandir(scratch):
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)

@@ -65,7 +65,17 @@ def main() -> None:
             result = simulate_settle(scene, spec, settings)
             t2 = time.process_time()
             raw = raw_stepping_s(scene, len(result.starts), settings)
-            rows.append((path.stem, seed, t1 - t0, t2 - t1, raw, len(result.starts), [f.code.value for f in result.failures]))
+            rows.append(
+                (
+                    path.stem,
+                    seed,
+                    t1 - t0,
+                    t2 - t1,
+                    raw,
+                    len(result.starts),
+                    [f.code.value for f in result.failures],
+                )
+            )
             print(
                 f"{path.stem:>16} seed {seed}: mjcf {t1 - t0:6.3f} s  settle {t2 - t1:6.3f} s "
                 f"({len(result.starts)} starts)  raw stepping {raw:6.3f} s  failures {rows[-1][-1] or '-'}"
@@ -79,7 +89,9 @@ def main() -> None:
     print(f"mean simulate_settle {statistics.mean(settle):.3f} s   max {max(settle):.3f} s")
     print(f"mean physics/variant {statistics.mean(per_variant):.3f} s")
     print(f"settle / raw stepping ratio: {sum(settle) / sum(raw):.2f}x")
-    print(f"physics-only throughput on {CORES} cores: {CORES * 60 / statistics.mean(per_variant):.0f} variants/min")
+    print(
+        f"physics-only throughput on {CORES} cores: {CORES * 60 / statistics.mean(per_variant):.0f} variants/min"
+    )
 
 
 if __name__ == "__main__":

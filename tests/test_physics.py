@@ -11,8 +11,7 @@ from benchgen.codes import FailureCode
 from benchgen.kit import Fixture, Payload, Scenario, Zone
 from benchgen.kit.exchange import shape_to_brep
 from benchgen.kit.materials import MATERIALS
-from benchgen.physics import MjcfScene, SettleResult, SettleSettings, build_mjcf, simulate_settle
-from benchgen.physics import meshing
+from benchgen.physics import MjcfScene, SettleResult, SettleSettings, build_mjcf, meshing, simulate_settle
 from benchgen.physics.meshing import fixture_pieces, is_convex
 
 BALL_RADIUS_MM = 20.0
@@ -252,5 +251,6 @@ def test_result_summarises_the_starts_for_variant_metrics():
     assert len(result.starts) == 3
     assert result.settle_time_s == max(o.settle_time_s for o in result.starts)
     assert result.max_drift_mm == pytest.approx(max(o.drift_mm for o in result.starts))
-    assert result.min_contact_distance_mm is not None and -3.0 < result.min_contact_distance_mm < 0  # impact dent
+    # Contacts are soft: the landing dents the deck a little, never by millimetres.
+    assert result.min_contact_distance_mm is not None and -3.0 < result.min_contact_distance_mm < 0
     assert 0 < result.max_speed_m_s < 1.0

@@ -87,7 +87,9 @@ def _vertex_hull(label: str, convex_polyhedron) -> trimesh.Trimesh:
     points = np.array([(v.X, v.Y, v.Z) for v in convex_polyhedron.vertices()], dtype=np.float64)
     hull = trimesh.convex.convex_hull(points)
     if not hull.volume > MIN_PIECE_VOLUME_MM3:
-        raise InvalidGeometry(f"fixture {label!r} has a flat or degenerate part (volume {hull.volume:g} mm^3)")
+        raise InvalidGeometry(
+            f"fixture {label!r} has a flat or degenerate part (volume {hull.volume:g} mm^3)"
+        )
     return hull
 
 
@@ -101,7 +103,9 @@ def tessellate(label: str, shape) -> trimesh.Trimesh:
     )
     vertices, triangles = shape.tessellate(tolerance, ANGULAR_TOLERANCE_RAD)
     if not triangles:
-        raise InvalidGeometry(f"fixture {label!r} tessellates to no triangles; check that it is a closed solid")
+        raise InvalidGeometry(
+            f"fixture {label!r} tessellates to no triangles; check that it is a closed solid"
+        )
     mesh = trimesh.Trimesh(
         vertices=np.array([(v.X, v.Y, v.Z) for v in vertices], dtype=np.float64),
         faces=np.array(triangles, dtype=np.int64),
@@ -151,7 +155,8 @@ def _cutting_planes(solid) -> list[tuple[np.ndarray, np.ndarray]]:
         canonical = normal if normal[np.argmax(np.abs(normal))] > 0 else -normal
         offset = float(canonical @ origin)
         if any(
-            1.0 - float(n @ canonical) < PLANE_NORMAL_TOLERANCE and abs(o - offset) < PLANE_OFFSET_TOLERANCE_MM
+            1.0 - float(n @ canonical) < PLANE_NORMAL_TOLERANCE
+            and abs(o - offset) < PLANE_OFFSET_TOLERANCE_MM
             for n, o in seen
         ):
             continue
@@ -163,11 +168,11 @@ def _cutting_planes(solid) -> list[tuple[np.ndarray, np.ndarray]]:
 def _split_by_planes(label: str, solid, planes: list[tuple[np.ndarray, np.ndarray]]) -> list:
     """Exact B-rep split of a solid by planes; for a polyhedron cut by all its cutting planes, every cell
     is convex."""
+    from build123d import Compound
     from OCP.BRepAlgoAPI import BRepAlgoAPI_Splitter
     from OCP.BRepBuilderAPI import BRepBuilderAPI_MakeFace
-    from OCP.gp import gp_Dir, gp_Pln, gp_Pnt
     from OCP.collections import List_TopoDS_Shape
-    from build123d import Compound
+    from OCP.gp import gp_Dir, gp_Pln, gp_Pnt
 
     bb = solid.bounding_box()
     half_span = float((bb.max - bb.min).length) + 1.0  # mm: every tool face overhangs the solid
@@ -192,7 +197,9 @@ def _split_by_planes(label: str, solid, planes: list[tuple[np.ndarray, np.ndarra
 def _bisected_pieces(label: str, mesh: trimesh.Trimesh) -> list[trimesh.Trimesh]:
     """Cut a watertight mesh into nearly convex pieces whose union is exactly the mesh."""
     solid = manifold3d.Manifold(
-        manifold3d.Mesh64(np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.uint64))
+        manifold3d.Mesh64(
+            np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.uint64)
+        )
     )
     if solid.status() != manifold3d.Error.NoError:
         raise InvalidGeometry(

@@ -112,8 +112,11 @@ class SettleResult(BaseModel):
         return min(distances, default=None)
 
 
+DEFAULT_SETTLE_SETTINGS = SettleSettings()  # frozen, so safe to share as a default
+
+
 def simulate_settle(
-    scene: MjcfScene, spec: ScenarioSpec, settings: SettleSettings = SettleSettings()
+    scene: MjcfScene, spec: ScenarioSpec, settings: SettleSettings = DEFAULT_SETTLE_SETTINGS
 ) -> SettleResult:
     """Simulate every start of the payload and report failures with what to change."""
     model = scene.load_model()
@@ -152,7 +155,9 @@ class _StartRun:
             f"nominal start ({_mm(start)}) mm" if index == 0 else f"jitter corner {index} ({_mm(start)}) mm"
         )
         size_m = mm_to_m(2 * max(self.payload.half_extents))
-        self.energy_tolerance_j = settings.energy_growth_tolerance * spec.payload.mass_kg * GRAVITY_M_S2 * size_m
+        self.energy_tolerance_j = (
+            settings.energy_growth_tolerance * spec.payload.mass_kg * GRAVITY_M_S2 * size_m
+        )
         self.max_speed = 0.0
         self.min_contact_m: float | None = None
         self.energy_growth_j = 0.0
@@ -213,7 +218,12 @@ class _StartRun:
             self.min_contact_m = deepest if self.min_contact_m is None else min(self.min_contact_m, deepest)
         linear, angular = self._velocity()
         self.samples.append(
-            (float(data.time), float(np.linalg.norm(linear)), float(np.linalg.norm(angular)), *map(float, linear))
+            (
+                float(data.time),
+                float(np.linalg.norm(linear)),
+                float(np.linalg.norm(angular)),
+                *map(float, linear),
+            )
         )
 
     def _rest_since(self) -> float | None:
@@ -221,7 +231,9 @@ class _StartRun:
         if not self.samples:
             return None
         rows = np.array(self.samples)
-        moving = (rows[:, 1] >= self.settings.rest_speed_m_s) | (rows[:, 2] >= self.settings.rest_angular_speed_rad_s)
+        moving = (rows[:, 1] >= self.settings.rest_speed_m_s) | (
+            rows[:, 2] >= self.settings.rest_angular_speed_rad_s
+        )
         if not moving.any():
             return 0.0
         last_moving = int(np.flatnonzero(moving)[-1])
@@ -340,7 +352,8 @@ class _StartRun:
     def _check_forbid(self, swept: tuple[np.ndarray, np.ndarray]) -> Failure | None:
         if not self.spec.forbid:
             return None
-        overlap = np.minimum(swept[1], self.forbid_max) - np.maximum(swept[0], self.forbid_min)  # zones x 3, mm
+        # Overlap per zone and axis, mm; the payload touches a zone when it overlaps on every axis.
+        overlap = np.minimum(swept[1], self.forbid_max) - np.maximum(swept[0], self.forbid_min)
         touched = np.flatnonzero((overlap > self.settings.forbid_touch_mm).all(axis=1))
         if not touched.size:
             return None

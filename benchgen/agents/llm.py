@@ -5,12 +5,13 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import openai
 from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -48,6 +49,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 CODE_BLOCK = re.compile(r"```(?P<lang>[a-zA-Z0-9_+-]*)[ \t]*\n(?P<body>.*?)```", re.DOTALL)
 # "12\t", "12: ", "12 | ", "12→": how tools print line numbers; written into a file they break the script.
 LINE_NUMBER_PREFIX = re.compile(r"^[ \t]*(?P<number>\d+)(?:\t|: ?|[ \t]*\|[ \t]?|→)")
+
+
+Reply = TypeVar("Reply", bound=BaseModel)
 
 
 class RoleReplyError(BenchgenError):
@@ -174,44 +178,41 @@ class ReviewReply(BaseModel):
     )
 
 
-def _structured(model: BaseChatModel, schema: type[BaseModel], config: ModelConfig, messages: list) -> tuple:
-    """Call with structured output; return (parsed, usage) or raise RoleReplyError naming the problem."""
-    runnable = with_retries(model.with_structured_output(schema, include_raw=True), config)
-    result = runnable.invoke(messages)
-    raw: AIMessage = result["raw"]
-    usage = config.usage_of(raw)
-    if result["parsed"] is None:
-        raise RoleReplyError(
-            f"{config.model} did not return a valid {schema.__name__}: {result['parsing_error']}; "
-            "use a model that supports structured output or retry"
-        )
-    return result["parsed"], usage
-
-
-class LLMPlanner:
-    """Planner backed by a chat model with structured output."""
+class LLMRole:
+    """A role played by a chat model; `name` is what sessions record as the role's author."""
 
     def __init__(self, model: BaseChatModel, config: ModelConfig) -> None:
         self.model = model
         self.config = config
         self.name = config.model
+
+    def structured(self, schema: type[Reply], messages: list[BaseMessage]) -> tuple[Reply, TokenUsage]:
+        """Call with structured output; return (reply, usage) or raise RoleReplyError naming the problem."""
+        runnable = with_retries(self.model.with_structured_output(schema, include_raw=True), self.config)
+        result = runnable.invoke(messages)
+        usage = self.config.usage_of(result["raw"])
+        if result["parsed"] is None:
+            raise RoleReplyError(
+                f"{self.config.model} did not return a valid {schema.__name__}: {result['parsing_error']}; "
+                "use a model that supports structured output or retry"
+            )
+        return result["parsed"], usage
+
+
+class LLMPlanner(LLMRole):
+    """Planner backed by a chat model with structured output."""
 
     def plan(self, theme: str, seed: int, feedback: str | None = None) -> Plan:
         messages = [
             SystemMessage(prompts.planner_system_prompt()),
             HumanMessage(prompts.planner_request(theme, seed, feedback)),
         ]
-        reply, usage = _structured(self.model, PlanReply, self.config, messages)
+        reply, usage = self.structured(PlanReply, messages)
         return Plan(theme=theme, usage=usage, **reply.model_dump())
 
 
-class LLMCoder:
+class LLMCoder(LLMRole):
     """Coder backed by a chat model: answers with a complete script in a fenced block."""
-
-    def __init__(self, model: BaseChatModel, config: ModelConfig) -> None:
-        self.model = model
-        self.config = config
-        self.name = config.model
 
     def write(
         self,
@@ -231,13 +232,11 @@ class LLMCoder:
         return ScriptDraft(source=source, attempt=attempt, notes=note, usage=self.config.usage_of(reply))
 
 
-class LLMReviewer:
+class LLMReviewer(LLMRole):
     """Reviewer backed by a chat model; sends the renders as images only to models that accept them."""
 
     def __init__(self, model: BaseChatModel, config: ModelConfig) -> None:
-        self.model = model
-        self.config = config
-        self.name = config.model
+        super().__init__(model, config)
         self.images = accepts_images(model, config)
 
     def review(self, plan: Plan, draft: ScriptDraft, evidence: ReviewEvidence) -> ReviewDecision:
@@ -248,7 +247,7 @@ class LLMReviewer:
             images = [image_block(bundle.contact_sheet)] + [image_block(p) for p in bundle.views.values()]
         content: list[dict[str, object]] = [{"type": "text", "text": text}, *images]
         messages = [SystemMessage(prompts.REVIEWER_SYSTEM), HumanMessage(content=content)]
-        reply, usage = _structured(self.model, ReviewReply, self.config, messages)
+        reply, usage = self.structured(ReviewReply, messages)
         reasons = list(reply.reasons)
         if not images:
             reasons.append(self._text_only_reason(bundle is not None))

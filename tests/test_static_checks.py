@@ -258,3 +258,17 @@ def test_cylinder_rests_in_a_hole_without_overlap():
     plate = Fixture("plate", Pos(0, 0, 10) * Box(200, 200, 20) - Pos(0, 0, 10) * Cylinder(21, 20))
     base = Fixture("base", Pos(0, 0, -5) * Box(200, 200, 10))
     assert overlap_failures([plate, base], Payload.cylinder(20, 30, (0, 0, 15))) == []
+
+
+def test_writing_scenarios_doc_lists_every_code_material_and_import():
+    from pathlib import Path
+
+    from benchgen.kit import MATERIALS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "writing-scenarios.md").read_text()
+    for code in FailureCode:
+        assert f"| {code.value} |" in doc
+    for m in MATERIALS.values():
+        assert f"| {m.name} | {m.density_kg_m3:g} | {m.friction:.1f} |" in doc
+    for module in sc.ALLOWED_IMPORTS[:-1]:
+        assert f"`{module}`" in doc

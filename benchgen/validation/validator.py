@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,7 +20,7 @@ from benchgen.kit import InvalidGeometry
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.physics import build_mjcf
 from benchgen.physics.settle import SettleResult, SettleSettings, simulate_settle
-from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner
+from benchgen.sandbox import BuildFailure, BuildOutcome, BuildResult, SandboxLimits, SandboxRunner
 from benchgen.validation import static_checks
 from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
 
@@ -97,6 +98,12 @@ class ValidationSettings(BaseModel):
         return scales
 
 
+class VariantBuilder(Protocol):
+    """Builds one variant of a script: a SandboxRunner, or (for trusted baselines) an in-process stand-in."""
+
+    def build(self, source: str, seed: int, scale: float) -> BuildOutcome: ...
+
+
 class VariantBuildError(BenchgenError):
     """A variant could not be built; `code` is the contract failure code, the message says what to change."""
 
@@ -114,7 +121,7 @@ def geometry_hash(spec: ScenarioSpec, breps: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def build_variant(source: str, seed: int, scale: float, runner: SandboxRunner) -> BuildResult:
+def build_variant(source: str, seed: int, scale: float, runner: VariantBuilder) -> BuildResult:
     """Build one variant in the sandbox or raise VariantBuildError with the failure's code and message."""
     outcome = runner.build(source, seed, scale)
     if isinstance(outcome, BuildFailure):
@@ -127,7 +134,7 @@ def validate_script(
     seeds: Sequence[int] = DEFAULT_SEEDS,
     scales: Sequence[float] = DEFAULT_SCALES,
     *,
-    runner: SandboxRunner | None = None,
+    runner: VariantBuilder | None = None,
     settings: ValidationSettings | None = None,
     progress: Callable[[VariantReport], None] | None = None,
 ) -> ValidationReport:
@@ -148,7 +155,7 @@ def validate_source(
     seeds: Sequence[int] = DEFAULT_SEEDS,
     scales: Sequence[float] = DEFAULT_SCALES,
     *,
-    runner: SandboxRunner | None = None,
+    runner: VariantBuilder | None = None,
     settings: ValidationSettings | None = None,
     progress: Callable[[VariantReport], None] | None = None,
 ) -> ValidationReport:
@@ -180,13 +187,20 @@ def validate_source(
         return _validate_variants(source, script, variants, runner, settings, progress)
 
 
-def _validate_variants(source, script, variants, runner, settings, progress) -> ValidationReport:
+def _validate_variants(
+    source: str,
+    script: str,
+    variants: list[tuple[int, float]],
+    runner: VariantBuilder,
+    settings: ValidationSettings,
+    progress: Callable[[VariantReport], None] | None,
+) -> ValidationReport:
     reports: list[VariantReport] = []
     hashes: dict[tuple[int, float], str] = {}
     extents: dict[tuple[int, float], tuple] = {}
     for index, (seed, scale) in enumerate(variants):
         outcome = runner.build(source, seed, scale)
-        report = _validate_built(outcome, seed, scale, settings)
+        report = check_built_variant(outcome, seed, scale, settings)
         if isinstance(outcome, BuildResult):
             hashes[(seed, scale)] = report.metrics.geometry_hash
             extents[(seed, scale)] = static_checks.fixtures_extent(outcome.spec)
@@ -213,7 +227,14 @@ def _stamp(failures: list[Failure], seed: int, scale: float) -> list[Failure]:
     return [f.model_copy(update=dict(seed=seed, scale=scale)) for f in failures]
 
 
-def _validate_built(outcome, seed: int, scale: float, settings: ValidationSettings) -> VariantReport:
+def validate_variant(
+    source: str, seed: int, scale: float, builder: VariantBuilder, settings: ValidationSettings | None = None
+) -> VariantReport:
+    """One variant alone: build, static checks, MJCF and settle (no cross-variant checks)."""
+    return check_built_variant(builder.build(source, seed, scale), seed, scale, settings or ValidationSettings())
+
+
+def check_built_variant(outcome: BuildOutcome, seed: int, scale: float, settings: ValidationSettings) -> VariantReport:
     """Static checks, MJCF and settle of one build outcome."""
     metrics = VariantMetrics()
     if isinstance(outcome, BuildFailure):
@@ -262,7 +283,9 @@ def _record_settle_metrics(result: SettleResult, metrics: VariantMetrics) -> Non
     metrics.min_contact_distance_mm = min(contacts) if contacts else None
 
 
-def _determinism_failures(source, seed, scale, first, runner) -> list[Failure]:
+def _determinism_failures(
+    source: str, seed: int, scale: float, first: BuildOutcome, runner: VariantBuilder
+) -> list[Failure]:
     """Build the variant a second time; any difference in outcome or geometry is NONDETERMINISTIC."""
     second = runner.build(source, seed, scale)
     if isinstance(first, BuildResult) and isinstance(second, BuildResult):

@@ -211,7 +211,7 @@ def scenario(fixtures, payload, goal, forbid, scale):
 '''
 
 SCRIPT_IMPORTS = (
-    "import math\nimport random\n\n"
+    "{math}import random\n\n"
     "from build123d import {names}\n\n"
     "from benchgen.kit import Fixture, Payload, Scenario, Zone\n"
 )
@@ -276,6 +276,9 @@ class Family:
             "build() moves each by up to +-VARIATION with random.Random(seed) and multiplies it by scale.\n"
             '"""\n\n'
         )
-        imports = SCRIPT_IMPORTS.format(names=", ".join(sorted(set(self.build123d_names) | {"Box", "Pos"})))
+        imports = SCRIPT_IMPORTS.format(
+            math="import math\n" if "math." in self.body else "",
+            names=", ".join(sorted(set(self.build123d_names) | {"Box", "Pos"})),
+        )
         constants = "\n# Plan parameters\n" + "\n".join(lines) + "\n"
         return header + imports + constants + SCRIPT_HELPERS + "\n" + self.body.strip("\n") + "\n"

@@ -25,7 +25,7 @@ class UnderLowBar(Family):
         ("post_right", "post holding the bar"),
         ("low_bar", "the low bar"),
     )
-    zones = "goal beyond the bar on the floor; forbid zone above the bar"
+    zones = "goal beyond the bar on the floor; forbid zones above the bar and beside its posts"
     body = '''
 MIN_CLEARANCE_RATIO = 1.1  # the payload always fits under the bar, whatever the variation
 
@@ -56,6 +56,12 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     goal = goal_on(travel + room, 0, plate_top, goal_edge, size)
     over_bar = Zone((bx0 - 10 * scale, -half_width, bar_bottom + post + 2 * scale),
                     (bx1 + 10 * scale, half_width, bar_bottom + post + 200 * scale), name="over_bar")
+    # Beside the posts is forbidden too: the payload must go under the bar, not around it.
+    outer = corridor / 2 + post + 2 * scale
+    beside_left = Zone((bx0 - 10 * scale, outer, 0), (bx1 + 10 * scale, half_width + 200 * scale, bar_bottom + post),
+                       name="beside_left")
+    beside_right = Zone((bx0 - 10 * scale, -half_width - 200 * scale, 0), (bx1 + 10 * scale, -outer, bar_bottom + post),
+                        name="beside_right")
     fixtures = [base_plate, post_left, post_right, low_bar]
-    return scenario(fixtures, payload, goal, [over_bar], scale)
+    return scenario(fixtures, payload, goal, [over_bar, beside_left, beside_right], scale)
 '''

@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchgen.render.gl import mujoco  # isort: skip  (selects the headless backend first)
 from benchgen.kit.exchange import shape_to_brep
 from benchgen.physics import build_mjcf
 from benchgen.physics.mjcf import MESH_DIRECTORY
+from benchgen.render.gl import mujoco
 from benchgen.render.sheet import legend_for, make_contact_sheet
 from benchgen.render.views import STANDARD_VIEWS, SceneRenderer, dress_spec, free_camera
 
@@ -33,7 +33,9 @@ def load_build(path: Path):
     return module.build
 
 
-def ours_s(xml: str, assets: dict[str, bytes], spec, size: tuple[int, int], sheet_path: Path) -> tuple[float, list]:
+def ours_s(
+    xml: str, assets: dict[str, bytes], spec, size: tuple[int, int], sheet_path: Path
+) -> tuple[float, list]:
     started = time.perf_counter()
     with SceneRenderer(size) as renderer:
         scene = renderer.load(xml, assets, spec)
@@ -77,10 +79,14 @@ def main() -> None:
             raw.append(raw_s(dressed_xml, assets, cameras, size))
     ours_median, raw_median = statistics.median(ours), statistics.median(raw)
     ratio = ours_median / raw_median
-    print(f"{args.example} seed {args.seed}, {size[0]}x{size[1]}, {len(STANDARD_VIEWS)} views, {args.repeats} repeats")
+    print(
+        f"{args.example} seed {args.seed}, {size[0]}x{size[1]}, {len(STANDARD_VIEWS)} views, {args.repeats} repeats"
+    )
     print(f"  ours (start + dress + 4 views + sheet): median {ours_median:.3f} s")
     print(f"  raw  (compile + start + 4 renders):     median {raw_median:.3f} s")
-    print(f"  ratio {ratio:.2f}x (budget <= {BUDGET_RATIO}x): {'within' if ratio <= BUDGET_RATIO else 'OVER'} budget")
+    print(
+        f"  ratio {ratio:.2f}x (budget <= {BUDGET_RATIO}x): {'within' if ratio <= BUDGET_RATIO else 'OVER'} budget"
+    )
 
 
 if __name__ == "__main__":

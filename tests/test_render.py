@@ -13,13 +13,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from benchgen.render import STANDARD_VIEWS, SceneRenderer
+from benchgen.codes import FailureCode
 from benchgen.render.bundle import MANIFEST_FILE, RenderBuildFailed, render_bundle
 from benchgen.render.clip import ClipError, GifStream, clip_frame_count, render_settle_clip
 from benchgen.render.metrics import GEOM_TYPE, measure_view, measure_views
 from benchgen.render.sheet import legend_for, make_contact_sheet
-from benchgen.render.views import camera_axes, frame_camera
-from benchgen.codes import FailureCode
+from benchgen.render.views import STANDARD_VIEWS, SceneRenderer, camera_axes, frame_camera
 from benchgen.sandbox import SandboxRunner
 from benchgen.validation.report import Failure, ValidationReport
 
@@ -139,7 +138,9 @@ def test_payload_xray_outline_matches_the_segmented_payload(renderer, gap_scene,
     for view in gap_views:
         outline = renderer.payload_silhouette(gap_scene, view.camera, None)
         segmented = renderer.segment(gap_scene, view.camera, geoms=True, sites=False)
-        payload = (segmented[..., 1] == GEOM_TYPE) & np.isin(segmented[..., 0], list(gap_scene.index.payload_geoms))
+        payload = (segmented[..., 1] == GEOM_TYPE) & np.isin(
+            segmented[..., 0], list(gap_scene.index.payload_geoms)
+        )
         iou = (outline & payload).sum() / (outline | payload).sum()
         assert iou > 0.8, f"{view.name}: outline and segmented payload overlap only {iou:.2f}"
 
@@ -154,7 +155,11 @@ def test_render_size_too_small_is_rejected():
 
 def test_contact_sheet_holds_every_view_and_the_notes(tmp_path, gap_views):
     path = make_contact_sheet(
-        gap_views, tmp_path / "sheet.png", title="gap", subtitle="seed 0", legend=legend_for(None),
+        gap_views,
+        tmp_path / "sheet.png",
+        title="gap",
+        subtitle="seed 0",
+        legend=legend_for(None),
         notes=["validation FAILED: a very long note " * 8],
     )
     sheet = np.asarray(Image.open(path).convert("RGB"))
@@ -205,9 +210,8 @@ def test_clip_memory_stays_flat_over_many_frames(tmp_path):
 
 
 def test_gif_stream_rejects_frames_of_another_size(tmp_path):
-    with GifStream(tmp_path / "x.gif", (32, 24), fps=10) as gif:
-        with pytest.raises(ClipError, match="32x24"):
-            gif.append(np.zeros((10, 10, 3), dtype=np.uint8))
+    with GifStream(tmp_path / "x.gif", (32, 24), fps=10) as gif, pytest.raises(ClipError, match="32x24"):
+        gif.append(np.zeros((10, 10, 3), dtype=np.uint8))
 
 
 # --- GL backend -------------------------------------------------------------------------------------
@@ -216,7 +220,12 @@ def test_gif_stream_rejects_frames_of_another_size(tmp_path):
 def test_missing_gl_backend_names_the_fix():
     env = {**os.environ, "MUJOCO_GL": "bogus"}
     result = subprocess.run(
-        [sys.executable, "-c", "import benchgen.render"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", "import benchgen.render.views"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "GLBackendUnavailable" in result.stderr
@@ -227,7 +236,11 @@ def test_cli_reports_missing_gl_backend_as_one_line(tmp_path):
     env = {**os.environ, "MUJOCO_GL": "bogus"}
     result = subprocess.run(
         [str(BENCHGEN), "render", str(EXAMPLE), "--seed", "0", "--out", str(tmp_path / "b")],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2, result.stderr
     assert "MUJOCO_GL=egl" in result.stderr and "Traceback" not in result.stderr
@@ -238,12 +251,21 @@ def test_cli_reports_missing_gl_backend_as_one_line(tmp_path):
 
 def test_bundle_of_a_failing_variant_still_renders_and_says_why(tmp_path, sandbox):
     report = ValidationReport(
-        script="gap.py", ok=False,
+        script="gap.py",
+        ok=False,
         failures=[Failure(code=FailureCode.NOT_SETTLED, message="payload still rolling", seed=0, scale=1.0)],
     )
     bundle = render_bundle(
-        EXAMPLE.read_text(), 0, 1.0, tmp_path / "b", script_name="gap.py", runner=sandbox, report=report,
-        size=SIZE, clip_seconds=0.5, fps=10,
+        EXAMPLE.read_text(),
+        0,
+        1.0,
+        tmp_path / "b",
+        script_name="gap.py",
+        runner=sandbox,
+        report=report,
+        size=SIZE,
+        clip_seconds=0.5,
+        fps=10,
     )
     assert any("validation FAILED" in n for n in bundle.notes)
     assert any("NOT_SETTLED: payload still rolling" in n for n in bundle.notes)
@@ -256,7 +278,9 @@ def test_bundle_of_a_failing_variant_still_renders_and_says_why(tmp_path, sandbo
 
 def test_bundle_of_a_script_that_does_not_build_raises_with_the_build_failure(tmp_path, sandbox):
     with pytest.raises(RenderBuildFailed, match="SCRIPT_ERROR"):
-        render_bundle("def build(:\n", 0, 1.0, tmp_path / "b", script_name="broken.py", runner=sandbox, size=SIZE)
+        render_bundle(
+            "def build(:\n", 0, 1.0, tmp_path / "b", script_name="broken.py", runner=sandbox, size=SIZE
+        )
 
 
 def test_cli_render_writes_a_complete_bundle(tmp_path):
@@ -271,7 +295,9 @@ def test_cli_render_writes_a_complete_bundle(tmp_path):
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["validation_ok"] is True and manifest["clip"] is None
     assert [v["name"] for v in manifest["views"]] == ["isometric", "front", "side", "top"]
-    assert {"sheet.png", "script.py", "validation_report.json", "mjcf/scene.xml", "views/top.png"} <= set(manifest["sha256"])
+    assert {"sheet.png", "script.py", "validation_report.json", "mjcf/scene.xml", "views/top.png"} <= set(
+        manifest["sha256"]
+    )
     for relative, digest in manifest["sha256"].items():
         import hashlib
 
@@ -296,7 +322,11 @@ def test_cli_render_writes_a_complete_bundle(tmp_path):
 def test_cli_bad_input_is_a_usage_error(tmp_path, args, message):
     result = subprocess.run(
         [str(BENCHGEN), "render", *args, "--out", str(tmp_path / "b")],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr

@@ -1,10 +1,6 @@
 """Review evidence: multi-view renders with zones, render metrics, a contact sheet and a settle clip.
 
-`benchgen.render.gl` is imported first: it selects a headless OpenGL backend before mujoco loads.
+Kept import-light on purpose: `benchgen/__init__.py` imports `benchgen.render.backend` to choose the
+headless OpenGL backend before anything imports mujoco. Import the parts from their modules
+(`benchgen.render.views`, `.metrics`, `.sheet`, `.clip`, `.bundle`).
 """
-
-from benchgen.render.gl import GLBackendUnavailable  # isort: skip
-from benchgen.render.types import RenderBundle, ViewMetrics
-from benchgen.render.views import STANDARD_VIEWS, CameraParams, SceneRenderer, ViewSpec
-
-__all__ = ["STANDARD_VIEWS", "CameraParams", "GLBackendUnavailable", "RenderBundle", "SceneRenderer", "ViewMetrics", "ViewSpec"]

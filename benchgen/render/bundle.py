@@ -17,7 +17,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from benchgen.render.gl import mujoco  # noqa: F401  (selects the headless GL backend before physics imports mujoco)
+# gl first: a bad MUJOCO_GL must fail as GLBackendUnavailable, not inside benchgen.physics's mujoco import
+import benchgen.render.gl  # noqa: F401  # isort: skip
+
 from benchgen.errors import BenchgenError
 from benchgen.kit import KitError
 from benchgen.kit.exchange import sha256_hex
@@ -98,7 +100,9 @@ def render_bundle(
         if renderer is None:
             renderer = stack.enter_context(SceneRenderer(size))
         elif renderer.size != tuple(size):
-            raise ValueError(f"renderer is {renderer.size[0]}x{renderer.size[1]}, bundle asks {size[0]}x{size[1]}")
+            raise ValueError(
+                f"renderer is {renderer.size[0]}x{renderer.size[1]}, bundle asks {size[0]}x{size[1]}"
+            )
         built = runner.build(source, seed, scale)
         if isinstance(built, BuildFailure):
             raise RenderBuildFailed(
@@ -114,11 +118,14 @@ def render_bundle(
             ) from exc
         if report is None:
             report = validate_source(source, script_name, [seed], [scale], runner=runner)
-        return _write_bundle(out_dir, source, seed, scale, script_name, built.spec, scene, report, renderer,
-                             clip_seconds, fps)
+        return _write_bundle(
+            out_dir, source, seed, scale, script_name, built.spec, scene, report, renderer, clip_seconds, fps
+        )
 
 
-def _write_bundle(out_dir, source, seed, scale, script_name, spec, scene, report, renderer, clip_seconds, fps):
+def _write_bundle(
+    out_dir, source, seed, scale, script_name, spec, scene, report, renderer, clip_seconds, fps
+):
     (out_dir / VIEWS_DIR).mkdir(parents=True, exist_ok=True)
     loaded = renderer.load_mjcf(scene, spec)
     views = renderer.render_views(loaded, STANDARD_VIEWS)
@@ -143,7 +150,9 @@ def _write_bundle(out_dir, source, seed, scale, script_name, spec, scene, report
     clip_record = None
     if clip_seconds is not None:
         camera = next(v.camera for v in views if v.name == CLIP_VIEW)
-        frames = render_settle_clip(renderer, loaded, camera, out_dir / CLIP_FILE, seconds=clip_seconds, fps=fps)
+        frames = render_settle_clip(
+            renderer, loaded, camera, out_dir / CLIP_FILE, seconds=clip_seconds, fps=fps
+        )
         clip_record = ClipRecord(file=CLIP_FILE, frames=frames, fps=fps, seconds=clip_seconds, camera=camera)
 
     scene.write(out_dir / MJCF_DIR)

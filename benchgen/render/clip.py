@@ -10,6 +10,7 @@ import math
 import struct
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import numpy as np
 from PIL import Image
@@ -88,7 +89,9 @@ class GifStream:
 
     def append(self, frame: np.ndarray) -> None:
         if frame.shape[1::-1] != self.size:
-            raise ClipError(f"frame is {frame.shape[1]}x{frame.shape[0]}, the clip is {self.size[0]}x{self.size[1]}")
+            raise ClipError(
+                f"frame is {frame.shape[1]}x{frame.shape[0]}, the clip is {self.size[0]}x{self.size[1]}"
+            )
         image = Image.fromarray(frame).quantize(colors=GIF_COLORS, method=Image.Quantize.FASTOCTREE)
         control = b"\x21\xf9\x04\x04" + struct.pack("<H", self.delay_cs) + b"\x00\x00"  # keep previous frame
         self._file.write(control + _frame_blocks(image))
@@ -99,7 +102,7 @@ class GifStream:
             self._file.write(_GIF_TRAILER)
             self._file.close()
 
-    def __enter__(self) -> "GifStream":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -1,31 +1,9 @@
-"""Choose MuJoCo's offscreen OpenGL backend before mujoco is imported, and explain failures.
+"""Import mujoco with a headless OpenGL backend, and turn GL failures into errors that name the fix."""
 
-MuJoCo reads `MUJOCO_GL` once, when `mujoco` is first imported, so benchgen.render imports this module
-before anything else. A value the user set is always respected.
-"""
-
-import ctypes.util
 import os
 import sys
 
-from benchgen.errors import BenchgenError
-
-HEADLESS_BACKENDS = ("egl", "osmesa")  # mujoco GL backends that need no display server
-FIX_HINT = (
-    "set MUJOCO_GL=egl before starting Python (Debian/Ubuntu packages libegl1 and libgl1-mesa-dri), "
-    "or MUJOCO_GL=osmesa (package libosmesa6)"
-)
-
-
-class GLBackendUnavailable(BenchgenError):
-    """No working offscreen OpenGL backend: renders cannot be made on this machine as configured."""
-
-
-def _default_backend() -> str:
-    """EGL when its library is installed, else OSMesa when that is, else EGL (which then fails with the hint)."""
-    if ctypes.util.find_library("EGL") is None and ctypes.util.find_library("OSMesa") is not None:
-        return "osmesa"
-    return "egl"
+from benchgen.render.backend import FIX_HINT, HEADLESS_BACKENDS, GLBackendUnavailable, choose_gl_backend
 
 
 def _loaded_backend(mujoco_module) -> str:
@@ -43,8 +21,7 @@ def import_mujoco():
                 f"mujoco was imported with the {backend!r} OpenGL backend, which needs a display; {FIX_HINT}"
             )
         return mujoco
-    os.environ.setdefault("MUJOCO_GL", _default_backend())
-    requested = os.environ["MUJOCO_GL"]
+    requested = choose_gl_backend()
     if requested.lower().strip() not in HEADLESS_BACKENDS:
         raise GLBackendUnavailable(f"MUJOCO_GL={requested!r} cannot render offscreen here; {FIX_HINT}")
     import mujoco

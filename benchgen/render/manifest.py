@@ -33,4 +33,6 @@ class RenderManifest(BaseModel):
     clip: ClipRecord | None
     metrics: list[ViewMetrics]
     notes: list[str]
-    sha256: dict[str, str] = Field(description="Bundle-relative path -> sha256 of every file but this manifest.")
+    sha256: dict[str, str] = Field(
+        description="Bundle-relative path -> sha256 of every file but this manifest."
+    )

@@ -60,5 +60,7 @@ def measure_view(renderer: SceneRenderer, scene: LoadedScene, camera: CameraPara
     )
 
 
-def measure_views(renderer: SceneRenderer, scene: LoadedScene, cameras: list[CameraParams]) -> list[ViewMetrics]:
+def measure_views(
+    renderer: SceneRenderer, scene: LoadedScene, cameras: list[CameraParams]
+) -> list[ViewMetrics]:
     return [measure_view(renderer, scene, camera) for camera in cameras]

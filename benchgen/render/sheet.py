@@ -54,7 +54,11 @@ def legend_for(spec: ScenarioSpec | None) -> list[LegendEntry]:
     entries = [
         LegendEntry(PAYLOAD_RGBA, payload_text),
         LegendEntry(GOAL_RGBA, "goal zone"),
-        LegendEntry(FORBID_RGBA, "forbid zone" + (f" ({', '.join(z.name or '?' for z in spec.forbid)})" if spec and spec.forbid else "")),
+        LegendEntry(
+            FORBID_RGBA,
+            "forbid zone"
+            + (f" ({', '.join(z.name or '?' for z in spec.forbid)})" if spec and spec.forbid else ""),
+        ),
         LegendEntry(BUILD_ZONE_EDGE_RGBA, "build zone (outline)", outline_only=True),
     ]
     if spec is not None:
@@ -103,12 +107,16 @@ def make_contact_sheet(
     width = columns * view_w + (columns + 1) * PADDING_PX
     title_font, text_font = _font(TITLE_FONT_PX), _font(TEXT_FONT_PX)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    note_lines = [line for note in notes for line in _wrap(measure, f"- {note}", text_font, width - 2 * PADDING_PX)]
+    note_lines = [
+        line for note in notes for line in _wrap(measure, f"- {note}", text_font, width - 2 * PADDING_PX)
+    ]
     line_px = TEXT_FONT_PX + 6
     header_px = PADDING_PX + TITLE_FONT_PX + 6 + line_px
     grid_px = rows * (CAPTION_PX + view_h + PADDING_PX)
     legend_rows = _legend_layout(measure, legend, text_font, width)
-    footer_px = PADDING_PX + len(legend_rows) * line_px + (len(note_lines) + (1 if note_lines else 0)) * line_px
+    footer_px = (
+        PADDING_PX + len(legend_rows) * line_px + (len(note_lines) + (1 if note_lines else 0)) * line_px
+    )
     sheet = Image.new("RGB", (width, header_px + grid_px + footer_px + PADDING_PX), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
 
@@ -148,7 +156,9 @@ def make_contact_sheet(
     return path
 
 
-def _legend_layout(draw, legend: Sequence[LegendEntry], font, width: int) -> list[list[tuple[LegendEntry, int]]]:
+def _legend_layout(
+    draw, legend: Sequence[LegendEntry], font, width: int
+) -> list[list[tuple[LegendEntry, int]]]:
     """Flow legend entries into rows that fit the sheet width."""
     rows: list[list[tuple[LegendEntry, int]]] = [[]]
     used = PADDING_PX

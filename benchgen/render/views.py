@@ -3,14 +3,16 @@
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 from PIL import Image, ImageDraw
 from pydantic import BaseModel
 
+# gl first: a bad MUJOCO_GL must fail as GLBackendUnavailable, not inside benchgen.physics's mujoco import
+from benchgen.render.gl import mujoco, open_renderer  # isort: skip
 from benchgen.kit.materials import MATERIALS
 from benchgen.kit.spec import ScenarioSpec
-from benchgen.render.gl import mujoco, open_renderer  # isort: skip  (must precede benchgen.physics)
 from benchgen.physics.mjcf import MESH_DIRECTORY, MjcfScene
 
 DEFAULT_SIZE = (640, 480)  # width, height in pixels of each view
@@ -123,7 +125,7 @@ def _zone_kind(site_name: str) -> str | None:
 
 
 def _fixture_label(body_name: str) -> str | None:
-    return body_name[len(FIXTURE_PREFIX):] if body_name.startswith(FIXTURE_PREFIX) else None
+    return body_name[len(FIXTURE_PREFIX) :] if body_name.startswith(FIXTURE_PREFIX) else None
 
 
 def dress_spec(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None, size: tuple[int, int]):
@@ -308,7 +310,10 @@ def _fibonacci_sphere(count: int) -> np.ndarray:
 SILHOUETTE_POINTS = 200  # surface samples of a round payload; its outline is then within ~2% of its radius
 _UNIT_SPHERE_POINTS = _fibonacci_sphere(SILHOUETTE_POINTS)
 _UNIT_CIRCLE_POINTS = np.stack(
-    [np.cos(np.linspace(0, 2 * math.pi, 96, endpoint=False)), np.sin(np.linspace(0, 2 * math.pi, 96, endpoint=False))],
+    [
+        np.cos(np.linspace(0, 2 * math.pi, 96, endpoint=False)),
+        np.sin(np.linspace(0, 2 * math.pi, 96, endpoint=False)),
+    ],
     axis=1,
 )
 
@@ -320,9 +325,14 @@ def _convex_hull(points: np.ndarray) -> list[tuple[float, float]]:
     def half(sequence):
         chain: list[tuple[float, float]] = []
         for p in sequence:
-            while len(chain) >= 2 and (
-                (chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1]) - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])
-            ) <= 0:
+            while (
+                len(chain) >= 2
+                and (
+                    (chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1])
+                    - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])
+                )
+                <= 0
+            ):
                 chain.pop()
             chain.append(p)
         return chain
@@ -345,7 +355,10 @@ def _box_edges(lo: np.ndarray, hi: np.ndarray) -> list[tuple[np.ndarray, np.ndar
     """The 12 edges of a box as (start, end) points."""
     bounds = (lo, hi)
     corners = {
-        (i, j, k): np.array([bounds[i][0], bounds[j][1], bounds[k][2]]) for i in (0, 1) for j in (0, 1) for k in (0, 1)
+        (i, j, k): np.array([bounds[i][0], bounds[j][1], bounds[k][2]])
+        for i in (0, 1)
+        for j in (0, 1)
+        for k in (0, 1)
     }
     edges = []
     for key, start in corners.items():
@@ -388,7 +401,9 @@ class SceneRenderer:
 
     def load_mjcf(self, scene: MjcfScene, spec: ScenarioSpec | None = None) -> LoadedScene:
         """`load` for the MJCF builder's output, whose mesh files live under its mesh directory."""
-        return self.load(scene.xml, {f"{MESH_DIRECTORY}/{name}": data for name, data in scene.assets.items()}, spec)
+        return self.load(
+            scene.xml, {f"{MESH_DIRECTORY}/{name}": data for name, data in scene.assets.items()}, spec
+        )
 
     def _bind(self, model) -> None:
         self.close()
@@ -401,7 +416,9 @@ class SceneRenderer:
         return self._renderer
 
     def camera_for(self, scene: LoadedScene, view: ViewSpec) -> CameraParams:
-        return frame_camera(view, scene.box_min, scene.box_max, float(scene.model.vis.global_.fovy), self.aspect)
+        return frame_camera(
+            view, scene.box_min, scene.box_max, float(scene.model.vis.global_.fovy), self.aspect
+        )
 
     def render(self, scene: LoadedScene, camera: CameraParams, data=None) -> np.ndarray:
         """RGB image of the scene at its nominal start (or at `data`'s state), with the build zone outlined."""
@@ -423,7 +440,9 @@ class SceneRenderer:
         computing it costs far less than another render pass.
         """
         state = scene.data if data is None else data
-        points = np.concatenate([_geom_surface_points(scene.model, state, g) for g in scene.index.payload_geoms])
+        points = np.concatenate(
+            [_geom_surface_points(scene.model, state, g) for g in scene.index.payload_geoms]
+        )
         pixels = project_points(points, camera, self.size)
         mask = Image.new("1", self.size, 0)
         if len(pixels) >= 3:
@@ -445,7 +464,9 @@ class SceneRenderer:
         inner[:, :-1] &= silhouette[:, 1:]
         image[silhouette & ~inner] = PAYLOAD_OUTLINE_RGB
 
-    def render_views(self, scene: LoadedScene, views: Sequence[ViewSpec] = STANDARD_VIEWS) -> list[RenderedView]:
+    def render_views(
+        self, scene: LoadedScene, views: Sequence[ViewSpec] = STANDARD_VIEWS
+    ) -> list[RenderedView]:
         out = []
         for view in views:
             camera = self.camera_for(scene, view)
@@ -461,7 +482,9 @@ class SceneRenderer:
         renderer = self._renderer_for(scene)
         renderer.enable_segmentation_rendering()
         try:
-            renderer.update_scene(scene.data, free_camera(camera), self._visible_option(geoms=geoms, sites=sites))
+            renderer.update_scene(
+                scene.data, free_camera(camera), self._visible_option(geoms=geoms, sites=sites)
+            )
             return renderer.render()
         finally:
             renderer.disable_segmentation_rendering()
@@ -484,7 +507,11 @@ class SceneRenderer:
                     return
                 geom = mjv_scene.geoms[mjv_scene.ngeom]
                 mujoco.mjv_initGeom(
-                    geom, mujoco.mjtGeom.mjGEOM_LINE, np.zeros(3), np.zeros(3), np.zeros(9),
+                    geom,
+                    mujoco.mjtGeom.mjGEOM_LINE,
+                    np.zeros(3),
+                    np.zeros(3),
+                    np.zeros(9),
                     np.array(BUILD_ZONE_EDGE_RGBA, dtype=np.float32),
                 )
                 mujoco.mjv_connector(geom, mujoco.mjtGeom.mjGEOM_LINE, BUILD_ZONE_EDGE_PX, start, end)
@@ -496,7 +523,7 @@ class SceneRenderer:
         self._renderer = None
         self._model = None
 
-    def __enter__(self) -> "SceneRenderer":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info) -> None:

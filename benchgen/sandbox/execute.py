@@ -6,6 +6,8 @@ import time
 import traceback
 import types
 
+from OCP.Standard import Standard_OutOfMemory
+
 from benchgen.codes import FailureCode
 from benchgen.kit import KitError, Scenario
 from benchgen.kit.exchange import shape_to_brep
@@ -62,7 +64,7 @@ def execute_build(source: str, seed: int, scale: float, max_output_bytes: int) -
         return BuildFailure(code=error.code, message=f"{error}{_script_location(error)}")
     except OutputTooLarge as error:
         return BuildFailure(code=FailureCode.RESOURCE_LIMIT, message=str(error))
-    except MemoryError:
+    except (MemoryError, Standard_OutOfMemory):  # Python's and OCCT's way of saying RLIMIT_AS was hit
         return BuildFailure(
             code=FailureCode.RESOURCE_LIMIT,
             message=f"the script ran out of memory during {stage}; build smaller or fewer shapes",

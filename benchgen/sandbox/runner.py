@@ -19,7 +19,6 @@ from typing import Self
 from benchgen.codes import FailureCode
 from benchgen.errors import SandboxUnavailable
 from benchgen.sandbox.bwrap import worker_command
-from benchgen.sandbox.execute import execute_build, truncated_text
 from benchgen.sandbox.limits import DEFAULT_LIMITS, SandboxLimits
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult
 from benchgen.sandbox.protocol import (
@@ -211,6 +210,8 @@ def build_in_process(
     source: str, seed: int, scale: float, limits: SandboxLimits = DEFAULT_LIMITS
 ) -> BuildOutcome:
     """Build trusted code (bench baselines, offline families) in this process: same code path, no sandbox."""
+    from benchgen.sandbox.execute import execute_build, truncated_text  # imports OCP (~3 s): only when used
+
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
         outcome = execute_build(source, seed, scale, limits.max_output_bytes)

@@ -166,8 +166,7 @@ def _cutting_planes(solid) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _split_by_planes(label: str, solid, planes: list[tuple[np.ndarray, np.ndarray]]) -> list:
-    """Exact B-rep split of a solid by planes; for a polyhedron cut by all its cutting planes, every cell
-    is convex."""
+    """Exact B-rep split by planes; cut by all its cutting planes, a polyhedron leaves only convex cells."""
     from build123d import Compound
     from OCP.BRepAlgoAPI import BRepAlgoAPI_Splitter
     from OCP.BRepBuilderAPI import BRepBuilderAPI_MakeFace

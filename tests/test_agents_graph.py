@@ -22,12 +22,18 @@ from benchgen.agents.graph import (
     route_after_review,
     route_after_validate,
 )
-from benchgen.agents.lessons import LessonStore
+from benchgen.agents.lessons import Lesson, LessonStore
 from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, extract_script
 from benchgen.agents.prompts import EXAMPLE_SCRIPT
-from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
-from benchgen.agents.session import SessionOptions, backend_from_options, roles_for, run_session
-from benchgen.agents.state import BenchmarkGeneratorState
+from benchgen.agents.schemas import ReviewDecision, ReviewEvidence, ReviewVerdict, ScriptDraft, TokenUsage
+from benchgen.agents.session import (
+    SessionOptions,
+    backend_from_options,
+    checkpoint_serializer,
+    roles_for,
+    run_session,
+)
+from benchgen.agents.state import AttemptEntry, AttemptStage, BenchmarkGeneratorState, StopKind
 from benchgen.codes import FailureCode
 from benchgen.models import SessionStatus
 from benchgen.render.types import RenderBundle
@@ -488,3 +494,47 @@ def test_the_api_key_is_not_logged_or_shown(tmp_settings: Settings, caplog) -> N
     assert (
         secret not in caplog.text and secret not in repr(backend) and secret not in backend.model_dump_json()
     )
+
+
+def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path) -> None:
+    from uuid import uuid4
+
+    serde = checkpoint_serializer()
+    evidence = review_evidence(tmp_path)
+    report = ValidationReport(
+        script="scenario.py",
+        ok=False,
+        failures=[Failure(code=FailureCode.NOT_SETTLED, message="still moving", seed=0, scale=1.0)],
+    )
+    plan = LLMPlanner(ScriptedChatModel(replies=[plan_reply()]), ModelConfig(model="scripted:fake")).plan(
+        "gap", 0
+    )
+    lesson = Lesson(code=FailureCode.NOT_SETTLED, text="NOT_SETTLED kept recurring")
+    state = BenchmarkGeneratorState(
+        session_id=uuid4(),
+        theme="gap",
+        seed=3,
+        lessons=[lesson],
+        plan=plan,
+        draft=ScriptDraft(source=GOOD_SCRIPT, attempt=1),
+        report=report,
+        bundle=evidence.bundle,
+        review=ReviewDecision(verdict=ReviewVerdict.REJECT_CODE, reasons=["r"], reviewer="x"),
+        feedback="f",
+        coder_attempts=1,
+        fingerprints=[failure_fingerprint(report)],
+        failure_counts={FailureCode.NOT_SETTLED.value: 2},
+        learned=[lesson],
+        journal=[
+            AttemptEntry(attempt=1, stage=AttemptStage.VALIDATION, intent="i", result="r", reflection="x")
+        ],
+        usage=TokenUsage(input_tokens=5, output_tokens=2, cost_usd=0.01),
+        stop_kind=StopKind.FAILED,
+        stop_reason="why",
+    )
+    for name in BenchmarkGeneratorState.__dataclass_fields__:
+        if name == "messages":
+            continue
+        value = getattr(state, name)
+        restored = serde.loads_typed(serde.dumps_typed(value))
+        assert repr(restored) == repr(value), name  # repr also compares types, e.g. enum vs str keys

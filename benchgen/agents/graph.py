@@ -97,6 +97,12 @@ def _spend(state: BenchmarkGeneratorState, usage: TokenUsage, context: Generator
     return {"usage": total, "stop_kind": StopKind.FAILED if stop else None, "stop_reason": stop}
 
 
+def _lesson_texts(state: BenchmarkGeneratorState) -> list[str]:
+    """Earlier sessions' lessons, each replaced by this session's lesson for the same code."""
+    by_code = {lesson.code: lesson for lesson in [*state.lessons, *state.learned]}
+    return [lesson.text for lesson in by_code.values()]
+
+
 def _summary(report: ValidationReport) -> str:
     if report.ok:
         return f"valid on {len(report.variants)} variants"
@@ -207,7 +213,7 @@ class GeneratorNodes:
             previous=state.draft,
             report=state.report if repairing else None,
             feedback=state.feedback,
-            lessons=[lesson.text for lesson in [*state.lessons, *state.learned]],
+            lessons=_lesson_texts(state),
         )
         update = {
             "draft": draft,
@@ -244,10 +250,7 @@ class GeneratorNodes:
             counts = count_codes(state.failure_counts, report)
             update["fingerprints"] = [*state.fingerprints, fingerprint]
             update["failure_counts"] = counts
-            update["learned"] = [
-                *state.learned,
-                *new_lessons(counts, report, [*state.lessons, *state.learned]),
-            ]
+            update["learned"] = [*state.learned, *new_lessons(counts, report, state.learned)]
             if state.fingerprints and state.fingerprints[-1] == fingerprint:
                 stop = (
                     f"the same failures came back twice in a row ({fingerprint}); the repair changed nothing, "

@@ -1,6 +1,8 @@
 """Recurring failure lessons: learned within a session, kept in a small file, fed to later Coder prompts."""
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -36,23 +38,21 @@ def lesson_for(code: FailureCode, report: ValidationReport) -> Lesson:
     )
 
 
-def count_codes(counts: dict[FailureCode, int], report: ValidationReport) -> dict[FailureCode, int]:
-    """Failed validations per code, `report` included."""
+def count_codes(counts: dict[str, int], report: ValidationReport) -> dict[str, int]:
+    """Failed validations per code value, `report` included (string keys survive checkpoints as they are)."""
     updated = dict(counts)
     for code in report.codes():
-        updated[code] = updated.get(code, 0) + 1
+        updated[code.value] = updated.get(code.value, 0) + 1
     return updated
 
 
-def new_lessons(
-    counts: dict[FailureCode, int], latest: ValidationReport, known: list[Lesson]
-) -> list[Lesson]:
-    """Lessons for codes of `latest` that have now failed RECURRENCE_THRESHOLD times and are not yet known."""
+def new_lessons(counts: dict[str, int], latest: ValidationReport, known: list[Lesson]) -> list[Lesson]:
+    """Lessons for codes of `latest` that have now failed RECURRENCE_THRESHOLD times and are not in `known`."""
     known_codes = {lesson.code for lesson in known}
     return [
         lesson_for(code, latest)
         for code in sorted(latest.codes())
-        if counts.get(code, 0) >= RECURRENCE_THRESHOLD and code not in known_codes
+        if counts.get(code.value, 0) >= RECURRENCE_THRESHOLD and code not in known_codes
     ]
 
 
@@ -83,6 +83,10 @@ class LessonStore:
             previous = by_code.get(lesson.code)
             sessions = previous.sessions + 1 if previous else 1
             by_code[lesson.code] = Lesson(code=lesson.code, text=lesson.text, sessions=sessions)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         updated = LessonBook(lessons=sorted(by_code.values(), key=lambda lesson: lesson.code.value))
-        self.path.write_text(updated.model_dump_json(indent=2))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Replace atomically so a concurrent session never reads half a file; a lesson counted by two
+        # sessions finishing at the same instant may be counted once (lessons are advice, not records).
+        with tempfile.NamedTemporaryFile("w", dir=self.path.parent, suffix=".tmp", delete=False) as handle:
+            handle.write(updated.model_dump_json(indent=2))
+        os.replace(handle.name, self.path)

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from benchgen.agents.lessons import Lesson
 from benchgen.agents.schemas import Plan, ReviewDecision, ScriptDraft, TokenUsage
-from benchgen.codes import FailureCode
 from benchgen.render.types import RenderBundle
 from benchgen.validation.report import ValidationReport
 
@@ -95,8 +94,8 @@ class BenchmarkGeneratorState(GeneratorInput):
     fingerprints: list[str] = field(default_factory=list)
     """Failure fingerprint of each failed validation, in order (see `graph.failure_fingerprint`)."""
 
-    failure_counts: dict[FailureCode, int] = field(default_factory=dict)
-    """Failed validations per failure code in this session."""
+    failure_counts: dict[str, int] = field(default_factory=dict)
+    """Failed validations per failure code value in this session."""
 
     learned: list[Lesson] = field(default_factory=list)
     """Lessons learned in this session (codes that recurred), fed to the Coder and saved at the end."""

@@ -1,5 +1,7 @@
 """The SQL database: engines, Alembic migrations run from the installed package, and small repository functions."""
 
+import fcntl
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,9 @@ from benchgen.settings import Settings, check_database_url, mask_url
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT_S = 5  # seconds to wait for a PostgreSQL server before reporting it unreachable
 DEFAULT_LIST_LIMIT = 50  # rows returned by the list functions unless asked otherwise
+
+# Alembic's `context` and `op` are module-level proxies: two migrations in one process must not overlap.
+MIGRATION_THREAD_LOCK = threading.Lock()
 
 
 class DuplicateBenchmarkError(BenchgenError):
@@ -108,7 +113,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Apply migrations through this engine's own connection (so in-memory SQLite works too)."""
-    with connect(engine) as connection:
+    with MIGRATION_THREAD_LOCK, connect(engine) as connection:
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -125,6 +130,18 @@ def upgrade(settings_or_url: Settings | str, revision: str = "head") -> str:
         engine.dispose()
 
 
+@contextmanager
+def sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialize first-use migrations of one SQLite file across processes and threads (parallel tasks)."""
+    database = engine.url.database
+    if database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{database}.migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def get_engine(settings_or_url: Settings | str) -> Engine:
     """An engine for a migrated database. A SQLite file is created or upgraded on first use;
     any other database must have been upgraded with `benchgen db upgrade`."""
@@ -135,7 +152,9 @@ def get_engine(settings_or_url: Settings | str) -> Engine:
     if current == head:
         return engine
     if engine.dialect.name == "sqlite":
-        migrate(engine)
+        with sqlite_migration_lock(engine):
+            if current_revision(engine) != head:  # another process may have migrated while we waited
+                migrate(engine)
         return engine
     engine.dispose()
     raise DatabaseError(

@@ -1,6 +1,7 @@
 """Migrations and repository functions against a fresh SQLite file and a fresh PostgreSQL 15 database."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,12 @@ def test_in_memory_sqlite_is_migrated_on_first_use(make_session):
     session = save_session(engine, make_session())
     assert get_session(engine, session.id).theme == session.theme
     engine.dispose()
+
+
+def test_parallel_first_use_of_one_sqlite_file_migrates_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        engines = list(pool.map(lambda _: get_engine(url), range(4)))
+    assert {current_revision(engine) for engine in engines} == {head_revision()}
+    for engine in engines:
+        engine.dispose()

@@ -60,9 +60,13 @@ def overhead(runner: SandboxRunner, count: int, settings: ValidationSettings) ->
         timed_variant(source, seed, runner, settings)
         timed_variant(source, seed, in_process, settings)
     sandboxed, local, ratios = [], [], []
-    for source, seed in variant_plan(count):
-        a = timed_variant(source, seed, runner, settings)
-        b = timed_variant(source, seed, in_process, settings)
+    for index, (source, seed) in enumerate(variant_plan(count)):
+        if index % 2:  # alternate which path goes first, so neither always runs on a warmer machine
+            b = timed_variant(source, seed, in_process, settings)
+            a = timed_variant(source, seed, runner, settings)
+        else:
+            a = timed_variant(source, seed, runner, settings)
+            b = timed_variant(source, seed, in_process, settings)
         sandboxed.append(a)
         local.append(b)
         ratios.append(a / b)

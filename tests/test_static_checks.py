@@ -68,6 +68,11 @@ def test_source_violation_names_the_line_and_the_fix(source, message):
     assert codes(failures) == [FailureCode.CONTRACT_VIOLATION]
 
 
+def test_names_the_script_binds_itself_are_not_forbidden():
+    source = "def build(seed, scale=1.0):\n    time = 3 * scale\n    input = [time]\n    return input\n"
+    assert sc.check_source(source) == []
+
+
 def test_syntax_error_is_a_script_error():
     (failure,) = sc.check_source("def build(seed, scale=1.0)\n    return 1\n")
     assert failure.code is FailureCode.SCRIPT_ERROR

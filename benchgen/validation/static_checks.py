@@ -217,9 +217,18 @@ def _check_top_level(tree: ast.Module) -> list[Failure]:
     return failures
 
 
+def _names_bound_by_script(tree: ast.Module) -> set[str]:
+    """Names the script itself assigns or takes as arguments: a local `time = 3` is not the clock."""
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return bound
+
+
 def _check_names_and_imports(tree: ast.Module) -> list[Failure]:
     failures = []
     allowed = ", ".join(ALLOWED_IMPORTS[:-1])
+    forbidden_names = FORBIDDEN_NAMES - _names_bound_by_script(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             failures += [
@@ -232,7 +241,7 @@ def _check_names_and_imports(tree: ast.Module) -> list[Failure]:
             if node.level or not _module_allowed(module):
                 failures.append(_violation(SOURCE_BAD_IMPORT, line=node.lineno, module="." * node.level + module,
                                            allowed=allowed))
-        elif isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
+        elif isinstance(node, ast.Name) and node.id in forbidden_names:
             failures.append(_violation(SOURCE_FORBIDDEN_NAME, line=node.lineno, name=node.id))
         elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
             failures.append(_violation(SOURCE_FORBIDDEN_NAME, line=node.lineno, name="." + node.attr))

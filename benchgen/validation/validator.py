@@ -176,9 +176,8 @@ def validate_source(
             VariantReport(seed=seed, scale=scale, ok=False, metrics=VariantMetrics(skipped=[SKIP_NOT_RUN]))
             for seed, scale in variants
         ]
-        for report in reports:
-            if progress:
-                progress(report)
+        for report in reports if progress else ():
+            progress(report)
         return ValidationReport(script=script, ok=False, failures=source_failures, variants=reports)
 
     with ExitStack() as stack:
@@ -213,11 +212,9 @@ def _validate_variants(
         if progress:
             progress(report)
 
-    cross: list[Failure] = []
-    cross += _variation_failures(settings, hashes)
+    cross = _variation_failures(settings, hashes)
     for report in reports:
-        scale_failures = _scale_failures(settings, report, hashes, extents)
-        report.failures += scale_failures
+        report.failures += _scale_failures(settings, report, hashes, extents)
         report.ok = not report.failures
     failures = [f for r in reports for f in r.failures] + cross
     return ValidationReport(script=script, ok=not failures, failures=failures, variants=reports)

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Self
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from benchgen.errors import BenchgenError
 from benchgen.render.gl import mujoco
@@ -23,6 +23,8 @@ DEFAULT_CLIP_SECONDS = 3.0  # simulated seconds shown
 DEFAULT_FPS = 20  # frames per simulated second; GIF delays are whole centiseconds, so 20 fps is exact
 MAX_CLIP_FRAMES = 3000  # frames; above this a clip is a mistake (minutes of GIF), not evidence
 GIF_COLORS = 256  # palette size per frame
+CLOCK_MIN_FONT_PX = 10  # the time stamp is 1/30 of the frame height, at least this
+CLOCK_TEXT_RGB = (20, 20, 20)
 
 _GIF_TRAILER = b"\x3b"
 _IMAGE_SEPARATOR = 0x2C
@@ -125,10 +127,18 @@ def render_settle_clip(
     data = mujoco.MjData(scene.model)
     mujoco.mj_forward(scene.model, data)
     frame_period_s = 1.0 / fps
+    font = ImageFont.load_default(size=max(CLOCK_MIN_FONT_PX, renderer.size[1] // 30))
     with GifStream(path, renderer.size, fps) as gif:
         for index in range(frames):
             target_time = index * frame_period_s
             while data.time < target_time - 0.5 * scene.model.opt.timestep:
                 mujoco.mj_step(scene.model, data)
-            gif.append(renderer.render(scene, camera, data=data))
+            gif.append(_stamp_time(renderer.render(scene, camera, data=data), data.time, font))
     return frames
+
+
+def _stamp_time(frame: np.ndarray, time_s: float, font) -> np.ndarray:
+    """Write the simulated time in the top-left corner, so a viewer knows how long it has been left alone."""
+    image = Image.fromarray(frame)
+    ImageDraw.Draw(image).text((6, 4), f"left alone: t = {time_s:.2f} s", fill=CLOCK_TEXT_RGB, font=font)
+    return np.asarray(image)

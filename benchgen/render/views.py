@@ -3,6 +3,7 @@
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Self
 
 import numpy as np
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from benchgen.render.gl import mujoco, open_renderer  # isort: skip
 from benchgen.kit.materials import MATERIALS
 from benchgen.kit.spec import ScenarioSpec
-from benchgen.physics.mjcf import MESH_DIRECTORY, MjcfScene
+from benchgen.physics.mjcf import BUILD_ZONE_SITE, GOAL_SITE, MESH_DIRECTORY, PAYLOAD_BODY, MjcfScene
 
 DEFAULT_SIZE = (640, 480)  # width, height in pixels of each view
 FRAME_MARGIN = 1.12  # the scene box fills at most 1/FRAME_MARGIN of the frame on its tighter axis
@@ -36,15 +37,8 @@ HEADLIGHT_AMBIENT = 0.30  # soft light from the camera so faces facing away stay
 HEADLIGHT_DIFFUSE = 0.30
 KEY_LIGHT_DIFFUSE = 0.35  # each scene light; one directional light from above is added if there is none
 
-# Names the MJCF builder gives to scene parts (see benchgen.physics).
-PAYLOAD_BODY = "payload"
-PAYLOAD_GEOM = "payload_geom"
-FIXTURE_PREFIX = "fixture_"
-GOAL_SITE = "goal"
-FORBID_PREFIX = "forbid_"
-BUILD_ZONE_SITE = "build_zone"
-FIXTURE_GEOM_GROUP = 0
-PAYLOAD_GEOM_GROUP = 1  # its own visual group so a payload-only segmentation pass can find its silhouette
+FIXTURE_PREFIX = "fixture_"  # benchgen.physics.mjcf.fixture_body_name(label)
+FORBID_PREFIX = "forbid_"  # benchgen.physics.mjcf.forbid_site_name(zone)
 ZONE_SITE_GROUP = 2  # goal and forbid sites (a group visible by default in MuJoCo)
 BUILD_ZONE_SITE_GROUP = 4  # apart from the other zones: it encloses them and would hide them in segmentation
 HIDDEN_SITE_GROUP = 5  # hidden by default in MuJoCo; bounds and unknown sites go here
@@ -114,13 +108,27 @@ class RenderedView:
     caption: str = ""
 
 
-def _zone_kind(site_name: str) -> str | None:
+class ZoneKind(StrEnum):
+    GOAL = "goal"
+    FORBID = "forbid"
+    BUILD_ZONE = "build_zone"
+
+
+ZONE_RGBA = {ZoneKind.GOAL: GOAL_RGBA, ZoneKind.FORBID: FORBID_RGBA, ZoneKind.BUILD_ZONE: BUILD_ZONE_RGBA}
+ZONE_SITE_GROUPS = {
+    ZoneKind.GOAL: ZONE_SITE_GROUP,
+    ZoneKind.FORBID: ZONE_SITE_GROUP,
+    ZoneKind.BUILD_ZONE: BUILD_ZONE_SITE_GROUP,
+}
+
+
+def _zone_kind(site_name: str) -> ZoneKind | None:
     if site_name == GOAL_SITE:
-        return "goal"
+        return ZoneKind.GOAL
     if site_name == BUILD_ZONE_SITE:
-        return "build_zone"
+        return ZoneKind.BUILD_ZONE
     if site_name.startswith(FORBID_PREFIX):
-        return "forbid"
+        return ZoneKind.FORBID
     return None
 
 
@@ -162,7 +170,6 @@ def dress_spec(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None,
     materials = {f.label: f.material for f in spec.fixtures} if spec is not None else {}
     for geom in mj_spec.geoms:
         body_name = geom.parent.name
-        geom.group = PAYLOAD_GEOM_GROUP if body_name == PAYLOAD_BODY else FIXTURE_GEOM_GROUP
         if body_name == PAYLOAD_BODY:
             geom.material = ""
             geom.rgba = list(PAYLOAD_RGBA)
@@ -171,13 +178,11 @@ def dress_spec(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None,
             if label in materials:
                 geom.material = ""
                 geom.rgba = list(MATERIALS[materials[label]].rgba)
-    zone_rgba = {"goal": GOAL_RGBA, "forbid": FORBID_RGBA, "build_zone": BUILD_ZONE_RGBA}
-    zone_group = {"goal": ZONE_SITE_GROUP, "forbid": ZONE_SITE_GROUP, "build_zone": BUILD_ZONE_SITE_GROUP}
     for site in mj_spec.sites:
         kind = _zone_kind(site.name)
-        site.group = zone_group[kind] if kind else HIDDEN_SITE_GROUP
+        site.group = ZONE_SITE_GROUPS[kind] if kind else HIDDEN_SITE_GROUP
         if kind:
-            site.rgba = list(zone_rgba[kind])
+            site.rgba = list(ZONE_RGBA[kind])
     return mj_spec
 
 
@@ -190,7 +195,7 @@ def index_scene(model) -> SceneIndex:
             payload.add(g)
         elif (label := _fixture_label(body_name)) is not None:
             fixtures[g] = label
-    sites: dict[str, set[int]] = {"goal": set(), "forbid": set(), "build_zone": set()}
+    sites: dict[ZoneKind, set[int]] = {kind: set() for kind in ZoneKind}
     for s in range(model.nsite):
         kind = _zone_kind(model.site(s).name)
         if kind:
@@ -198,9 +203,9 @@ def index_scene(model) -> SceneIndex:
     return SceneIndex(
         payload_geoms=frozenset(payload),
         fixture_geoms=fixtures,
-        goal_sites=frozenset(sites["goal"]),
-        forbid_sites=frozenset(sites["forbid"]),
-        build_zone_sites=frozenset(sites["build_zone"]),
+        goal_sites=frozenset(sites[ZoneKind.GOAL]),
+        forbid_sites=frozenset(sites[ZoneKind.FORBID]),
+        build_zone_sites=frozenset(sites[ZoneKind.BUILD_ZONE]),
     )
 
 

@@ -66,8 +66,10 @@ def build(seed, scale):
 """
 SANDBOX_INIT_PID = 1  # bwrap's reaper process in the sandbox's pid namespace: never signalled
 SANDBOX_WORKER_PID = 2  # the worker is the first process bwrap's init starts
-# Signals the kernel sends when the CPU limit is exceeded: SIGXCPU at the soft limit, SIGKILL at the hard.
-CPU_LIMIT_SIGNALS = (signal.SIGXCPU, signal.SIGKILL)
+# RLIMIT_CPU sends SIGXCPU at the soft limit (fatal: Python leaves it at its default) and SIGKILL at the
+# hard one (if a script ignored SIGXCPU). rusage samples CPU time more coarsely than the limit counts it,
+# so a SIGKILL counts as the CPU limit when rusage is within this many seconds of it.
+CPU_ACCOUNTING_SLACK_SECONDS = 0.5
 
 
 class WarmUpFailed(Exception):
@@ -317,10 +319,13 @@ def _decode_exit(
 ) -> tuple[BuildReply, list[bytes]]:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        if sig in CPU_LIMIT_SIGNALS and cpu_s >= limits.cpu_seconds:
+        cpu_limit_hit = sig == signal.SIGXCPU or (
+            sig == signal.SIGKILL and cpu_s >= limits.cpu_seconds - CPU_ACCOUNTING_SLACK_SECONDS
+        )
+        if cpu_limit_hit:
             return _failure(
                 FailureCode.TIMEOUT,
-                f"build used {cpu_s:.1f} s of CPU, over the limit of {limits.cpu_seconds} s; "
+                f"build used {cpu_s:.1f} s of CPU and hit the limit of {limits.cpu_seconds} s; "
                 "remove loops that do not end or make the geometry simpler",
             )
         return _failure(

@@ -228,6 +228,8 @@ def run_session(
     options: SessionOptions = SessionOptions(),
 ) -> SessionOutcome:
     """Start a session for `theme` (or continue session `resume` from its last completed node)."""
+    if resume is None and (not theme or not theme.strip()):
+        raise UsageError("give a theme, e.g. --theme 'ball must cross a gap', or --resume SESSION_ID")
     engine = db.get_engine(settings)
     try:
         return _run_session(engine, theme, seed, backend, settings, resume, options)
@@ -249,8 +251,7 @@ def _run_session(
     context = options.context
     roles = options.roles or roles_for(backend)
     if resume is None:
-        if not theme or not theme.strip():
-            raise UsageError("give a theme, e.g. --theme 'ball must cross a gap', or --resume SESSION_ID")
+        assert theme is not None, "run_session checked the theme"
         session_id = uuid.uuid4()
         backend_name, model_name = backend_names(backend)
         provenance = Provenance(seeds=list(context.validation_seeds), scales=list(context.validation_scales))

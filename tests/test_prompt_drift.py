@@ -13,6 +13,7 @@ from benchgen.codes import FailureCode
 from benchgen.kit import MATERIALS, Payload
 from benchgen.kit.scenario import MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.sandbox import SandboxRunner
+from benchgen.validation.static_checks import ALLOWED_IMPORTS, PLACEMENT_METHODS
 from benchgen.validation.validator import validate_source
 
 CONTRACT_DOC = Path(__file__).resolve().parents[1] / "docs" / "scenario-contract.md"
@@ -56,6 +57,13 @@ def test_prompt_lists_materials_labels_and_codes(coder_prompt: str) -> None:
     for code in FailureCode:
         assert f"| {code.value} | {prompts.FAILURE_CODE_MEANINGS[code]} |" in coder_prompt
     assert prompts.EXAMPLE_SCRIPT in coder_prompt
+
+
+def test_prompt_states_the_validators_source_rules(coder_prompt: str) -> None:
+    for module in ALLOWED_IMPORTS:
+        assert f"`{module}`" in coder_prompt
+    for method in PLACEMENT_METHODS:
+        assert f"`.{method}()`" in coder_prompt
 
 
 def test_failure_code_meanings_match_the_contract_document() -> None:

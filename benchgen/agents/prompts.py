@@ -10,6 +10,7 @@ from benchgen.kit import MATERIALS, Fixture, Payload, Scenario, Zone
 from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.render.types import RenderBundle
 from benchgen.validation.report import ValidationReport
+from benchgen.validation.static_checks import ALLOWED_IMPORTS, PLACEMENT_METHODS
 
 MAX_FAILURES_IN_REQUEST = 12  # failures quoted back to the Coder; more only repeat the same lesson
 
@@ -149,9 +150,10 @@ You write one Python file: a randomized build123d benchmark scenario for benchge
 - Define `build(seed: int, scale: float = 1.0) -> Scenario`; it is the only entry point. Draw every
   random number from `random.Random(seed)`; the same (seed, scale) must give the same scenario and
   different seeds must give different geometry. Multiply every length by `scale` (0.5..2.0).
-- Import only `random`, `math`, `build123d` and `benchgen.kit`. No work at import time, no `__main__`
-  block, no I/O, no network, no environment variables, no clock.
-- Units are millimetres. Place shapes with `Pos(...) * shape`, `Rot(...)` or `Location`, never `.translate()`.
+- Import only from: {imports}.
+- No work at import time, no `__main__` block, no I/O, no network, no environment variables, no clock.
+- Units are millimetres. Place shapes with `Pos(...) * shape`, `Rot(...)` or `Location`, never with
+  {placement}: the placement would be lost.
 - Fixtures are static solids; there is no implicit floor, so whatever supports the payload is a fixture.
 - The payload is declared with `Payload.*`, never drawn as a fixture: the simulator spawns it at `start`.
 - Left alone under gravity the payload must come to rest on a fixture, outside the goal and every forbid
@@ -185,6 +187,8 @@ def coder_system_prompt(lessons: list[str] | None = None) -> str:
             "\n## Lessons from earlier failures\n" + "\n".join(f"- {lesson}" for lesson in lessons) + "\n"
         )
     return CODER_SYSTEM.format(
+        imports=", ".join(f"`{module}`" for module in ALLOWED_IMPORTS),
+        placement=", ".join(f"`.{method}()`" for method in sorted(PLACEMENT_METHODS)),
         api=kit_api_reference(),
         materials=materials_table(),
         codes=failure_codes_table(),

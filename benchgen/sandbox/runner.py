@@ -1,9 +1,9 @@
 """Host side of the sandbox: a warm, bubblewrapped worker that builds untrusted scenario scripts.
 
-One `SandboxRunner` owns one worker process. `build` sends a request and waits for the reply, so a
-runner serves one caller at a time: share it between threads only behind a lock (it holds one itself,
-so concurrent calls are serialized, not interleaved). Use one runner per process or per thread for
-parallel builds. The worker is restarted transparently when it dies (crash, kill, timeout).
+One `SandboxRunner` owns one worker process and serves one build at a time: an internal lock makes
+concurrent `build` calls from several threads wait for each other. For parallel builds use one runner
+per thread or process (each costs one worker: ~0.5 GiB resident, one build123d import). The worker is
+restarted transparently when it dies (crash, kill, timeout).
 """
 
 import contextlib
@@ -38,7 +38,7 @@ from benchgen.sandbox.protocol import (
 STDERR_TAIL_BYTES = 4096  # bytes of the worker's stderr quoted when it fails to start or dies
 
 WORKER_DIED = (
-    "the sandbox worker died while building this variant ({how}); the script must not signal, kill or "
+    "the sandbox worker failed while building this variant ({how}); the script must not signal, kill or "
     "exhaust the processes around it. A new worker starts for the next build."
 )
 
@@ -52,6 +52,8 @@ class SandboxRunner:
         self.worker_starts = 0  # how many workers this runner started (1 unless some died)
         self.worker_stats: WorkerStats | None = None  # as reported with the last reply
         self._process: subprocess.Popen[bytes] | None = None
+        self._to_worker = -1  # fd of the worker's stdin (requests), valid while _process runs
+        self._from_worker = -1  # fd of the worker's stdout (replies)
         self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
         self._lock = threading.Lock()
 
@@ -72,11 +74,11 @@ class SandboxRunner:
         """Build one variant of `source` in the sandbox. Raises SandboxUnavailable only if no worker starts."""
         with self._lock:
             request = encode_frame(BuildRequest(source=source, seed=seed, scale=scale, limits=self.limits))
-            process = self._send(request)
+            self._send(request)
             deadline = time.monotonic() + self.limits.wall_seconds + self.limits.host_grace_seconds
             try:
                 reply, blobs = read_frame(
-                    fd_reader(process.stdout.fileno(), deadline),  # type: ignore[union-attr]
+                    fd_reader(self._from_worker, deadline),
                     BuildReply,
                     self.limits.max_output_bytes + FRAME_OVERHEAD_BYTES,
                 )
@@ -98,22 +100,21 @@ class SandboxRunner:
         with self._lock:
             self._stop()
 
-    def _send(self, request: bytes) -> subprocess.Popen[bytes]:
+    def _send(self, request: bytes) -> None:
         """Send a request, restarting the worker once if it died since the last build."""
-        process = self._ensure_worker()
+        self._ensure_worker()
         try:
-            write_all(process.stdin.fileno(), request)  # type: ignore[union-attr]
+            write_all(self._to_worker, request)
         except BrokenPipeError:
             self._stop()
-            process = self._ensure_worker()
-            write_all(process.stdin.fileno(), request)  # type: ignore[union-attr]
-        return process
+            self._ensure_worker()
+            write_all(self._to_worker, request)
 
     # --- worker lifecycle ---------------------------------------------------------------------------
 
-    def _ensure_worker(self) -> subprocess.Popen[bytes]:
+    def _ensure_worker(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            return self._process
+            return
         self._stop()
         self._stderr = tempfile.TemporaryFile(prefix="benchgen-sandbox-", suffix=".stderr")  # noqa: SIM115  (lives as long as the worker)
         try:
@@ -130,11 +131,11 @@ class SandboxRunner:
                 f"could not start bubblewrap ({error}); benchgen never runs scripts unsandboxed"
             ) from None
         self._process = process
+        self._to_worker = process.stdin.fileno()  # type: ignore[union-attr]  (both piped above)
+        self._from_worker = process.stdout.fileno()  # type: ignore[union-attr]
         deadline = time.monotonic() + self.limits.startup_seconds
         try:
-            ready, _ = read_frame(
-                fd_reader(process.stdout.fileno(), deadline), WorkerReady, FRAME_OVERHEAD_BYTES
-            )  # type: ignore[union-attr]
+            ready, _ = read_frame(fd_reader(self._from_worker, deadline), WorkerReady, FRAME_OVERHEAD_BYTES)
         except ProtocolError as error:
             detail = self._death_note(error)
             self._stop()
@@ -144,11 +145,11 @@ class SandboxRunner:
             ) from None
         self.worker_stats = ready.stats
         self.worker_starts += 1
-        return process
 
     def _stop(self) -> None:
         """Kill the sandbox (the worker keeps no state worth a graceful exit) and release its pipes."""
         process, self._process = self._process, None
+        self._to_worker = self._from_worker = -1
         if process is not None:
             _kill_session(process)
             process.wait()

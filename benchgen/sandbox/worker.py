@@ -11,6 +11,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -66,6 +67,7 @@ def build(seed, scale):
 """
 SANDBOX_INIT_PID = 1  # bwrap's reaper process in the sandbox's pid namespace: never signalled
 SANDBOX_WORKER_PID = 2  # the worker is the first process bwrap's init starts
+STRAY_POLL_SECONDS = 0.001  # s between rounds of killing left-over processes until none is alive
 # RLIMIT_CPU sends SIGXCPU at the soft limit (fatal: Python leaves it at its default) and SIGKILL at the
 # hard one (if a script ignored SIGXCPU). rusage samples CPU time more coarsely than the limit counts it,
 # so a SIGKILL counts as the CPU limit when rusage is within this many seconds of it.
@@ -169,11 +171,6 @@ def _serve(child: Child, request: BuildRequest) -> tuple[BuildReply, list[bytes]
 def _clean_up() -> None:
     """Kill what the build left running, reap it, and empty the scratch directories."""
     _kill_strays()
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
     _clear_scratch()
 
 
@@ -361,14 +358,47 @@ def _kill_group(pid: int) -> None:
 def _kill_strays() -> None:
     """Kill whatever a build left behind (daemons, processes in new sessions): only the worker may remain.
 
-    The sandbox has its own pid namespace, so /proc lists exactly the sandbox's processes.
+    The sandbox has its own pid namespace, so /proc lists exactly the sandbox's processes. Repeats until
+    none is left, since a stray may fork while the others are killed (RLIMIT_NPROC bounds how often).
     """
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) not in (SANDBOX_INIT_PID, os.getpid()):
+    while True:
+        strays = _living_strays()
+        for pid in strays:
             try:
-                os.kill(int(entry), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
-                pass
+                continue
+        _reap_children()
+        if not strays:
+            return
+        time.sleep(STRAY_POLL_SECONDS)
+
+
+def _reap_children() -> None:
+    """Collect every child of the worker that has ended (the build child; strays are bwrap's init's)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _living_strays() -> list[int]:
+    """Processes of the sandbox other than its init and this worker, not counting zombies."""
+    strays = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (SANDBOX_INIT_PID, os.getpid()):
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue  # exited while we looked
+        if state != "Z":
+            strays.append(int(entry))
+    return strays
 
 
 def _clear_scratch() -> None:
@@ -382,12 +412,17 @@ def _clear_scratch() -> None:
 
 
 def _read_output(path: str, max_text_bytes: int) -> str:
+    """The head of the build's captured output. The build could have swapped the file for a FIFO or a
+    link, so open it without following links or blocking, and read only a regular file."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(max_text_bytes)
-            size = os.fstat(handle.fileno()).st_size
-    except FileNotFoundError:
-        return ""
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""  # missing, or a link
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        head = handle.read(max_text_bytes)
+        size = os.fstat(fd).st_size
     return truncated_text(head, size, max_text_bytes)
 
 

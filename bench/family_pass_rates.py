@@ -1,6 +1,6 @@
 """Print the offline families' pass rates: every family x 20 seeds x scales {0.5, 1.0, 2.0}, <= 2 repairs.
 
-Usage: .venv/bin/python bench/family_pass_rates.py [--seeds N] [--family KEY ...]
+Usage: .venv/bin/python bench/family_pass_rates.py [--seeds N] [--family KEY ...] [--workers N]
 """
 
 import argparse
@@ -15,6 +15,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 per family")
     parser.add_argument("--family", action="append", help="only these family keys (repeatable)")
+    parser.add_argument("--workers", type=int, default=1, help="processes, one sandbox each")
     args = parser.parse_args()
     started = time.perf_counter()
     print(f"{'family':<20} {'passed':>8} {'rate':>7} {'repairs':>8}  failures")
@@ -24,8 +25,8 @@ def main() -> None:
         failed = "; ".join(result.failures[:4])
         print(f"{result.family:<20} {result.passed:>3}/{result.cases:<4} {result.rate:>7.1%} {result.repairs:>8}  {failed}{mark}", flush=True)
 
-    results = pass_rates(args.family, progress=show, seeds=tuple(range(args.seeds)), scales=SWEEP_SCALES,
-                         max_repairs=SWEEP_MAX_REPAIRS)
+    results = pass_rates(args.family, progress=show, workers=args.workers, seeds=tuple(range(args.seeds)),
+                         scales=SWEEP_SCALES, max_repairs=SWEEP_MAX_REPAIRS)
     cases = sum(r.cases for r in results)
     passed = sum(r.passed for r in results)
     print(f"{'all':<20} {passed:>3}/{cases:<4} {passed / cases:>7.1%}   ({time.perf_counter() - started:.0f} s)")

@@ -68,27 +68,27 @@ class ScriptStateError(BenchgenError):
     """A previous draft's constants cannot be read back as the family's parameters."""
 
 
+# The parameter each additive move turns and its step; a faulty (negative) value restarts from 0.
+ADDITIVE_MOVES: dict[RepairMove, tuple[str, float]] = {
+    RepairMove.RAISE_START: ("start_clearance", START_RAISE_MM),
+    RepairMove.MOVE_GOAL: ("goal_shift", GOAL_SHIFT_MM),
+    RepairMove.WIDEN_SUPPORT: ("support_margin", SUPPORT_WIDEN_MM),
+    RepairMove.GROW_BOUNDS: ("bounds_margin", BOUNDS_GROW_MM),
+}
+
+
 def apply_move(params: FamilyParams, move: RepairMove) -> FamilyParams:
-    """The parameters after one repair move, clipped to each parameter's range."""
+    """The parameters after one repair move, clipped to the parameter's range."""
     model = type(params)
-
-    def clipped(name: str, value: float) -> float:
-        low, high = model.bounds_of(name)
-        return min(max(value, low), high)
-
-    if move is RepairMove.RAISE_START:
-        change = {"start_clearance": clipped("start_clearance", max(params.start_clearance, 0.0) + START_RAISE_MM)}
-    elif move is RepairMove.MOVE_GOAL:
-        change = {"goal_shift": clipped("goal_shift", max(params.goal_shift, 0.0) + GOAL_SHIFT_MM)}
-    elif move is RepairMove.WIDEN_SUPPORT:
-        change = {"support_margin": clipped("support_margin", max(params.support_margin, 0.0) + SUPPORT_WIDEN_MM)}
-    elif move is RepairMove.GROW_BOUNDS:
-        change = {"bounds_margin": clipped("bounds_margin", max(params.bounds_margin, 0.0) + BOUNDS_GROW_MM)}
-    elif move is RepairMove.INCREASE_VARIATION:
-        change = {"variation": clipped("variation", params.variation * VARIATION_FACTOR)}
+    if move in ADDITIVE_MOVES:
+        name, step = ADDITIVE_MOVES[move]
+        value = max(getattr(params, name), 0.0) + step
     else:
-        change = {"variation": clipped("variation", params.variation / VARIATION_FACTOR)}
-    return model(**{**params.model_dump(), **change})
+        name = "variation"
+        factor = VARIATION_FACTOR if move is RepairMove.INCREASE_VARIATION else 1 / VARIATION_FACTOR
+        value = params.variation * factor
+    low, high = model.bounds_of(name)
+    return model(**{**params.model_dump(), name: min(max(value, low), high)})
 
 
 def read_parameters(source: str, family: Family) -> FamilyParams:

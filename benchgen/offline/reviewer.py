@@ -104,14 +104,14 @@ class OfflineReviewer:
             )
         reasons.append(f"difficulty {mean:.2f} within {self.difficulty_band:.2f} of the intent {plan.difficulty_intent:.2f}")
 
-        print_ = fingerprint(specs[0])
-        if any(is_near_duplicate(print_, seen) for seen in self.approved):
+        current = fingerprint(specs[0])
+        if any(is_near_duplicate(current, seen) for seen in self.approved):
             return self._decide(
                 ReviewVerdict.REJECT_PLAN,
                 ["near duplicate of a benchmark this reviewer already approved"],
                 "re-plan with different parameters",
             )
-        self.approved.append(print_)
+        self.approved.append(current)
         reasons.append("not a near duplicate of earlier approvals")
         return self._decide(ReviewVerdict.APPROVE, reasons, "")
 

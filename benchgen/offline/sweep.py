@@ -5,7 +5,9 @@ the Coder renders it, and the validator runs that seed at every scale. A failing
 `max_repairs` repair moves (each re-validated); a case passes when its variant passes in the last report.
 """
 
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from pydantic import BaseModel, Field
 
@@ -65,18 +67,38 @@ def family_pass_rate(
     return result
 
 
+def _family_in_worker(key: str, options: dict) -> FamilyPassRate:
+    with SandboxRunner() as runner:
+        return family_pass_rate(key, runner, **options)
+
+
 def pass_rates(
     keys: Sequence[str] | None = None,
     progress: Callable[[FamilyPassRate], None] | None = None,
+    workers: int = 1,
     **options,
 ) -> list[FamilyPassRate]:
-    """`family_pass_rate` for each family (all by default), sharing one sandbox and one planner."""
-    planner = OfflinePlanner()
-    results = []
-    with SandboxRunner() as runner:
-        for key in keys or list(FAMILIES):
-            result = family_pass_rate(key, runner, planner=planner, **options)
-            results.append(result)
-            if progress:
-                progress(result)
-    return results
+    """`family_pass_rate` for each family (all by default), in catalogue order.
+
+    With `workers` > 1, families run in that many spawned processes, each with its own sandbox.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    keys = list(keys or FAMILIES)
+    results: dict[str, FamilyPassRate] = {}
+    if workers == 1:
+        planner = OfflinePlanner()
+        with SandboxRunner() as runner:
+            for key in keys:
+                results[key] = family_pass_rate(key, runner, planner=planner, **options)
+                if progress:
+                    progress(results[key])
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_family_in_worker, key, options): key for key in keys}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress(results[futures[future]])
+    return [results[key] for key in keys]

@@ -111,9 +111,11 @@ class FamilyParams(BaseModel):
         """The (low, high) range a parameter may take, from its field constraints."""
         info: FieldInfo = cls.model_fields[name]
         low = high = None
-        for meta in info.metadata:
-            low = getattr(meta, "ge", low) if getattr(meta, "ge", None) is not None else low
-            high = getattr(meta, "le", high) if getattr(meta, "le", None) is not None else high
+        for meta in info.metadata:  # annotated_types.Ge / Le objects from Field(ge=..., le=...)
+            if getattr(meta, "ge", None) is not None:
+                low = meta.ge
+            if getattr(meta, "le", None) is not None:
+                high = meta.le
         if low is None or high is None:
             raise ValueError(f"parameter {name!r} of {cls.__name__} has no (ge, le) range")
         return float(low), float(high)

@@ -165,14 +165,34 @@ def test_injected_faults_are_repaired(planner, runner, fault, expected, move) ->
     if fault.get("goal_shift") == "onto the start":  # the shift that centres the goal over the payload
         nominal = build_spec(OfflineCoder().write(plan, attempt=1).source, 0)
         fault = {"goal_shift": nominal.payload.start[0] - nominal.goal.center[0]}
+    _assert_repaired(plan, fault, runner, {expected}, move, seeds=(0,))
+
+
+def _assert_repaired(plan, fault, runner, expected: set[FailureCode], move: RepairMove, seeds) -> None:
+    """The faulty plan fails with one of `expected`; one repair move `move` makes it valid."""
     faulty = plan.model_copy(update={"parameters": {**plan.parameters, **fault}})
     coder = OfflineCoder()
     draft = coder.write(faulty, attempt=1)
-    report = _validate(draft.source, runner, seeds=(0,))
-    assert expected in report.codes()
+    report = _validate(draft.source, runner, seeds=seeds)
+    assert report.codes() & expected, report.codes()
     repaired = coder.write(faulty, attempt=2, previous=draft, report=report)
-    assert move.value in repaired.notes
-    assert _validate(repaired.source, runner, seeds=(0,)).ok
+    assert repaired.notes.startswith(f"repair move {move.value}")
+    assert _validate(repaired.source, runner, seeds=seeds).ok
+
+
+def test_a_support_too_narrow_to_hold_the_payload_is_widened(planner, runner) -> None:
+    plan = planner.plan("sideways transfer across a long forbid strip", seed=0)
+    plan = plan.model_copy(update={"parameters": {**plan.parameters, "payload_shape_index": 0.0}})
+    deck = build_spec(OfflineCoder().write(plan, attempt=1).source, 0).fixture("start_deck").bbox
+    narrow = {"support_margin": (4.0 - deck.size[1]) / 2}  # leaves a 4 mm ridge under a sphere that jitters 4 mm
+    falls = {FailureCode.FORBID_ZONE_HIT, FailureCode.OUT_OF_BOUNDS, FailureCode.NOT_SETTLED}
+    _assert_repaired(plan, narrow, runner, falls, RepairMove.WIDEN_SUPPORT, seeds=(0,))
+
+
+def test_a_plan_without_variation_gets_some(planner, runner) -> None:
+    plan = planner.plan("over a speed bump", seed=0)
+    _assert_repaired(plan, {"variation": 0.0}, runner, {FailureCode.NO_VARIATION}, RepairMove.INCREASE_VARIATION,
+                     seeds=(0, 1))
 
 
 # --- validation of every family ----------------------------------------------------------------------

@@ -27,6 +27,7 @@ GOAL_SHIFT_MM = 60.0  # extra distance of the goal along the payload's path
 SUPPORT_WIDEN_MM = 20.0  # extra size of the payload's support on each side
 BOUNDS_GROW_MM = 120.0  # extra room between the scene and its bounds
 VARIATION_FACTOR = 2.0  # variation is multiplied (more variety) or divided (fewer extreme draws) by this
+MIN_INCREASED_VARIATION = 0.05  # relative; INCREASE_VARIATION never leaves less than this
 
 
 class RepairMove(StrEnum):
@@ -85,8 +86,10 @@ def apply_move(params: FamilyParams, move: RepairMove) -> FamilyParams:
         value = max(getattr(params, name), 0.0) + step
     else:
         name = "variation"
-        factor = VARIATION_FACTOR if move is RepairMove.INCREASE_VARIATION else 1 / VARIATION_FACTOR
-        value = params.variation * factor
+        if move is RepairMove.INCREASE_VARIATION:
+            value = max(params.variation * VARIATION_FACTOR, MIN_INCREASED_VARIATION)
+        else:
+            value = params.variation / VARIATION_FACTOR
     low, high = model.bounds_of(name)
     return model(**{**params.model_dump(), name: min(max(value, low), high)})
 

@@ -61,7 +61,7 @@ class FamilyParams(BaseModel):
     fixture_material_index: int = Field(
         0, ge=0, le=len(FIXTURE_MATERIALS) - 1, description="index into FIXTURE_MATERIALS"
     )
-    variation: float = shape_field(0.1, 0.02, 0.2, "relative +- change of every dimension per seed")
+    variation: float = shape_field(0.1, 0.0, 0.2, "relative +- change of every dimension per seed (0 is a fault)")
     goal_size_ratio: float = difficulty_field(
         2.5, 1.4, 4.0, "goal edge length over the payload's width", Hardness.LOWER
     )

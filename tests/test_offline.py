@@ -84,6 +84,8 @@ def test_plans_are_deterministic_in_theme_and_seed(planner: OfflinePlanner) -> N
     other_seed = planner.plan("ball must cross a gap", seed=4)
     other_theme = planner.plan("cross the gap between decks", seed=3)
     assert first == again
+    replans = [planner.plan("ball must cross a gap", seed=3, feedback="near duplicate") for _ in range(2)]
+    assert len({str(p.parameters) for p in [first, *replans]}) == 3 and "redrawn after feedback" in replans[0].notes
     assert other_seed.parameters != first.parameters
     assert other_theme.family == first.family and other_theme.parameters != first.parameters
     assert 0 <= first.difficulty_intent <= 1

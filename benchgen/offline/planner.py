@@ -9,7 +9,8 @@ with any family gets the family whose text shares the most character trigrams wi
 notes say so.
 
 The plan is drawn from `random.Random` seeded with the theme and the seed, so it is deterministic in
-(theme, seed), and two themes that map to the same family still get different plans. A difficulty level
+(theme, seed), and two themes that map to the same family still get different plans. A re-plan (with the
+Reviewer's feedback) adds the number of re-plans this planner made for (theme, seed) to the seed. A difficulty level
 in [0, 1] places every difficulty parameter along its range (in its harder direction, with a little
 noise); the other parameters are drawn uniformly. The plan's `difficulty_intent` is the difficulty score
 of the rendered script's nominal variant (seed 0, scale 1.0).
@@ -149,11 +150,16 @@ class OfflinePlanner:
     def __init__(self, families: dict[str, Family] = FAMILIES) -> None:
         self.families = families
         self.matcher = ThemeMatcher(families)
+        self.redraws: Counter = Counter()  # re-plans so far per (theme, seed): each one draws afresh
 
     def plan(self, theme: str, seed: int, feedback: str | None = None) -> Plan:
         match = self.matcher.match(theme)
         family = self.families[match.family]
-        rng = random.Random(f"{' '.join(theme.lower().split())}|{seed}|{feedback or ''}")
+        key = f"{' '.join(theme.lower().split())}|{seed}"
+        if feedback:
+            self.redraws[key] += 1
+            key += f"|redraw {self.redraws[key]}"
+        rng = random.Random(key)
         level = rng.uniform(*LEVEL_RANGE)
         params = _draw_parameters(family, rng, level)
         source = family.render_script(params)

@@ -141,6 +141,35 @@ def test_worker_restarts_after_it_dies(runner: SandboxRunner) -> None:
     assert runner.worker_pid not in (None, pid)
 
 
+def descendants(pid: int) -> list[int]:
+    """Host pids of every process below `pid` (the sandbox's init and worker below the launcher)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def test_host_stops_a_hung_worker() -> None:
+    """The host's own clock is the backstop when the worker itself stops answering."""
+    with SandboxRunner(SandboxLimits(wall_seconds=1, host_grace_seconds=1)) as sandbox:
+        assert sandbox.worker_pid is not None
+        for pid in descendants(sandbox.worker_pid):
+            os.kill(pid, signal.SIGSTOP)
+        outcome = failure(sandbox.build(EXAMPLE, 0, 1.0))
+        assert outcome.code is FailureCode.TIMEOUT
+        assert "the host stopped the whole sandbox" in outcome.message
+        assert sandbox.worker_pid is None  # killed; the next build starts a new worker (see the restart test)
+
+
 def test_missing_bwrap_raises_sandbox_unavailable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with pytest.raises(SandboxUnavailable, match="`/nonexistent/bwrap` was not found"):
         SandboxRunner(TEST_LIMITS, bwrap="/nonexistent/bwrap").build(EXAMPLE, 0, 1.0)

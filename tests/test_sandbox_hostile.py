@@ -21,8 +21,8 @@ SECRET_ENV = "BENCHGEN_TEST_SANDBOX_SECRET"
 # Small limits: a fork-, memory- or output bomb stops within seconds. A forked worker child already maps
 # ~1.05 GiB, so 1400 MiB leaves the bomb ~300 MiB to fill.
 HOSTILE_LIMITS = SandboxLimits(
-    cpu_seconds=2,
-    wall_seconds=4,
+    cpu_seconds=1,
+    wall_seconds=3,
     memory_mb=1400,
     max_processes=12,
     max_output_bytes=4 * 1024 * 1024,

@@ -50,7 +50,8 @@ SANDBOX_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-# Binds a bind-mounted path and makes it read-only, for each path between $2 and "--"; then runs the rest.
+# Mounts a tmpfs on $1, binds each following path read-only at $1/0, $1/1, ... up to "--", then execs the
+# remaining arguments (setpriv, bwrap, the worker).
 STAGING_SCRIPT = """set -e
 staging=$1; shift
 mount -t tmpfs -o mode=0755,size=1m benchgen-staging "$staging"

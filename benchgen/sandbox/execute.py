@@ -11,6 +11,7 @@ from OCP.Standard import Standard_OutOfMemory
 from benchgen.codes import FailureCode
 from benchgen.kit import KitError, Scenario
 from benchgen.kit.exchange import shape_to_brep
+from benchgen.sandbox.limits import MIB
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult
 
 SCRIPT_FILENAME = "<scenario>"  # filename the script's code is compiled under; traceback frames match it
@@ -56,8 +57,8 @@ def execute_build(source: str, seed: int, scale: float, max_output_bytes: int) -
         total = sum(len(blob) for blob in breps.values())
         if total > max_output_bytes:
             raise OutputTooLarge(
-                f"the fixtures serialize to {total / 2**20:.1f} MiB of BREP, more than the limit of "
-                f"{max_output_bytes / 2**20:.1f} MiB; use fewer or simpler fixtures"
+                f"the fixtures serialize to {total / MIB:.1f} MiB of BREP, more than the limit of "
+                f"{max_output_bytes / MIB:.1f} MiB; use fewer or simpler fixtures"
             )
         return BuildResult(spec=spec, breps=breps, build_s=build_s)
     except KitError as error:
@@ -71,6 +72,8 @@ def execute_build(source: str, seed: int, scale: float, max_output_bytes: int) -
         )
     except OSError as error:
         return _os_error_failure(error, stage, source)
+    except KeyboardInterrupt:
+        raise  # the operator's Ctrl-C during an in-process build, not the script's failure
     # The boundary of untrusted code: whatever it raises (even SystemExit) becomes a reported failure.
     except BaseException as error:  # noqa: BLE001
         return BuildFailure(code=FailureCode.SCRIPT_ERROR, message=_exception_message(error, stage, source))

@@ -148,8 +148,13 @@ def open_store(settings: Settings) -> ArtifactStore:
 
 
 def prepare_database(settings: Settings) -> None:
-    """Check (and for SQLite, migrate) the database once, before parallel steps open it concurrently."""
+    """Check (for SQLite, migrate) the database and create LangGraph's checkpoint tables once, before
+    parallel sessions would race to create them."""
+    from benchgen.agents.session import open_checkpointer
+
     db.get_engine(settings).dispose()
+    with open_checkpointer(settings.resolved_database_url):
+        pass
 
 
 # --- generate ----------------------------------------------------------------------------------------
@@ -418,9 +423,15 @@ def build_dataset_directly(params: BuildParameters, settings: Settings, docs_dir
     checked = check_dataset(index, card, params.thresholds, settings, docs_dir)
     checked.gate.raise_for_failure()
     published = publish_dataset(checked, index, force=params.force, settings=settings)
+    return published_summary(outcomes, checked, published)
+
+
+def published_summary(
+    outcomes: list[BenchmarkOutcome], checked: CheckedDataset, published: PublishedDataset
+) -> BuildSummary:
     return BuildSummary(
-        name=params.dataset_name,
-        version=params.dataset_version,
+        name=published.name,
+        version=published.version,
         outcomes=outcomes,
         gate=checked.gate,
         published=published,

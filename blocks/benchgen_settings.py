@@ -2,10 +2,21 @@
 
 from prefect.blocks.core import Block
 from prefect.blocks.system import Secret
-from prefect_aws import S3Bucket
+from prefect_aws import AwsCredentials, S3Bucket
 from pydantic import Field, SecretStr
 
 from benchgen.settings import Settings, get_settings
+
+
+def aws_credentials_from(settings: Settings) -> AwsCredentials:
+    """prefect-aws credentials (with the S3 endpoint, e.g. MinIO or moto) from benchgen's settings."""
+    secret = settings.aws_secret_access_key
+    return AwsCredentials(
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+        region_name=settings.aws_region,
+        aws_client_parameters={"endpoint_url": settings.s3_endpoint_url} if settings.s3_endpoint_url else {},
+    )
 
 
 class BenchgenSettings(Block):

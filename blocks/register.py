@@ -9,10 +9,10 @@ import argparse
 from urllib.parse import urlsplit
 
 from prefect.blocks.system import Secret
-from prefect_aws import AwsCredentials, S3Bucket
+from prefect_aws import S3Bucket
 
 from benchgen.settings import Settings, get_settings
-from blocks.benchgen_settings import BenchgenSettings
+from blocks.benchgen_settings import BenchgenSettings, aws_credentials_from
 
 AWS_BLOCK = "benchgen-aws"
 STORE_BLOCK = "benchgen-store"
@@ -27,15 +27,7 @@ def register(settings: Settings, name: str = SETTINGS_BLOCK) -> list[str]:
     store_url = settings.resolved_store_url
     parts = urlsplit(store_url)
     if parts.scheme == "s3":
-        secret = settings.aws_secret_access_key
-        credentials = AwsCredentials(
-            aws_access_key_id=settings.aws_access_key_id,
-            aws_secret_access_key=secret.get_secret_value() if secret else None,
-            region_name=settings.aws_region,
-            aws_client_parameters={"endpoint_url": settings.s3_endpoint_url}
-            if settings.s3_endpoint_url
-            else {},
-        )
+        credentials = aws_credentials_from(settings)
         credentials.save(AWS_BLOCK, overwrite=True)
         saved.append(f"aws-credentials/{AWS_BLOCK}")
         store = S3Bucket(

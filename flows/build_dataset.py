@@ -89,17 +89,14 @@ def _storage_block(url: str, settings: Settings) -> WritableFileSystem:
     parts = urlsplit(url)
     if parts.scheme == "file":
         return LocalFileSystem(basepath=str(Path(parts.path) / RESULTS_FOLDER))
-    from prefect_aws import AwsCredentials, S3Bucket
+    from prefect_aws import S3Bucket
 
-    secret = settings.aws_secret_access_key
-    credentials = AwsCredentials(
-        aws_access_key_id=settings.aws_access_key_id,
-        aws_secret_access_key=secret.get_secret_value() if secret else None,
-        region_name=settings.aws_region,
-        aws_client_parameters={"endpoint_url": settings.s3_endpoint_url} if settings.s3_endpoint_url else {},
-    )
+    from blocks.benchgen_settings import aws_credentials_from
+
     folder = f"{parts.path.strip('/')}/{RESULTS_FOLDER}".strip("/")
-    return S3Bucket(bucket_name=parts.netloc, bucket_folder=folder, credentials=credentials)
+    return S3Bucket(
+        bucket_name=parts.netloc, bucket_folder=folder, credentials=aws_credentials_from(settings)
+    )
 
 
 def ensure_concurrency_limits() -> None:
@@ -328,15 +325,7 @@ def build_dataset(
         )
         raise GateError(checked.gate.summary() + "\nNothing was published.")
     published = build_steps.publish(checked, index, params.force, settings)
-    summary = pipeline.BuildSummary(
-        name=index.name,
-        version=index.version,
-        outcomes=ordered,
-        gate=checked.gate,
-        published=published,
-        data_docs_url=checked.data_docs_url,
-        dataset_url=published.url,
-    )
+    summary = pipeline.published_summary(ordered, checked, published)
     create_markdown_artifact(key="dataset-summary", markdown=summary_markdown(summary, published.url))
     return summary
 
@@ -429,7 +418,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BenchgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(USAGE_EXIT)
-    print(how_to_look(summary))
+    sys.stdout.write(how_to_look(summary) + "\n")  # not print(): Prefect may still patch it for log_prints
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

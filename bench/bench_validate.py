@@ -12,6 +12,7 @@
 """
 
 import argparse
+import multiprocessing
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -95,17 +96,22 @@ def throughput(skip_pool: bool) -> None:
     started = time.perf_counter()
     variants = validate_examples(EXAMPLES)
     elapsed = time.perf_counter() - started
-    print(f"serial, one runner: {variants} variants in {elapsed:.1f} s = {variants / elapsed * 60:.0f}/min "
-          f"(includes worker start-up; budget >= {THROUGHPUT_BUDGET_PER_MIN:g}/min on 2 cores)")
+    print(
+        f"serial, one runner: {variants} variants in {elapsed:.1f} s = {variants / elapsed * 60:.0f}/min "
+        f"(includes worker start-up; budget >= {THROUGHPUT_BUDGET_PER_MIN:g}/min on 2 cores)"
+    )
     if skip_pool:
         return
     halves = [EXAMPLES[i::POOL_PROCESSES] for i in range(POOL_PROCESSES)]
     started = time.perf_counter()
-    with ProcessPoolExecutor(POOL_PROCESSES) as pool:
+    # spawn, not fork: forking a process that already runs OCCT and MuJoCo threads can deadlock.
+    with ProcessPoolExecutor(POOL_PROCESSES, mp_context=multiprocessing.get_context("spawn")) as pool:
         variants = sum(pool.map(validate_examples, halves))
     elapsed = time.perf_counter() - started
-    print(f"pool of {POOL_PROCESSES}, a runner each: {variants} variants in {elapsed:.1f} s = "
-          f"{variants / elapsed * 60:.0f}/min")
+    print(
+        f"pool of {POOL_PROCESSES} spawned processes, a runner each: {variants} variants in {elapsed:.1f} s = "
+        f"{variants / elapsed * 60:.0f}/min (includes process and worker start-up)"
+    )
 
 
 def main() -> None:
@@ -121,8 +127,10 @@ def main() -> None:
         for source, seed in variant_plan(args.variants):
             validate_variant(source, seed + 100, 1.0, runner, settings)
         stats = runner.worker_stats
-        print(f"worker peak RSS: {rss_warm / 1024:.0f} MiB after {builds_warm} builds, "
-              f"{stats.peak_rss_kb / 1024:.0f} MiB after {stats.builds} builds (pid {stats.pid}; must not grow)")
+        print(
+            f"worker peak RSS: {rss_warm / 1024:.0f} MiB after {builds_warm} builds, "
+            f"{stats.peak_rss_kb / 1024:.0f} MiB after {stats.builds} builds (pid {stats.pid}; must not grow)"
+        )
     throughput(args.skip_pool)
 
 

@@ -25,14 +25,30 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
         "deck", Pos(deck_x, 0, deck_height / 2) * Box(DECK_SIZE[0] * scale, DECK_SIZE[1] * scale, deck_height)
     )
     # Open-top bin: a solid block with its inside cut away (a non-convex fixture).
-    bin_shape = Pos(bin_x, 0, bz / 2) * Box(bx, by, bz) - Pos(bin_x, 0, wall + bz / 2) * Box(bx - 2 * wall, by - 2 * wall, bz)
+    bin_shape = Pos(bin_x, 0, bz / 2) * Box(bx, by, bz) - Pos(bin_x, 0, wall + bz / 2) * Box(
+        bx - 2 * wall, by - 2 * wall, bz
+    )
     bin_fixture = Fixture("bin", bin_shape, material="pla")
     radius = BALL_RADIUS * scale
     return Scenario(
         fixtures=[deck, bin_fixture],
-        payload=Payload.sphere(radius=radius, start=(deck_x, 0, deck_height + radius), jitter=(6, 6, 0), material="steel"),
+        payload=Payload.sphere(
+            radius=radius, start=(deck_x, 0, deck_height + radius), jitter=(6, 6, 0), material="steel"
+        ),
         goal=Zone((bin_x - bx / 2 + wall, -by / 2 + wall, wall), (bin_x + bx / 2 - wall, by / 2 - wall, bz)),
-        forbid=[Zone((-spacing / 2, -150 * scale, -10 * scale), (spacing / 2, 150 * scale, 20 * scale), name="floor")],
-        build_zone=Zone((deck_x - 150 * scale, -200 * scale, 0), (bin_x + 150 * scale, 200 * scale, deck_height + 150 * scale)),
-        bounds=Zone((deck_x - 250 * scale, -300 * scale, -50 * scale), (bin_x + 250 * scale, 300 * scale, deck_height + 250 * scale)),
+        forbid=[
+            Zone(
+                (-spacing / 2, -150 * scale, -10 * scale),
+                (spacing / 2, 150 * scale, 20 * scale),
+                name="floor",
+            )
+        ],
+        build_zone=Zone(
+            (deck_x - 150 * scale, -200 * scale, 0),
+            (bin_x + 150 * scale, 200 * scale, deck_height + 150 * scale),
+        ),
+        bounds=Zone(
+            (deck_x - 250 * scale, -300 * scale, -50 * scale),
+            (bin_x + 250 * scale, 300 * scale, deck_height + 250 * scale),
+        ),
     )

@@ -15,9 +15,15 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     right = Fixture("right_deck", Pos(gap / 2 + 100 * scale, 0, 40 * scale) * deck)
     return Scenario(
         fixtures=[left, right],
-        payload=Payload.sphere(radius=20 * scale, start=(-(gap / 2 + 100 * scale), 0, 100 * scale),
-                               jitter=(5, 5, 0), material="steel"),
-        goal=Zone((gap / 2 + 50 * scale, -60 * scale, 80 * scale), (gap / 2 + 150 * scale, 60 * scale, 160 * scale)),
+        payload=Payload.sphere(
+            radius=20 * scale,
+            start=(-(gap / 2 + 100 * scale), 0, 100 * scale),
+            jitter=(5, 5, 0),
+            material="steel",
+        ),
+        goal=Zone(
+            (gap / 2 + 50 * scale, -60 * scale, 80 * scale), (gap / 2 + 150 * scale, 60 * scale, 160 * scale)
+        ),
         forbid=[Zone((-gap / 2, -150 * scale, -10), (gap / 2, 150 * scale, 60 * scale), name="gap")],
         build_zone=Zone((-400 * scale, -200 * scale, 0), (400 * scale, 200 * scale, 300 * scale)),
         bounds=Zone((-500 * scale, -300 * scale, -100), (500 * scale, 300 * scale, 400 * scale)),

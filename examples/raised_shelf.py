@@ -33,9 +33,20 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     bx, by, bz = (s * scale for s in BLOCK)
     return Scenario(
         fixtures=[Fixture("floor_slab", floor), Fixture("shelf", shelf, material="wood"), *posts],
-        payload=Payload.box(size=(bx, by, bz), start=(block_x, 0, floor_top + bz / 2), jitter=(5, 5, 0), material="rubber"),
-        goal=Zone((shelf_x - sx / 2 + 20 * scale, -sy / 2 + 20 * scale, shelf_top), (shelf_x + sx / 2 - 20 * scale, sy / 2 - 20 * scale, shelf_top + 60 * scale)),
-        forbid=[Zone((-300 * scale, 150 * scale, -20 * scale), (300 * scale, 200 * scale, 100 * scale), name="back_edge")],
+        payload=Payload.box(
+            size=(bx, by, bz), start=(block_x, 0, floor_top + bz / 2), jitter=(5, 5, 0), material="rubber"
+        ),
+        goal=Zone(
+            (shelf_x - sx / 2 + 20 * scale, -sy / 2 + 20 * scale, shelf_top),
+            (shelf_x + sx / 2 - 20 * scale, sy / 2 - 20 * scale, shelf_top + 60 * scale),
+        ),
+        forbid=[
+            Zone(
+                (-300 * scale, 150 * scale, -20 * scale),
+                (300 * scale, 200 * scale, 100 * scale),
+                name="back_edge",
+            )
+        ],
         build_zone=Zone((-300 * scale, -150 * scale, 0), (300 * scale, 150 * scale, 350 * scale)),
         bounds=Zone((-350 * scale, -250 * scale, -50 * scale), (350 * scale, 250 * scale, 450 * scale)),
     )

@@ -22,7 +22,8 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     floor = Fixture("floor_slab", Pos(0, 0, floor_top / 2) * Box(*(s * scale for s in FLOOR_SIZE)))
     step = Fixture(
         "step",
-        Pos(step_x, 0, floor_top + step_height / 2) * Box(STEP_LENGTH * scale, FLOOR_SIZE[1] * scale, step_height),
+        Pos(step_x, 0, floor_top + step_height / 2)
+        * Box(STEP_LENGTH * scale, FLOOR_SIZE[1] * scale, step_height),
         material="wood",
     )
     step_top = floor_top + step_height
@@ -35,7 +36,10 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
             jitter=(5, 5, 0),
             material="wood",
         ),
-        goal=Zone((step_x - 50 * scale, -60 * scale, step_top), (step_x + 50 * scale, 60 * scale, step_top + 80 * scale)),
+        goal=Zone(
+            (step_x - 50 * scale, -60 * scale, step_top),
+            (step_x + 50 * scale, 60 * scale, step_top + 80 * scale),
+        ),
         build_zone=Zone((-300 * scale, -150 * scale, 0), (300 * scale, 150 * scale, 250 * scale)),
         bounds=Zone((-400 * scale, -250 * scale, -50 * scale), (400 * scale, 250 * scale, 350 * scale)),
     )

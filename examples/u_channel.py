@@ -33,9 +33,20 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     radius = BALL_RADIUS * scale
     return Scenario(
         fixtures=[Fixture("channel", channel, material="aluminium"), Fixture("pad", pad, material="wood")],
-        payload=Payload.sphere(radius=radius, start=(channel_x, 0, wall + radius), jitter=(20, 3, 0), material="glass"),
-        goal=Zone((pad_x - 40 * scale, -40 * scale, pad_height), (pad_x + 40 * scale, 40 * scale, pad_height + 60 * scale)),
-        forbid=[Zone((pad_x - 60 * scale, -200 * scale, -20 * scale), (pad_x + 60 * scale, -70 * scale, 40 * scale), name="pit")],
+        payload=Payload.sphere(
+            radius=radius, start=(channel_x, 0, wall + radius), jitter=(20, 3, 0), material="glass"
+        ),
+        goal=Zone(
+            (pad_x - 40 * scale, -40 * scale, pad_height),
+            (pad_x + 40 * scale, 40 * scale, pad_height + 60 * scale),
+        ),
+        forbid=[
+            Zone(
+                (pad_x - 60 * scale, -200 * scale, -20 * scale),
+                (pad_x + 60 * scale, -70 * scale, 40 * scale),
+                name="pit",
+            )
+        ],
         build_zone=Zone((-300 * scale, -150 * scale, 0), (300 * scale, 150 * scale, 250 * scale)),
         bounds=Zone((-350 * scale, -250 * scale, -50 * scale), (350 * scale, 250 * scale, 350 * scale)),
     )

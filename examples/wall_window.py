@@ -21,18 +21,29 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     floor_top = FLOOR_SIZE[2] * scale
     wall_height = WALL_HEIGHT * scale
     floor = Pos(0, 0, floor_top / 2) * Box(*(s * scale for s in FLOOR_SIZE))
-    wall = Pos(0, 0, floor_top + wall_height / 2) * Box(WALL_THICKNESS * scale, FLOOR_SIZE[1] * scale, wall_height)
+    wall = Pos(0, 0, floor_top + wall_height / 2) * Box(
+        WALL_THICKNESS * scale, FLOOR_SIZE[1] * scale, wall_height
+    )
     window = Pos(0, window_y, floor_top + window_sill + window_height / 2) * Box(
         WALL_THICKNESS * scale, window_width, window_height
     )
     cube = CUBE * scale
     return Scenario(
         fixtures=[Fixture("floor_slab", floor), Fixture("wall", wall - window, material="wood")],
-        payload=Payload.box(size=(cube, cube, cube), start=(-180 * scale, 0, floor_top + cube / 2), jitter=(5, 5, 0),
-                            material="aluminium"),
+        payload=Payload.box(
+            size=(cube, cube, cube),
+            start=(-180 * scale, 0, floor_top + cube / 2),
+            jitter=(5, 5, 0),
+            material="aluminium",
+        ),
         goal=Zone((120 * scale, -80 * scale, floor_top), (260 * scale, 80 * scale, floor_top + 80 * scale)),
-        forbid=[Zone((-40 * scale, -150 * scale, floor_top + wall_height), (40 * scale, 150 * scale, floor_top + wall_height + 100 * scale),
-                     name="over_wall")],
+        forbid=[
+            Zone(
+                (-40 * scale, -150 * scale, floor_top + wall_height),
+                (40 * scale, 150 * scale, floor_top + wall_height + 100 * scale),
+                name="over_wall",
+            )
+        ],
         build_zone=Zone((-300 * scale, -150 * scale, 0), (300 * scale, 150 * scale, 300 * scale)),
         bounds=Zone((-350 * scale, -250 * scale, -50 * scale), (350 * scale, 250 * scale, 450 * scale)),
     )

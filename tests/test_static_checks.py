@@ -44,20 +44,37 @@ def test_good_source_passes():
     "source, message",
     [
         ("import os" + BUILD, sc.SOURCE_BAD_IMPORT.format(line=1, module="os", allowed=ALLOWED)),
-        ("from subprocess import run" + BUILD, sc.SOURCE_BAD_IMPORT.format(line=1, module="subprocess", allowed=ALLOWED)),
+        (
+            "from subprocess import run" + BUILD,
+            sc.SOURCE_BAD_IMPORT.format(line=1, module="subprocess", allowed=ALLOWED),
+        ),
         ("from . import x" + BUILD, sc.SOURCE_BAD_IMPORT.format(line=1, module=".", allowed=ALLOWED)),
-        ("import random\nDECK = random.Random(0)" + BUILD,
-         sc.SOURCE_TOP_LEVEL_WORK.format(line=2, what="assignment with a call")),
+        (
+            "import random\nDECK = random.Random(0)" + BUILD,
+            sc.SOURCE_TOP_LEVEL_WORK.format(line=2, what="assignment with a call"),
+        ),
         ("print('hi')" + BUILD, sc.SOURCE_TOP_LEVEL_WORK.format(line=1, what="expr statement")),
         (BUILD + "\nif __name__ == '__main__':\n    build(0)\n", sc.SOURCE_MAIN_BLOCK.format(line=6)),
-        ("def build(seed, scale=1.0):\n    return open('/etc/passwd')\n",
-         sc.SOURCE_FORBIDDEN_NAME.format(line=2, name="open")),
-        ("def build(seed, scale=1.0):\n    return eval('1')\n", sc.SOURCE_FORBIDDEN_NAME.format(line=2, name="eval")),
-        ("import random\n\ndef build(seed, scale=1.0):\n    return random.__builtins__\n",
-         sc.SOURCE_FORBIDDEN_NAME.format(line=4, name=".__builtins__")),
-        ("def build(seed, scale=1.0):\n    return shape.translate((0, 0, 1))\n",
-         sc.SOURCE_PLACEMENT.format(line=2, method="translate")),
-        ("def build(seed, scale=1.0):\n    return shape.move(loc)\n", sc.SOURCE_PLACEMENT.format(line=2, method="move")),
+        (
+            "def build(seed, scale=1.0):\n    return open('/etc/passwd')\n",
+            sc.SOURCE_FORBIDDEN_NAME.format(line=2, name="open"),
+        ),
+        (
+            "def build(seed, scale=1.0):\n    return eval('1')\n",
+            sc.SOURCE_FORBIDDEN_NAME.format(line=2, name="eval"),
+        ),
+        (
+            "import random\n\ndef build(seed, scale=1.0):\n    return random.__builtins__\n",
+            sc.SOURCE_FORBIDDEN_NAME.format(line=4, name=".__builtins__"),
+        ),
+        (
+            "def build(seed, scale=1.0):\n    return shape.translate((0, 0, 1))\n",
+            sc.SOURCE_PLACEMENT.format(line=2, method="translate"),
+        ),
+        (
+            "def build(seed, scale=1.0):\n    return shape.move(loc)\n",
+            sc.SOURCE_PLACEMENT.format(line=2, method="move"),
+        ),
         ("def make(seed):\n    return None\n", sc.SOURCE_NO_BUILD),
         ("def build(size):\n    return None\n", sc.SOURCE_BUILD_SIGNATURE.format(line=1, params="size")),
     ],
@@ -88,8 +105,14 @@ GOAL = Zone((200, -50, 80), (300, 50, 160))
 
 
 def variant(fixtures, payload, goal=GOAL, forbid=(), build_zone=BUILD_ZONE, bounds=BOUNDS):
-    scenario = Scenario(fixtures=fixtures, payload=payload, goal=goal, forbid=list(forbid), build_zone=build_zone,
-                        bounds=bounds)
+    scenario = Scenario(
+        fixtures=fixtures,
+        payload=payload,
+        goal=goal,
+        forbid=list(forbid),
+        build_zone=build_zone,
+        bounds=bounds,
+    )
     return scenario.spec(), {f.label: shape_to_brep(f.shape) for f in scenario.fixtures}
 
 
@@ -113,7 +136,7 @@ def test_valid_scene_has_no_failures():
 
 def test_invalid_zone_in_the_spec_is_reported_and_later_checks_are_noted():
     spec, breps = variant([deck()], ball((0, 0, 100)))
-    spec = spec.model_copy(update=dict(goal=ZoneSpec(min=(0, 0, 10), max=(1, 1, 5), name="goal")))
+    spec = spec.model_copy(update={"goal": ZoneSpec(min=(0, 0, 10), max=(1, 1, 5), name="goal")})
     failures, notes = sc.check_variant(spec, breps)
     assert [f.message for f in failures] == [sc.ZONE_INVALID.format(zone="goal", axis="z", lo=10, hi=5)]
     assert notes and "ZONE_INVALID" in notes[0]
@@ -145,9 +168,13 @@ def test_payload_in_goal_at_a_jitter_corner():
 
 
 def test_units_in_metres_are_a_contract_violation():
-    spec, _ = variant([Fixture("deck", Box(0.2, 0.2, 0.08))], ball((0, 0, 0.1), radius=0.02),
-                      goal=Zone((0.2, -0.05, 0), (0.3, 0.05, 0.1)), build_zone=Zone((-0.4, -0.2, 0), (0.4, 0.2, 0.3)),
-                      bounds=Zone((-0.5, -0.3, -0.1), (0.5, 0.3, 0.4)))
+    spec, _ = variant(
+        [Fixture("deck", Box(0.2, 0.2, 0.08))],
+        ball((0, 0, 0.1), radius=0.02),
+        goal=Zone((0.2, -0.05, 0), (0.3, 0.05, 0.1)),
+        build_zone=Zone((-0.4, -0.2, 0), (0.4, 0.2, 0.3)),
+        bounds=Zone((-0.5, -0.3, -0.1), (0.5, 0.3, 0.4)),
+    )
     failures = sc.check_units(spec)
     assert [f.message for f in failures] == [
         sc.UNITS_SCENE_TOO_SMALL.format(extent=1.0, minimum=sc.MIN_SCENE_EXTENT_MM),
@@ -162,12 +189,23 @@ class TestPayloadOverlapsFixture:
     def test_message_gives_top_depth_and_needed_start(self):
         (failure,) = sc.check_variant(*variant([deck()], ball((0, 0, 95))))[0]
         assert failure.message == sc.PAYLOAD_OVERLAPS_FIXTURE.format(
-            payload="sphere r=20", x=0.0, y=0.0, z=95.0, where="", label="deck", top=80.0, depth=5.0, needed_z=100.0
+            payload="sphere r=20",
+            x=0.0,
+            y=0.0,
+            z=95.0,
+            where="",
+            label="deck",
+            top=80.0,
+            depth=5.0,
+            needed_z=100.0,
         )
 
     def test_resting_exactly_on_top_is_not_an_overlap(self):
-        for payload in (ball((0, 0, 100)), Payload.box((30, 30, 40), (0, 0, 100)),
-                        Payload.cylinder(20, 40, (0, 0, 100))):
+        for payload in (
+            ball((0, 0, 100)),
+            Payload.box((30, 30, 40), (0, 0, 100)),
+            Payload.cylinder(20, 40, (0, 0, 100)),
+        ):
             assert overlap_failures([deck()], payload) == []
 
     def test_jitter_corner_in_z_needs_a_higher_start(self):
@@ -175,11 +213,14 @@ class TestPayloadOverlapsFixture:
         assert "(a corner of its jitter envelope)" in failure.message
         assert "raise start z to >= 110" in failure.message
 
-    @pytest.mark.parametrize("payload", [
-        ball((0, 0, 100), jitter=(30, 0, 0), radius=10),
-        Payload.cylinder(10, 20, (0, 0, 100), jitter=(30, 0, 0)),
-        Payload.box((20, 20, 20), (0, 0, 100), jitter=(30, 0, 0)),
-    ])
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            ball((0, 0, 100), jitter=(30, 0, 0), radius=10),
+            Payload.cylinder(10, 20, (0, 0, 100), jitter=(30, 0, 0)),
+            Payload.box((20, 20, 20), (0, 0, 100), jitter=(30, 0, 0)),
+        ],
+    )
     def test_post_between_the_corners_is_caught_by_the_swept_envelope(self, payload):
         # A thin post at x=13..17: clear of the nominal start (reaches x=10) and of both corners
         # (x=20..40 and -40..-20), but in the way of every start in between.
@@ -209,14 +250,28 @@ class TestFixtures:
         spec, breps = variant([a, b], ball((0, 0, 100)))
         (failure,) = sc.check_fixtures(spec, sc.load_fixture_shapes(spec, breps)[0])
         assert failure.message == sc.FIXTURE_INTERSECTION.format(
-            a="a", b="b", volume=10 * 200 * 80.0, tol=sc.FIXTURE_OVERLAP_TOL_MM3, x0=90.0, x1=100.0, y0=-100.0,
-            y1=100.0, z0=0.0, z1=80.0)
+            a="a",
+            b="b",
+            volume=10 * 200 * 80.0,
+            tol=sc.FIXTURE_OVERLAP_TOL_MM3,
+            x0=90.0,
+            x1=100.0,
+            y0=-100.0,
+            y1=100.0,
+            z0=0.0,
+            z1=80.0,
+        )
 
     def test_out_of_bounds_uses_the_exact_bounding_box(self):
         sphere = Fixture("dome", Pos(0, 0, 0) * Sphere(99.9))
         bounds = Zone((-100, -100, -100), (100, 100, 400))
-        spec, breps = variant([sphere], ball((0, 0, 150)), bounds=bounds,
-                              build_zone=Zone((-90, -90, 0), (90, 90, 300)), goal=Zone((50, -50, 120), (80, 50, 160)))
+        spec, breps = variant(
+            [sphere],
+            ball((0, 0, 150)),
+            bounds=bounds,
+            build_zone=Zone((-90, -90, 0), (90, 90, 300)),
+            goal=Zone((50, -50, 120), (80, 50, 160)),
+        )
         assert sc.check_fixtures(spec, sc.load_fixture_shapes(spec, breps)[0]) == []
 
     def test_out_of_bounds_message(self):
@@ -224,7 +279,8 @@ class TestFixtures:
         spec, breps = variant([deck(), post], ball((0, 0, 100)))
         (failure,) = sc.check_fixtures(spec, sc.load_fixture_shapes(spec, breps)[0])
         assert failure.message == sc.FIXTURE_OUT_OF_BOUNDS.format(
-            label="post", side="up to", axis="z", value=500.0, limit=400.0, by=100.0)
+            label="post", side="up to", axis="z", value=500.0, limit=400.0, by=100.0
+        )
 
 
 class TestBrepExchange:
@@ -234,7 +290,7 @@ class TestBrepExchange:
         assert codes(failures) == [FailureCode.CONTRACT_VIOLATION] * 2
 
     def test_unreadable_or_tampered_brep_is_invalid_geometry(self):
-        spec, breps = variant([deck()], ball((0, 0, 100)))
+        spec, _ = variant([deck()], ball((0, 0, 100)))
         other = shape_to_brep(Pos(0, 0, 40) * Box(100, 100, 80))
         assert codes(sc.load_fixture_shapes(spec, {"deck": b"garbage"})[1]) == [FailureCode.INVALID_GEOMETRY]
         (failure,) = sc.load_fixture_shapes(spec, {"deck": other})[1]
@@ -249,7 +305,11 @@ BOX_200 = ((0.0, 0.0, 0.0), (120.0, 160.0, 0.0))  # diagonal 200 mm
     "hash_b, box_b, messages",
     [
         ("h2", BOX_200, []),
-        ("h2", BOX_100, [sc.SCALE_NOT_UNIFORM.format(seed=0, scale_a=1.0, scale_b=2.0, actual=1.0, expected=2.0)]),
+        (
+            "h2",
+            BOX_100,
+            [sc.SCALE_NOT_UNIFORM.format(seed=0, scale_a=1.0, scale_b=2.0, actual=1.0, expected=2.0)],
+        ),
         ("h1", BOX_100, [sc.SCALE_IGNORED.format(seed=0, scale_a=1.0, scale_b=2.0)]),
     ],
 )

@@ -28,7 +28,11 @@ def _parse_list(text: str, kind: type, option: str) -> tuple:
 
 
 def _variant_line(report: VariantReport) -> str:
-    status = "[green]ok[/]" if report.ok else "[red]FAIL[/] " + ", ".join(sorted({f.code.value for f in report.failures}))
+    status = (
+        "[green]ok[/]"
+        if report.ok
+        else "[red]FAIL[/] " + ", ".join(sorted({f.code.value for f in report.failures}))
+    )
     return f"  seed {report.seed} scale {report.scale:g}: {status}"
 
 
@@ -57,14 +61,20 @@ def _summary(console: Console, report: ValidationReport) -> None:
 def validate(
     scripts: Annotated[list[Path], typer.Argument(help="Scenario scripts, e.g. examples/*.py")],
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = DEFAULT_SEEDS_OPTION,
-    scales: Annotated[str, typer.Option(help="Comma-separated scales in [0.5, 2.0].")] = DEFAULT_SCALES_OPTION,
-    json: Annotated[bool, typer.Option("--json", help="Print one JSON report per script, one per line.")] = False,
+    scales: Annotated[
+        str, typer.Option(help="Comma-separated scales in [0.5, 2.0].")
+    ] = DEFAULT_SCALES_OPTION,
+    json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON report per script, one per line.")
+    ] = False,
 ) -> None:
     """Validate scenario scripts: sandboxed build, static checks, MJCF and settle for every variant."""
     from benchgen.sandbox import SandboxRunner
     from benchgen.validation.validator import ValidationSettings, validate_script
 
-    settings = ValidationSettings(seeds=_parse_list(seeds, int, "--seeds"), scales=_parse_list(scales, float, "--scales"))
+    settings = ValidationSettings(
+        seeds=_parse_list(seeds, int, "--seeds"), scales=_parse_list(scales, float, "--scales")
+    )
     for script in scripts:
         if not script.is_file():
             raise UsageError(f"script {str(script)!r} does not exist or is not a file")
@@ -73,7 +83,9 @@ def validate(
     with SandboxRunner(limits=settings.sandbox_limits) as runner:
         for script in scripts:
             if json:
-                report = validate_script(script, settings.seeds, settings.scales, runner=runner, settings=settings)
+                report = validate_script(
+                    script, settings.seeds, settings.scales, runner=runner, settings=settings
+                )
                 typer.echo(report.model_dump_json())
             else:
                 report = _validate_with_progress(console, script, settings, runner)

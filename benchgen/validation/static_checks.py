@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from benchgen.codes import FailureCode
 from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.exchange import brep_to_shape
+from benchgen.kit.scenario import MIN_FIXTURE_VOLUME_MM3
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, Vec3, ZoneSpec
 from benchgen.validation.report import Failure
 
@@ -37,15 +38,13 @@ SCALE_EXTENT_REL_TOL = 0.25  # relative; fixtures' extent must follow the scale 
 # ----------------------------------------------------------------------------------------------------
 
 SOURCE_SYNTAX = "line {line}: the script does not parse: {error}"
-SOURCE_BAD_IMPORT = (
-    "line {line}: import of {module!r} is not allowed; scripts may import only {allowed}"
-)
+SOURCE_BAD_IMPORT = "line {line}: import of {module!r} is not allowed; scripts may import only {allowed}"
 SOURCE_FORBIDDEN_NAME = (
     "line {line}: {name!r} is not allowed in a scenario script (no I/O, no environment, no clock, "
     "no dynamic code); remove it"
 )
 SOURCE_MAIN_BLOCK = (
-    "line {line}: remove the `if __name__ == \"__main__\"` block; the validator calls build(seed, scale) itself"
+    'line {line}: remove the `if __name__ == "__main__"` block; the validator calls build(seed, scale) itself'
 )
 SOURCE_TOP_LEVEL_WORK = (
     "line {line}: top-level {what} runs work at import time; the top level may hold only imports, "
@@ -55,10 +54,10 @@ SOURCE_PLACEMENT = (
     "line {line}: `.{method}(...)` moves geometry without updating its location and placement is lost on "
     "export; place shapes with `Pos(x, y, z) * shape` (or `Rot`/`Location`) instead"
 )
-SOURCE_NO_BUILD = "the script defines no top-level `def build(seed, scale=1.0)`; add it: it is the only entry point"
-SOURCE_BUILD_SIGNATURE = (
-    "line {line}: build takes ({params}); it must accept exactly (seed, scale=1.0)"
+SOURCE_NO_BUILD = (
+    "the script defines no top-level `def build(seed, scale=1.0)`; add it: it is the only entry point"
 )
+SOURCE_BUILD_SIGNATURE = "line {line}: build takes ({params}); it must accept exactly (seed, scale=1.0)"
 
 ZONE_INVALID = "{zone} has min {axis}={lo:g} >= max {axis}={hi:g}; make min < max on every axis"
 BREP_MISSING = (
@@ -85,9 +84,7 @@ UNITS_PAYLOAD_TOO_SMALL = (
     "payload {payload} is only {extent:g} mm across; lengths are millimetres, not metres: "
     "multiply its size by 1000"
 )
-SCALE_IGNORED = (
-    "seed {seed}: scales {scale_a:g} and {scale_b:g} give identical geometry; multiply every length by `scale`"
-)
+SCALE_IGNORED = "seed {seed}: scales {scale_a:g} and {scale_b:g} give identical geometry; multiply every length by `scale`"
 SCALE_NOT_UNIFORM = (
     "seed {seed}: from scale {scale_a:g} to {scale_b:g} the fixtures' extent changes by x{actual:.2f}, "
     "expected x{expected:.2f}; multiply every length (fixtures, payload, zones) by `scale`"
@@ -109,9 +106,7 @@ GOAL_OUTSIDE_BUILD_ZONE = (
     "x {b[0]:g}..{b[3]:g}, y {b[1]:g}..{b[4]:g}, z {b[2]:g}..{b[5]:g} (apart on {axis} by {gap:g} mm); "
     "extend the build zone over the goal (they must share a volume, not just a face)"
 )
-GOAL_OVERLAPS_FORBID = (
-    "goal overlaps forbid zone {forbid!r} by {dx:g} x {dy:g} x {dz:g} mm; move the goal or shrink the forbid zone"
-)
+GOAL_OVERLAPS_FORBID = "goal overlaps forbid zone {forbid!r} by {dx:g} x {dy:g} x {dz:g} mm; move the goal or shrink the forbid zone"
 PAYLOAD_OUT_OF_BOUNDS = (
     "payload {payload} start envelope (start +- jitter +- size) reaches {side} {axis}={value:g} but bounds end "
     "at {axis}={limit:g} ({by:g} mm outside); move the start or reduce jitter"
@@ -152,9 +147,33 @@ ALLOWED_IMPORTS = (
 )
 FORBIDDEN_NAMES = frozenset(
     {
-        "open", "eval", "exec", "compile", "__import__", "input", "breakpoint", "globals", "locals", "vars",
-        "exit", "quit", "memoryview", "__builtins__", "os", "sys", "time", "datetime", "socket", "subprocess",
-        "pathlib", "shutil", "importlib", "ctypes", "signal", "threading", "multiprocessing",
+        "open",
+        "eval",
+        "exec",
+        "compile",
+        "__import__",
+        "input",
+        "breakpoint",
+        "globals",
+        "locals",
+        "vars",
+        "exit",
+        "quit",
+        "memoryview",
+        "__builtins__",
+        "os",
+        "sys",
+        "time",
+        "datetime",
+        "socket",
+        "subprocess",
+        "pathlib",
+        "shutil",
+        "importlib",
+        "ctypes",
+        "signal",
+        "threading",
+        "multiprocessing",
     }
 )
 FORBIDDEN_ATTRIBUTES = frozenset(
@@ -169,8 +188,10 @@ def _module_allowed(module: str) -> bool:
 
 def _is_constant_expression(node: ast.expr) -> bool:
     """Literals, names and arithmetic on them: values computed without calling anything."""
-    return not any(isinstance(child, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr))
-                   for child in ast.walk(node))
+    return not any(
+        isinstance(child, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr))
+        for child in ast.walk(node)
+    )
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -191,7 +212,11 @@ def check_source(source: str) -> list[Failure]:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        return [Failure(code=FailureCode.SCRIPT_ERROR, message=SOURCE_SYNTAX.format(line=exc.lineno, error=exc.msg))]
+        return [
+            Failure(
+                code=FailureCode.SCRIPT_ERROR, message=SOURCE_SYNTAX.format(line=exc.lineno, error=exc.msg)
+            )
+        ]
     failures: list[Failure] = []
     failures += _check_top_level(tree)
     failures += _check_names_and_imports(tree)
@@ -210,7 +235,9 @@ def _check_top_level(tree: ast.Module) -> list[Failure]:
             failures.append(_violation(SOURCE_MAIN_BLOCK, line=node.lineno))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             if not _is_constant_expression(node.value):
-                failures.append(_violation(SOURCE_TOP_LEVEL_WORK, line=node.lineno, what="assignment with a call"))
+                failures.append(
+                    _violation(SOURCE_TOP_LEVEL_WORK, line=node.lineno, what="assignment with a call")
+                )
         else:
             what = type(node).__name__.lower() + " statement"
             failures.append(_violation(SOURCE_TOP_LEVEL_WORK, line=node.lineno, what=what))
@@ -239,8 +266,11 @@ def _check_names_and_imports(tree: ast.Module) -> list[Failure]:
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
             if node.level or not _module_allowed(module):
-                failures.append(_violation(SOURCE_BAD_IMPORT, line=node.lineno, module="." * node.level + module,
-                                           allowed=allowed))
+                failures.append(
+                    _violation(
+                        SOURCE_BAD_IMPORT, line=node.lineno, module="." * node.level + module, allowed=allowed
+                    )
+                )
         elif isinstance(node, ast.Name) and node.id in forbidden_names:
             failures.append(_violation(SOURCE_FORBIDDEN_NAME, line=node.lineno, name=node.id))
         elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
@@ -260,8 +290,11 @@ def _check_build_entry_point(tree: ast.Module) -> list[Failure]:
         return [_violation(SOURCE_NO_BUILD)]
     args = builds[-1].args
     params = [a.arg for a in args.posonlyargs + args.args]
-    if params[:2] != ["seed", "scale"] or len(params) > 2 + len(args.defaults) or args.kwonlyargs and any(
-        d is None for d in args.kw_defaults
+    if (
+        params[:2] != ["seed", "scale"]
+        or len(params) > 2 + len(args.defaults)
+        or args.kwonlyargs
+        and any(d is None for d in args.kw_defaults)
     ):
         return [_violation(SOURCE_BUILD_SIGNATURE, line=builds[-1].lineno, params=", ".join(params))]
     return []
@@ -282,11 +315,21 @@ def _outside_bounds(box_min: Vec3, box_max: Vec3, bounds: ZoneSpec) -> Iterable[
     """Yield one description per face of `bounds` that the box crosses."""
     for i, axis in enumerate(AXES):
         if box_min[i] < bounds.min[i] - BOUNDS_TOL_MM:
-            yield dict(side="down to", axis=axis, value=box_min[i], limit=bounds.min[i],
-                       by=round(bounds.min[i] - box_min[i], 3))
+            yield {
+                "side": "down to",
+                "axis": axis,
+                "value": box_min[i],
+                "limit": bounds.min[i],
+                "by": round(bounds.min[i] - box_min[i], 3),
+            }
         if box_max[i] > bounds.max[i] + BOUNDS_TOL_MM:
-            yield dict(side="up to", axis=axis, value=box_max[i], limit=bounds.max[i],
-                       by=round(box_max[i] - bounds.max[i], 3))
+            yield {
+                "side": "up to",
+                "axis": axis,
+                "value": box_max[i],
+                "limit": bounds.max[i],
+                "by": round(box_max[i] - bounds.max[i], 3),
+            }
 
 
 def check_zones(spec: ScenarioSpec) -> list[Failure]:
@@ -297,8 +340,12 @@ def check_zones(spec: ScenarioSpec) -> list[Failure]:
     for name, zone in named:
         for i, axis in enumerate(AXES):
             if not zone.min[i] < zone.max[i]:
-                failures.append(Failure(code=FailureCode.ZONE_INVALID, message=ZONE_INVALID.format(
-                    zone=name, axis=axis, lo=zone.min[i], hi=zone.max[i])))
+                failures.append(
+                    Failure(
+                        code=FailureCode.ZONE_INVALID,
+                        message=ZONE_INVALID.format(zone=name, axis=axis, lo=zone.min[i], hi=zone.max[i]),
+                    )
+                )
     return failures
 
 
@@ -307,13 +354,20 @@ def check_units(spec: ScenarioSpec) -> list[Failure]:
     failures = []
     extent = max(spec.bounds.size)
     if extent < MIN_SCENE_EXTENT_MM:
-        failures.append(_violation(UNITS_SCENE_TOO_SMALL, extent=round(extent, 6), minimum=MIN_SCENE_EXTENT_MM))
+        failures.append(
+            _violation(UNITS_SCENE_TOO_SMALL, extent=round(extent, 6), minimum=MIN_SCENE_EXTENT_MM)
+        )
     elif extent > MAX_SCENE_EXTENT_MM:
-        failures.append(_violation(UNITS_SCENE_TOO_LARGE, extent=round(extent, 1), maximum=MAX_SCENE_EXTENT_MM))
+        failures.append(
+            _violation(UNITS_SCENE_TOO_LARGE, extent=round(extent, 1), maximum=MAX_SCENE_EXTENT_MM)
+        )
     payload_extent = 2 * max(spec.payload.half_extents)
     if payload_extent < MIN_PAYLOAD_EXTENT_MM:
-        failures.append(_violation(UNITS_PAYLOAD_TOO_SMALL, payload=spec.payload.size_label,
-                                   extent=round(payload_extent, 6)))
+        failures.append(
+            _violation(
+                UNITS_PAYLOAD_TOO_SMALL, payload=spec.payload.size_label, extent=round(payload_extent, 6)
+            )
+        )
     return failures
 
 
@@ -329,13 +383,28 @@ def check_zone_layout(spec: ScenarioSpec) -> list[Failure]:
     depths = spec.goal.overlap_depths(spec.build_zone)
     if not all(d > 0 for d in depths):
         axis = min(range(3), key=lambda i: depths[i])
-        failures.append(Failure(code=FailureCode.GOAL_OUTSIDE_BUILD_ZONE, message=GOAL_OUTSIDE_BUILD_ZONE.format(
-            g=_box6(spec.goal), b=_box6(spec.build_zone), axis=AXES[axis], gap=round(max(0.0, -depths[axis]), 3))))
+        failures.append(
+            Failure(
+                code=FailureCode.GOAL_OUTSIDE_BUILD_ZONE,
+                message=GOAL_OUTSIDE_BUILD_ZONE.format(
+                    g=_box6(spec.goal),
+                    b=_box6(spec.build_zone),
+                    axis=AXES[axis],
+                    gap=round(max(0.0, -depths[axis]), 3),
+                ),
+            )
+        )
     for zone in spec.forbid:
         d = spec.goal.overlap_depths(zone)
         if all(v > 0 for v in d):
-            failures.append(Failure(code=FailureCode.GOAL_OVERLAPS_FORBID, message=GOAL_OVERLAPS_FORBID.format(
-                forbid=zone.name, dx=round(d[0], 3), dy=round(d[1], 3), dz=round(d[2], 3))))
+            failures.append(
+                Failure(
+                    code=FailureCode.GOAL_OVERLAPS_FORBID,
+                    message=GOAL_OVERLAPS_FORBID.format(
+                        forbid=zone.name, dx=round(d[0], 3), dy=round(d[1], 3), dz=round(d[2], 3)
+                    ),
+                )
+            )
     return failures
 
 
@@ -368,20 +437,41 @@ def check_payload_zones(spec: ScenarioSpec) -> list[Failure]:
     failures = []
     envelope = p.envelope()
     for crossing in _outside_bounds(envelope.min, envelope.max, spec.bounds):
-        failures.append(Failure(code=FailureCode.PAYLOAD_OUT_OF_BOUNDS,
-                                message=PAYLOAD_OUT_OF_BOUNDS.format(payload=p.size_label, **crossing)))
+        failures.append(
+            Failure(
+                code=FailureCode.PAYLOAD_OUT_OF_BOUNDS,
+                message=PAYLOAD_OUT_OF_BOUNDS.format(payload=p.size_label, **crossing),
+            )
+        )
     for position in p.start_positions():
         if spec.goal.contains_point(position):
             x, y, z = position
-            failures.append(Failure(code=FailureCode.PAYLOAD_IN_GOAL, message=PAYLOAD_IN_GOAL.format(
-                payload=p.size_label, x=x, y=y, z=z, g=_box6(spec.goal))))
+            failures.append(
+                Failure(
+                    code=FailureCode.PAYLOAD_IN_GOAL,
+                    message=PAYLOAD_IN_GOAL.format(payload=p.size_label, x=x, y=y, z=z, g=_box6(spec.goal)),
+                )
+            )
             break
     for zone in spec.forbid:
         depth = _payload_penetration(p, zone)
         if depth > 0:
-            failures.append(Failure(code=FailureCode.PAYLOAD_IN_FORBID, message=PAYLOAD_IN_FORBID.format(
-                payload=p.size_label, x=p.start[0], y=p.start[1], z=p.start[2],
-                jx=p.jitter[0], jy=p.jitter[1], jz=p.jitter[2], depth=round(depth, 3), forbid=zone.name)))
+            failures.append(
+                Failure(
+                    code=FailureCode.PAYLOAD_IN_FORBID,
+                    message=PAYLOAD_IN_FORBID.format(
+                        payload=p.size_label,
+                        x=p.start[0],
+                        y=p.start[1],
+                        z=p.start[2],
+                        jx=p.jitter[0],
+                        jy=p.jitter[1],
+                        jz=p.jitter[2],
+                        depth=round(depth, 3),
+                        forbid=zone.name,
+                    ),
+                )
+            )
     return failures
 
 
@@ -404,8 +494,12 @@ def load_fixture_shapes(spec: ScenarioSpec, breps: dict[str, bytes]) -> tuple[di
         try:
             shape = brep_to_shape(breps[fixture.label])
         except InvalidGeometry as exc:
-            failures.append(Failure(code=FailureCode.INVALID_GEOMETRY,
-                                    message=BREP_UNREADABLE.format(label=fixture.label, error=exc)))
+            failures.append(
+                Failure(
+                    code=FailureCode.INVALID_GEOMETRY,
+                    message=BREP_UNREADABLE.format(label=fixture.label, error=exc),
+                )
+            )
             continue
         failure = _geometry_failure(fixture.label, fixture.volume_mm3, shape)
         if failure is None:
@@ -424,8 +518,6 @@ def _geometry_failure(label: str, declared_volume: float, shape) -> Failure | No
     if not shape.is_valid:
         return invalid(GEOMETRY_INVALID)
     volume = float(shape.volume)
-    from benchgen.kit.scenario import MIN_FIXTURE_VOLUME_MM3
-
     if not math.isfinite(volume) or volume < MIN_FIXTURE_VOLUME_MM3:
         return invalid(GEOMETRY_DEGENERATE, volume=volume)
     if abs(volume - declared_volume) > VOLUME_MISMATCH_REL_TOL * max(volume, declared_volume):
@@ -448,8 +540,15 @@ def check_fixtures(spec: ScenarioSpec, shapes: dict) -> list[Failure]:
     boxes = {label: _exact_bbox(shape) for label, shape in shapes.items()}
     for label, (lo, hi) in boxes.items():
         for crossing in _outside_bounds(lo, hi, spec.bounds):
-            failures.append(Failure(code=FailureCode.FIXTURE_OUT_OF_BOUNDS, message=FIXTURE_OUT_OF_BOUNDS.format(
-                label=label, **{k: round(v, 3) if isinstance(v, float) else v for k, v in crossing.items()})))
+            failures.append(
+                Failure(
+                    code=FailureCode.FIXTURE_OUT_OF_BOUNDS,
+                    message=FIXTURE_OUT_OF_BOUNDS.format(
+                        label=label,
+                        **{k: round(v, 3) if isinstance(v, float) else v for k, v in crossing.items()},
+                    ),
+                )
+            )
     for a, b in itertools.combinations(shapes, 2):
         if not _boxes_overlap(boxes[a], boxes[b]):
             continue
@@ -457,10 +556,23 @@ def check_fixtures(spec: ScenarioSpec, shapes: dict) -> list[Failure]:
         volume = float(common.volume) if common is not None else 0.0
         if volume > FIXTURE_OVERLAP_TOL_MM3:
             lo, hi = _exact_bbox(common)
-            failures.append(Failure(code=FailureCode.FIXTURE_INTERSECTION, message=FIXTURE_INTERSECTION.format(
-                a=a, b=b, volume=volume, tol=FIXTURE_OVERLAP_TOL_MM3,
-                x0=round(lo[0], 1), x1=round(hi[0], 1), y0=round(lo[1], 1), y1=round(hi[1], 1),
-                z0=round(lo[2], 1), z1=round(hi[2], 1))))
+            failures.append(
+                Failure(
+                    code=FailureCode.FIXTURE_INTERSECTION,
+                    message=FIXTURE_INTERSECTION.format(
+                        a=a,
+                        b=b,
+                        volume=volume,
+                        tol=FIXTURE_OVERLAP_TOL_MM3,
+                        x0=round(lo[0], 1),
+                        x1=round(hi[0], 1),
+                        y0=round(lo[1], 1),
+                        y1=round(hi[1], 1),
+                        z0=round(lo[2], 1),
+                        z1=round(hi[2], 1),
+                    ),
+                )
+            )
     return failures
 
 
@@ -496,22 +608,26 @@ def _centre_region_shape(payload: PayloadSpec):
 
 
 def payload_swept_solid(payload: PayloadSpec):
-    """Every point a box or upright cylinder payload may occupy at start, swept over its jitter box (exact)."""
-    from build123d import Box, Cylinder, Pos
+    """Every point a box or upright cylinder payload may occupy at start, swept over its jitter box (exact).
+
+    A cylinder sweeps its disc over the jitter rectangle: the rectangle (or segment) offset by the
+    radius with round corners, extruded over its height plus the z jitter.
+    """
+    from build123d import Box, Cylinder, Edge, Face, Kind, Pos, Solid, Wire
 
     (jx, jy, jz), (hx, hy, hz) = payload.jitter, payload.half_extents
     sx, sy, sz = payload.start
     height = 2 * (hz + jz)
     if payload.shape is PayloadShape.BOX:
         return Pos(sx, sy, sz) * Box(2 * (hx + jx), 2 * (hy + jy), height)
-    corners = sorted({(sx + dx, sy + dy) for dx in (-jx, jx) for dy in (-jy, jy)})
-    pieces = [Pos(x, y, sz) * Cylinder(hx, height) for x, y in corners]
-    slabs = [(2 * jx, 2 * (jy + hy)), (2 * (jx + hx), 2 * jy)]
-    pieces += [Pos(sx, sy, sz) * Box(w, d, height) for w, d in slabs if w > 0 and d > 0]
-    solid = pieces[0]
-    for piece in pieces[1:]:
-        solid = solid + piece
-    return solid
+    if jx == 0 and jy == 0:
+        return Pos(sx, sy, sz) * Cylinder(hx, height)
+    if jx > 0 and jy > 0:
+        centres = Wire.make_rect(2 * jx, 2 * jy)
+    else:
+        centres = Wire([Edge.make_line((-jx, -jy, 0), (jx, jy, 0))])
+    footprint = Face(centres.offset_2d(hx, kind=Kind.ARC))
+    return Pos(sx, sy, sz - height / 2) * Solid.extrude(footprint, (0, 0, height))
 
 
 def _common_volume(a, b) -> float:
@@ -520,9 +636,15 @@ def _common_volume(a, b) -> float:
 
 
 def _envelope_overlaps(payload: PayloadSpec, fixture) -> bool:
-    """True when the payload, anywhere inside its jitter envelope, intersects the fixture."""
+    """True when the payload, anywhere inside its jitter envelope, intersects the fixture.
+
+    A sphere overlaps when its centre region comes closer than its radius; the distance between
+    boundaries misses a region wholly inside the fixture, so the nominal centre is classified too.
+    """
     if payload.shape is PayloadShape.SPHERE:
-        return _centre_region_shape(payload).distance_to(fixture) < payload.radius - CONTACT_TOL_MM
+        if _centre_region_shape(payload).distance_to(fixture) < payload.radius - CONTACT_TOL_MM:
+            return True
+        return fixture.is_inside(payload.start)
     return _common_volume(payload_swept_solid(payload), fixture) > PAYLOAD_OVERLAP_TOL_MM3
 
 
@@ -536,31 +658,56 @@ def _top_under_payload(payload: PayloadSpec, fixture, fixture_box: tuple[Vec3, V
     if z_high <= z_low:
         return None
     size = envelope.size
-    prism = Pos(envelope.center[0], envelope.center[1], (z_low + z_high) / 2) * Box(size[0], size[1], z_high - z_low)
+    prism = Pos(envelope.center[0], envelope.center[1], (z_low + z_high) / 2) * Box(
+        size[0], size[1], z_high - z_low
+    )
     common = fixture & prism
     if common is None or float(common.volume) <= PAYLOAD_OVERLAP_TOL_MM3:
         return None
     return _exact_bbox(common)[1][2]
 
 
-def _overlap_failure(payload: PayloadSpec, label: str, fixture, fixture_box, position: Vec3,
-                     where: str, volume: float) -> Failure:
+def _overlap_failure(
+    payload: PayloadSpec, label: str, fixture, fixture_box, position: Vec3, where: str, volume: float
+) -> Failure:
     top = _top_under_payload(payload, fixture, fixture_box)
     x, y, z = position
     if top is not None:
         needed_z = top + payload.half_extents[2] + payload.jitter[2]
         depth = needed_z - payload.start[2]
         if depth > 0:
-            return Failure(code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE, message=PAYLOAD_OVERLAPS_FIXTURE.format(
-                payload=payload.size_label, x=x, y=y, z=z, where=where, label=label, top=round(top, 3),
-                depth=round(depth, 3), needed_z=round(needed_z, 3)))
-    return Failure(code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE, message=PAYLOAD_OVERLAPS_FIXTURE_SIDE.format(
-        payload=payload.size_label, x=x, y=y, z=z, where=where, label=label, volume=volume,
-        f=tuple(round(v, 3) for v in (*fixture_box[0], *fixture_box[1]))))
+            return Failure(
+                code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE,
+                message=PAYLOAD_OVERLAPS_FIXTURE.format(
+                    payload=payload.size_label,
+                    x=x,
+                    y=y,
+                    z=z,
+                    where=where,
+                    label=label,
+                    top=round(top, 3),
+                    depth=round(depth, 3),
+                    needed_z=round(needed_z, 3),
+                ),
+            )
+    return Failure(
+        code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE,
+        message=PAYLOAD_OVERLAPS_FIXTURE_SIDE.format(
+            payload=payload.size_label,
+            x=x,
+            y=y,
+            z=z,
+            where=where,
+            label=label,
+            volume=volume,
+            f=tuple(round(v, 3) for v in (*fixture_box[0], *fixture_box[1])),
+        ),
+    )
 
 
 def check_payload_fixtures(spec: ScenarioSpec, shapes: dict) -> list[Failure]:
-    """PAYLOAD_OVERLAPS_FIXTURE at the nominal start, each jitter corner, and anywhere between (swept)."""
+    """PAYLOAD_OVERLAPS_FIXTURE anywhere in the jitter envelope (swept, exact); the message then names the
+    first overlapping start among the nominal one and the corners, or says it lies between them."""
     payload = spec.payload
     envelope = payload.envelope()
     envelope_box = (envelope.min, envelope.max)
@@ -569,23 +716,31 @@ def check_payload_fixtures(spec: ScenarioSpec, shapes: dict) -> list[Failure]:
         fixture_box = _exact_bbox(fixture)
         if not _boxes_overlap(envelope_box, fixture_box, slack=CONTACT_TOL_MM):
             continue
-        failure = None
+        if not _envelope_overlaps(payload, fixture):
+            continue
         for index, position in enumerate(payload.start_positions()):
             volume = _common_volume(payload_solid(payload, position), fixture)
             if volume > PAYLOAD_OVERLAP_TOL_MM3:
                 where = "" if index == 0 else " (a corner of its jitter envelope)"
-                failure = _overlap_failure(payload, label, fixture, fixture_box, position, where, volume)
+                failures.append(
+                    _overlap_failure(payload, label, fixture, fixture_box, position, where, volume)
+                )
                 break
-        if failure is None and _envelope_overlaps(payload, fixture):
+        else:
             where = " +- jitter (between the corners of its jitter envelope)"
-            failure = _overlap_failure(payload, label, fixture, fixture_box, payload.start, where, 0.0)
-        if failure is not None:
-            failures.append(failure)
+            failures.append(_overlap_failure(payload, label, fixture, fixture_box, payload.start, where, 0.0))
     return failures
 
 
-def check_scale_response(seed: int, scale_a: float, hash_a: str, box_a: tuple[Vec3, Vec3],
-                         scale_b: float, hash_b: str, box_b: tuple[Vec3, Vec3]) -> list[Failure]:
+def check_scale_response(
+    seed: int,
+    scale_a: float,
+    hash_a: str,
+    box_a: tuple[Vec3, Vec3],
+    scale_b: float,
+    hash_b: str,
+    box_b: tuple[Vec3, Vec3],
+) -> list[Failure]:
     """CONTRACT_VIOLATION when `scale` is ignored or does not scale the fixtures uniformly."""
     if hash_a == hash_b:
         return [_violation(SCALE_IGNORED, seed=seed, scale_a=scale_a, scale_b=scale_b)]
@@ -594,8 +749,16 @@ def check_scale_response(seed: int, scale_a: float, hash_a: str, box_a: tuple[Ve
     expected = scale_b / scale_a
     actual = extent_b / extent_a if extent_a > 0 else float("inf")
     if abs(actual / expected - 1) > SCALE_EXTENT_REL_TOL:
-        return [_violation(SCALE_NOT_UNIFORM, seed=seed, scale_a=scale_a, scale_b=scale_b, actual=actual,
-                           expected=expected)]
+        return [
+            _violation(
+                SCALE_NOT_UNIFORM,
+                seed=seed,
+                scale_a=scale_a,
+                scale_b=scale_b,
+                actual=actual,
+                expected=expected,
+            )
+        ]
     return []
 
 

@@ -72,8 +72,12 @@ class ValidationSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     seeds: tuple[int, ...] = Field(DEFAULT_SEEDS, description="Seeds passed to build(seed, scale).")
-    scales: tuple[float, ...] = Field(DEFAULT_SCALES, description=f"Scales, each in [{MIN_SCALE}, {MAX_SCALE}].")
-    sandbox_limits: SandboxLimits = Field(default_factory=SandboxLimits, description="Per-build sandbox limits.")
+    scales: tuple[float, ...] = Field(
+        DEFAULT_SCALES, description=f"Scales, each in [{MIN_SCALE}, {MAX_SCALE}]."
+    )
+    sandbox_limits: SandboxLimits = Field(
+        default_factory=SandboxLimits, description="Per-build sandbox limits."
+    )
     settle: SettleSettings = Field(default_factory=SettleSettings, description="The settle simulation.")
 
     @field_validator("seeds")
@@ -92,7 +96,9 @@ class ValidationSettings(BaseModel):
             raise UsageError("give at least one scale, e.g. --scales 1.0")
         for scale in scales:
             if not MIN_SCALE <= scale <= MAX_SCALE:
-                raise UsageError(f"scale {scale:g} is outside [{MIN_SCALE:g}, {MAX_SCALE:g}]; the contract allows no other")
+                raise UsageError(
+                    f"scale {scale:g} is outside [{MIN_SCALE:g}, {MAX_SCALE:g}]; the contract allows no other"
+                )
         if len(set(scales)) != len(scales):
             raise UsageError(f"scales must be distinct, got {', '.join(f'{s:g}' for s in scales)}")
         return scales
@@ -146,7 +152,9 @@ def validate_script(
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read script {str(path)!r}: {exc}") from exc
-    return validate_source(source, str(path), seeds, scales, runner=runner, settings=settings, progress=progress)
+    return validate_source(
+        source, str(path), seeds, scales, runner=runner, settings=settings, progress=progress
+    )
 
 
 def validate_source(
@@ -221,17 +229,21 @@ def _validate_variants(
 
 
 def _stamp(failures: list[Failure], seed: int, scale: float) -> list[Failure]:
-    return [f.model_copy(update=dict(seed=seed, scale=scale)) for f in failures]
+    return [f.model_copy(update={"seed": seed, "scale": scale}) for f in failures]
 
 
 def validate_variant(
     source: str, seed: int, scale: float, builder: VariantBuilder, settings: ValidationSettings | None = None
 ) -> VariantReport:
     """One variant alone: build, static checks, MJCF and settle (no cross-variant checks)."""
-    return check_built_variant(builder.build(source, seed, scale), seed, scale, settings or ValidationSettings())
+    return check_built_variant(
+        builder.build(source, seed, scale), seed, scale, settings or ValidationSettings()
+    )
 
 
-def check_built_variant(outcome: BuildOutcome, seed: int, scale: float, settings: ValidationSettings) -> VariantReport:
+def check_built_variant(
+    outcome: BuildOutcome, seed: int, scale: float, settings: ValidationSettings
+) -> VariantReport:
     """Static checks, MJCF and settle of one build outcome."""
     metrics = VariantMetrics()
     if isinstance(outcome, BuildFailure):
@@ -254,8 +266,9 @@ def check_built_variant(outcome: BuildOutcome, seed: int, scale: float, settings
     return VariantReport(seed=seed, scale=scale, ok=not failures, failures=failures, metrics=metrics)
 
 
-def _simulate(spec: ScenarioSpec, breps: dict[str, bytes], settings: ValidationSettings,
-              metrics: VariantMetrics) -> list[Failure]:
+def _simulate(
+    spec: ScenarioSpec, breps: dict[str, bytes], settings: ValidationSettings, metrics: VariantMetrics
+) -> list[Failure]:
     try:
         scene = build_mjcf(spec, breps)
     except InvalidGeometry as exc:
@@ -303,8 +316,13 @@ def _variation_failures(settings: ValidationSettings, hashes: dict[tuple[int, fl
     for scale in settings.scales:
         built = {seed: hashes[(seed, scale)] for seed in settings.seeds if (seed, scale) in hashes}
         if len(built) >= MIN_SEEDS_FOR_VARIATION and len(set(built.values())) == 1:
-            failures.append(Failure(code=FailureCode.NO_VARIATION, scale=scale, message=NO_VARIATION.format(
-                seeds=", ".join(map(str, built)), scale=scale)))
+            failures.append(
+                Failure(
+                    code=FailureCode.NO_VARIATION,
+                    scale=scale,
+                    message=NO_VARIATION.format(seeds=", ".join(map(str, built)), scale=scale),
+                )
+            )
     return failures
 
 
@@ -315,7 +333,12 @@ def _scale_failures(settings, report: VariantReport, hashes, extents) -> list[Fa
     if scale == first_scale or (seed, scale) not in hashes or (seed, first_scale) not in hashes:
         return []
     failures = static_checks.check_scale_response(
-        seed, first_scale, hashes[(seed, first_scale)], extents[(seed, first_scale)],
-        scale, hashes[(seed, scale)], extents[(seed, scale)],
+        seed,
+        first_scale,
+        hashes[(seed, first_scale)],
+        extents[(seed, first_scale)],
+        scale,
+        hashes[(seed, scale)],
+        extents[(seed, scale)],
     )
     return _stamp(failures, seed, scale)

@@ -26,6 +26,18 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     rng = random.Random(seed)
     return rng
 '''
+# The message fields for a 20 mm ball centred at z=95 over an 80 mm deck (tests/corpus/payload_overlaps_fixture.py).
+BALL_AT_95_ON_DECK = {
+    "payload": "sphere r=20",
+    "x": 0.0,
+    "y": 0.0,
+    "z": 95.0,
+    "where": "",
+    "label": "deck",
+    "top": 80.0,
+    "depth": 5.0,
+    "needed_z": 100.0,
+}
 BUILD = "\n\ndef build(seed, scale=1.0):\n    return None\n"
 
 
@@ -188,17 +200,7 @@ def test_units_in_metres_are_a_contract_violation():
 class TestPayloadOverlapsFixture:
     def test_message_gives_top_depth_and_needed_start(self):
         (failure,) = sc.check_variant(*variant([deck()], ball((0, 0, 95))))[0]
-        assert failure.message == sc.PAYLOAD_OVERLAPS_FIXTURE.format(
-            payload="sphere r=20",
-            x=0.0,
-            y=0.0,
-            z=95.0,
-            where="",
-            label="deck",
-            top=80.0,
-            depth=5.0,
-            needed_z=100.0,
-        )
+        assert failure.message == sc.PAYLOAD_OVERLAPS_FIXTURE.format(**BALL_AT_95_ON_DECK)
 
     def test_resting_exactly_on_top_is_not_an_overlap(self):
         for payload in (

@@ -109,16 +109,9 @@ class TestMessages:
     def test_payload_overlap_says_how_high_to_start(self, runner):
         report = validate_script(REPO / "tests/corpus/payload_overlaps_fixture.py", (0,), runner=runner)
         (failure,) = report.failures
+        fields = {"payload": "sphere r=20", "x": 0.0, "y": 0.0, "z": 95.0, "where": "", "label": "deck"}
         assert failure.message == static_checks.PAYLOAD_OVERLAPS_FIXTURE.format(
-            payload="sphere r=20",
-            x=0.0,
-            y=0.0,
-            z=95.0,
-            where="",
-            label="deck",
-            top=80.0,
-            depth=5.0,
-            needed_z=100.0,
+            **fields, top=80.0, depth=5.0, needed_z=100.0
         )
         assert (failure.seed, failure.scale) == (0, 1.0)
 

@@ -670,39 +670,21 @@ def _top_under_payload(payload: PayloadSpec, fixture, fixture_box: tuple[Vec3, V
 def _overlap_failure(
     payload: PayloadSpec, label: str, fixture, fixture_box, position: Vec3, where: str, volume: float
 ) -> Failure:
+    """Say how high the start must be to clear the fixture's top, or, when raising cannot help, where it is."""
     top = _top_under_payload(payload, fixture, fixture_box)
     x, y, z = position
+    common = {"payload": payload.size_label, "x": x, "y": y, "z": z, "where": where, "label": label}
     if top is not None:
         needed_z = top + payload.half_extents[2] + payload.jitter[2]
         depth = needed_z - payload.start[2]
         if depth > 0:
-            return Failure(
-                code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE,
-                message=PAYLOAD_OVERLAPS_FIXTURE.format(
-                    payload=payload.size_label,
-                    x=x,
-                    y=y,
-                    z=z,
-                    where=where,
-                    label=label,
-                    top=round(top, 3),
-                    depth=round(depth, 3),
-                    needed_z=round(needed_z, 3),
-                ),
+            message = PAYLOAD_OVERLAPS_FIXTURE.format(
+                **common, top=round(top, 3), depth=round(depth, 3), needed_z=round(needed_z, 3)
             )
-    return Failure(
-        code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE,
-        message=PAYLOAD_OVERLAPS_FIXTURE_SIDE.format(
-            payload=payload.size_label,
-            x=x,
-            y=y,
-            z=z,
-            where=where,
-            label=label,
-            volume=volume,
-            f=tuple(round(v, 3) for v in (*fixture_box[0], *fixture_box[1])),
-        ),
-    )
+            return Failure(code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE, message=message)
+    box = tuple(round(v, 3) for v in (*fixture_box[0], *fixture_box[1]))
+    message = PAYLOAD_OVERLAPS_FIXTURE_SIDE.format(**common, volume=volume, f=box)
+    return Failure(code=FailureCode.PAYLOAD_OVERLAPS_FIXTURE, message=message)
 
 
 def check_payload_fixtures(spec: ScenarioSpec, shapes: dict) -> list[Failure]:

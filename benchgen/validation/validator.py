@@ -169,8 +169,8 @@ def validate_source(
 ) -> ValidationReport:
     """Validate every (seed, scale) variant of `source`; `script` names it in the report.
 
-    `settings`, when given, supplies the limits and settle settings; `seeds` and `scales` always decide
-    which variants run.
+    `seeds` and `scales` decide which variants run; `settings`, when given, supplies the settle settings
+    and the sandbox limits (used when no `runner` is passed: a given runner keeps its own limits).
     """
     base = settings or ValidationSettings()
     settings = ValidationSettings(

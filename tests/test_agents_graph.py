@@ -27,6 +27,7 @@ from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, 
 from benchgen.agents.prompts import EXAMPLE_SCRIPT
 from benchgen.agents.schemas import ReviewDecision, ReviewEvidence, ReviewVerdict, ScriptDraft, TokenUsage
 from benchgen.agents.session import (
+    SessionInterrupted,
     SessionOptions,
     backend_from_options,
     checkpoint_serializer,
@@ -538,3 +539,15 @@ def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path) -> None:
         value = getattr(state, name)
         restored = serde.loads_typed(serde.dumps_typed(value))
         assert repr(restored) == repr(value), name  # repr also compares types, e.g. enum vs str keys
+
+
+def test_an_unusable_reply_stops_the_session_with_a_resume_hint(
+    tmp_settings: Settings, tools: GraphTools
+) -> None:
+    maybe = tool_reply("ReviewReply", {"verdict": "MAYBE", "reasons": ["unsure"], "feedback": ""})
+    fakes = Fakes([plan_reply()], [code_reply(GOOD_SCRIPT)], [maybe])
+    with pytest.raises(SessionInterrupted, match="did not return a valid ReviewReply") as stopped:
+        run(fakes, tmp_settings, tools)
+    [row] = db.list_sessions(db.get_engine(tmp_settings))
+    assert f"continue with --resume {row.id}" in str(stopped.value)
+    assert row.status is SessionStatus.REVIEWING

@@ -22,7 +22,7 @@ from benchgen.agents import schemas, state
 from benchgen.agents.context import GeneratorContext
 from benchgen.agents.graph import GraphTools, Roles, build_graph
 from benchgen.agents.lessons import LessonStore
-from benchgen.agents.llm import ModelConfig, llm_roles
+from benchgen.agents.llm import ModelConfig, RoleReplyError, llm_roles
 from benchgen.agents.recorder import SessionRecorder
 from benchgen.agents.schemas import Plan, ScriptDraft, TokenUsage
 from benchgen.codes import FailureCode
@@ -41,8 +41,9 @@ RENDERS_FOLDER_NAME = "renders"  # in the data folder: renders/<session id>/atte
 ACCEPTED_FOLDER_NAME = "sessions"  # in the data folder: sessions/<session id>/scenario.py
 SCRIPT_NAME = "scenario.py"  # how drafts are named in reports, renders and the accepted folder
 
-# Errors of the model provider after its own retries: the session stops where it is, resumable.
-PROVIDER_ERRORS: tuple[type[BaseException], ...] = (openai.APIError, httpx.HTTPError)
+# Errors of the model provider after its own retries, or an unusable reply: the session stops where it
+# is, resumable.
+PROVIDER_ERRORS: tuple[type[BaseException], ...] = (openai.APIError, httpx.HTTPError, RoleReplyError)
 # Types stored in checkpoints, allowed back on load (LangGraph refuses or warns on unlisted types).
 CHECKPOINT_TYPES: tuple[type, ...] = (
     schemas.Plan,
@@ -276,7 +277,7 @@ def _run_session(
                 _report_progress(update, options.on_progress)
         except PROVIDER_ERRORS as exc:
             raise SessionInterrupted(
-                f"session {session_id} stopped: the model provider failed ({type(exc).__name__}: {exc}); "
+                f"session {session_id} stopped: the model failed ({type(exc).__name__}: {exc}); "
                 f"fix the cause and continue with --resume {session_id}"
             ) from exc
         final = state.BenchmarkGeneratorState(**graph.get_state(config).values)

@@ -153,7 +153,7 @@ def test_generate_and_resume_against_an_openai_compatible_server(
     stopped = run_cli("--theme", "ball must cross a gap", *llm, env=env, cwd=tmp_path)
     assert stopped.returncode == 2, stopped.stdout + stopped.stderr
     assert (
-        "the model provider failed" in stopped.stderr and "400 - stub: reviewer unavailable" in stopped.stderr
+        "the model failed" in stopped.stderr and "400 - stub: reviewer unavailable" in stopped.stderr
     )
     session_id = re.search(r"--resume ([0-9a-f-]{36})", stopped.stderr)
     assert session_id, stopped.stderr

@@ -1,0 +1,39 @@
+"""`benchgen reproduce BENCHMARK_ID...`: rebuild benchmarks from their records and report every difference."""
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+DIFFERENT_EXIT = 1  # some benchmark did not reproduce
+
+
+def reproduce_command(
+    benchmark_ids: Annotated[list[str] | None, typer.Argument(help="Benchmark ids (UUIDs).")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="Also every benchmark of this dataset version, e.g. benchgen/v1."),
+    ] = None,
+) -> None:
+    """Re-run each stored script in the sandbox for every recorded variant; exit 1 on any difference."""
+    from benchgen.reproduce import parse_benchmark_id, reproduce
+    from benchgen.settings import get_settings
+
+    ids = [parse_benchmark_id(text) for text in benchmark_ids or []]
+    results = reproduce(ids, get_settings(), dataset_version=dataset)
+    for result in results:
+        for note in result.notes:
+            console.print(f"{result.benchmark_id}: note: {note}", highlight=False)
+        if result.identical:
+            console.print(f"{result.benchmark_id}: identical ({result.variants} variants)", highlight=False)
+            continue
+        for difference in result.differences:
+            console.print(f"{result.benchmark_id}: [red]differs[/] {difference.line()}", highlight=False)
+    if any(not r.identical for r in results):
+        raise typer.Exit(DIFFERENT_EXIT)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reproduce")(reproduce_command)

@@ -1,0 +1,169 @@
+"""`benchgen reproduce`: a benchmark recorded by the pipeline's own steps (real SQLite, local store, sandbox)
+reproduces identical; a tampered script or geometry hash is reported and exits 1."""
+
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from benchgen import db, pipeline
+from benchgen.cli import main
+from benchgen.codes import FailureCode
+from benchgen.dataset.index import ArtifactFile, FileKind
+from benchgen.models import AssetVariant, BenchmarkAsset
+from benchgen.offline.build import build_spec
+from benchgen.reproduce import compare
+from benchgen.settings import ENV_PREFIX, Settings, get_settings
+from benchgen.store import ArtifactStore
+from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "gap_crossing.py"
+SEEDS = [0, 1]
+SCALES = [1.0]
+TAMPERED_HASH = "0" * 64
+
+
+def persist_example(settings: Settings) -> BenchmarkAsset:
+    """Validate the example on the variant grid and persist it with the pipeline's steps (no renders)."""
+    script = EXAMPLE.read_text()
+    report = pipeline.validate_variants(script, EXAMPLE.name, SEEDS, SCALES)
+    assert report.ok, report.failures
+    store = ArtifactStore.from_settings(settings)
+    spec = build_spec(script, SEEDS[0], SCALES[0])
+    files = []
+    for kind, name, data in (
+        (FileKind.SCRIPT, "script.py", script.encode()),
+        (FileKind.DEFINITION, pipeline.DEFINITION_FILE, spec.model_dump_json().encode()),
+    ):
+        stored = store.put_bytes(f"{pipeline.ARTIFACTS_PREFIX}/test/{name}", data)
+        files.append(
+            ArtifactFile(kind=kind, name=name, key=stored.key, sha256=stored.sha256, size=stored.size)
+        )
+    evidence = pipeline.Evidence(files=files, difficulty_score=0.5, definition=spec.model_dump(mode="json"))
+    generation = pipeline.GenerationResult(
+        theme="ball must cross a gap",
+        seed=0,
+        session_id=None,
+        accepted=True,
+        family="gap_crossing",
+        script=script,
+    )
+    entry = pipeline.persist_benchmark(
+        generation, report, evidence, dataset_name="repro", dataset_version="v1", settings=settings
+    )
+    engine = db.get_engine(settings)
+    try:
+        return db.get_asset(engine, uuid.UUID(entry.benchmark_id))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> tuple[Settings, BenchmarkAsset]:
+    data_dir = tmp_path_factory.mktemp("reproduce") / "data"
+    settings = get_settings(data_dir=data_dir, database_url=None, store_url=None)
+    return settings, persist_example(settings)
+
+
+class CliResult(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys) -> Callable[..., CliResult]:
+    """`benchgen reproduce ARGS` through the real entry point, in this process (imports are paid once)."""
+
+    def run(settings: Settings, *args: str) -> CliResult:
+        for name in [n for n in os.environ if n.upper().startswith(ENV_PREFIX)]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv(f"{ENV_PREFIX}DATA_DIR", str(settings.data_dir))
+        monkeypatch.setattr(sys, "argv", ["benchgen", "reproduce", *args])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            main()
+        out, err = capsys.readouterr()
+        return CliResult(exited.value.code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def tampered(recorded) -> Iterator[BenchmarkAsset]:
+    """The record with a changed stored script and a changed geometry hash; restored afterwards."""
+    settings, asset = recorded
+    store = ArtifactStore.from_settings(settings)
+    key = asset.script_url.removeprefix(f"{store.url}/")
+    original = store.get_bytes(key)
+    store.put_bytes(key, original + b"# edited after publication\n")
+    changed = asset.model_copy(deep=True)
+    changed.variants[1].metrics.geometry_hash = TAMPERED_HASH
+    engine = db.get_engine(settings)
+    try:
+        db.save_asset(engine, BenchmarkAsset.model_validate(changed.model_dump()))
+        yield changed
+    finally:
+        store.put_bytes(key, original)
+        db.save_asset(engine, asset)
+        engine.dispose()
+
+
+def test_compare_names_each_difference_by_variant():
+    metrics = VariantMetrics(geometry_hash="a" * 64)
+    asset = BenchmarkAsset.create(
+        dataset_version="x/v1",
+        theme="t",
+        family="f",
+        script_url="file:///s/script.py",
+        script_sha256="b" * 64,
+        definition=build_spec(EXAMPLE.read_text(), 0).model_dump(mode="json"),
+        variants=[
+            AssetVariant(seed=0, scale=1.0, ok=True, metrics=metrics),
+            AssetVariant(seed=1, scale=1.0, ok=True, metrics=metrics),
+        ],
+        difficulty_score=0.5,
+    )
+    failure = Failure(code=FailureCode.NOT_SETTLED, message="still moving", seed=0, scale=1.0)
+    report = ValidationReport(
+        script="s",
+        ok=False,
+        failures=[failure],
+        variants=[
+            VariantReport(seed=0, scale=1.0, ok=False, failures=[failure], metrics=metrics),
+        ],
+    )
+    lines = [d.line() for d in compare(asset, "print()\n", report)]
+    assert lines[0].startswith("script sha256 recorded " + "b" * 64)
+    assert "seed 0 scale 1: validation outcome recorded valid, reproduced invalid (NOT_SETTLED)" in lines
+    assert "seed 1 scale 1: variant recorded present, reproduced not run" in lines
+
+
+def test_unknown_or_malformed_id_is_a_usage_error(recorded, run_cli):
+    settings, _ = recorded
+    unknown = run_cli(settings, str(uuid.uuid4()))
+    assert unknown.returncode == 2 and "no benchmark with id" in unknown.stderr
+    malformed = run_cli(settings, "not-an-id")
+    assert malformed.returncode == 2 and "is not a benchmark id" in malformed.stderr
+
+
+def test_unchanged_benchmark_reproduces_identical(recorded, run_cli):
+    settings, asset = recorded
+    result = run_cli(settings, str(asset.benchmark_id))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{asset.benchmark_id}: identical (2 variants)" in result.stdout
+    assert "no session recorded" in result.stdout  # the record cannot say which versions made it
+
+
+def test_tampered_script_and_hash_are_reported_and_exit_1(recorded, run_cli, tampered):
+    settings, _ = recorded
+    result = run_cli(settings, "--dataset", "repro/v1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    output = " ".join(result.stdout.split())
+    assert f"differs script sha256 recorded {tampered.script_sha256}" in output
+    assert f"seed 1 scale 1: geometry hash recorded {TAMPERED_HASH}, reproduced" in output
+    assert "seed 0 scale 1" not in output  # the untouched variant still matches

@@ -50,6 +50,8 @@ REVIEW = {
 class StubOpenAI(ThreadingHTTPServer):
     """Answers /v1/chat/completions like OpenAI, picking a scripted reply by the role's system prompt."""
 
+    daemon_threads = True  # do not wait on the client's idle keep-alive connections at shutdown
+
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), StubHandler)
         self.requests: list[dict[str, Any]] = []

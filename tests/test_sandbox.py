@@ -22,6 +22,7 @@ from benchgen.sandbox import (
     build_in_process,
     ensure_bubblewrap,
 )
+from benchgen.sandbox.protocol import MAX_SOURCE_BYTES
 
 EXAMPLE = (Path(__file__).resolve().parents[1] / "examples" / "gap_crossing.py").read_text()
 TEST_LIMITS = SandboxLimits(cpu_seconds=5, wall_seconds=10, max_text_bytes=1024)
@@ -104,6 +105,14 @@ def test_missing_build_is_contract_violation(runner: SandboxRunner) -> None:
     outcome = failure(runner.build("build = 3\n", 0, 1.0))
     assert outcome.code is FailureCode.CONTRACT_VIOLATION
     assert "no callable `build`" in outcome.message
+
+
+def test_oversized_source_is_refused_before_the_sandbox(runner: SandboxRunner) -> None:
+    starts = runner.worker_starts
+    outcome = failure(runner.build("x = 1\n" * (MAX_SOURCE_BYTES // 6 + 1), 0, 1.0))
+    assert outcome.code is FailureCode.RESOURCE_LIMIT
+    assert "MiB of source" in outcome.message
+    assert runner.worker_starts == starts
 
 
 def test_output_is_captured_and_truncated(runner: SandboxRunner) -> None:

@@ -21,6 +21,8 @@ from benchgen.sandbox.limits import SandboxLimits
 LENGTH = struct.Struct(">I")  # the header-length prefix
 READ_CHUNK_BYTES = 1 << 16  # bytes per os.read from a pipe
 FRAME_OVERHEAD_BYTES = 1 << 20  # bytes allowed for a reply's JSON header on top of the output limit
+MAX_SOURCE_BYTES = 4 << 20  # bytes of script source a request may carry; real scripts are a few KiB
+MAX_REQUEST_BYTES = MAX_SOURCE_BYTES + FRAME_OVERHEAD_BYTES  # bytes of a whole request frame
 
 
 class ProtocolError(Exception):

@@ -19,10 +19,11 @@ from typing import Self
 from benchgen.codes import FailureCode
 from benchgen.errors import SandboxUnavailable
 from benchgen.sandbox.bwrap import worker_command
-from benchgen.sandbox.limits import DEFAULT_LIMITS, SandboxLimits
+from benchgen.sandbox.limits import DEFAULT_LIMITS, MIB, SandboxLimits
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult
 from benchgen.sandbox.protocol import (
     FRAME_OVERHEAD_BYTES,
+    MAX_SOURCE_BYTES,
     BuildReply,
     BuildRequest,
     FrameTimeout,
@@ -72,6 +73,13 @@ class SandboxRunner:
 
     def build(self, source: str, seed: int, scale: float) -> BuildOutcome:
         """Build one variant of `source` in the sandbox. Raises SandboxUnavailable only if no worker starts."""
+        source_bytes = len(source.encode())
+        if source_bytes > MAX_SOURCE_BYTES:
+            return BuildFailure(
+                code=FailureCode.RESOURCE_LIMIT,
+                message=f"the script is {source_bytes / MIB:.1f} MiB of source, more than the limit of "
+                f"{MAX_SOURCE_BYTES / MIB:.0f} MiB; scenario scripts build geometry, they do not embed data",
+            )
         with self._lock:
             request = encode_frame(BuildRequest(source=source, seed=seed, scale=scale, limits=self.limits))
             self._send(request)

@@ -27,6 +27,7 @@ from benchgen.sandbox.limits import DEFAULT_MAX_OUTPUT_BYTES, MIB, SandboxLimits
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome
 from benchgen.sandbox.protocol import (
     FRAME_OVERHEAD_BYTES,
+    MAX_REQUEST_BYTES,
     BuildReply,
     BuildRequest,
     PeerClosed,
@@ -42,7 +43,6 @@ from benchgen.sandbox.protocol import (
 from benchgen.sandbox.seccomp import confine_signals
 
 PR_SET_DUMPABLE = 4  # prctl option (linux/prctl.h)
-MAX_REQUEST_BYTES = 16 * MIB  # bytes: a request is a script's source text plus a little JSON
 CPU_HARD_GRACE_SECONDS = 1  # s between RLIMIT_CPU's SIGXCPU (soft) and its SIGKILL (hard)
 MAX_OPEN_FILES = 256  # file descriptors a build may hold open (RLIMIT_NOFILE)
 OUTPUT_FILENAME = "output.txt"  # the build's captured stdout and stderr, in its private directory

@@ -332,6 +332,20 @@ def test_same_failure_twice_in_a_row_stops(tmp_settings: Settings, tools: GraphT
     assert "PAYLOAD_OVERLAPS_FIXTURE (the payload at its start" in later.coder.request_text(0)
 
 
+def test_a_valid_script_in_between_breaks_a_run_of_equal_failures(
+    tmp_settings: Settings, tools: GraphTools
+) -> None:
+    fakes = Fakes(
+        [plan_reply()],
+        [code_reply(s) for s in (BROKEN_SCRIPT, GOOD_SCRIPT, BROKEN_SCRIPT, GOOD_BOX_SCRIPT)],
+        [review_reply("REJECT_CODE", "A ball rolls too easily.", "Use a box payload."), APPROVE],
+    )
+    outcome, progress = run(fakes, tmp_settings, tools)
+
+    assert outcome.status is SessionStatus.ACCEPTED, outcome.reason
+    assert [node for node, _ in progress].count("coder") == 4
+
+
 def test_resume_after_an_interruption_continues_from_the_last_node(
     tmp_settings: Settings, tools: GraphTools
 ) -> None:

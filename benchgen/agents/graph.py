@@ -245,10 +245,10 @@ class GeneratorNodes:
         )
         update["journal"] = [*state.journal, entry]
         stop = None
+        fingerprint = failure_fingerprint(report)  # "" for a valid report: it breaks a run of equal failures
+        update["fingerprints"] = [*state.fingerprints, fingerprint]
         if not report.ok:
-            fingerprint = failure_fingerprint(report)
             counts = count_codes(state.failure_counts, report)
-            update["fingerprints"] = [*state.fingerprints, fingerprint]
             update["failure_counts"] = counts
             update["learned"] = [*state.learned, *new_lessons(counts, report, state.learned)]
             if state.fingerprints and state.fingerprints[-1] == fingerprint:

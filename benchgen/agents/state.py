@@ -92,7 +92,7 @@ class BenchmarkGeneratorState(GeneratorInput):
     """Plans written so far."""
 
     fingerprints: list[str] = field(default_factory=list)
-    """Failure fingerprint of each failed validation, in order (see `graph.failure_fingerprint`)."""
+    """Failure fingerprint of each validation in order, "" when it passed (see `graph.failure_fingerprint`)."""
 
     failure_counts: dict[str, int] = field(default_factory=dict)
     """Failed validations per failure code value in this session."""

@@ -1,6 +1,7 @@
 """The generator graph with scripted fake chat models playing the roles and the real sandboxed validator."""
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +37,7 @@ from benchgen.agents.session import (
 )
 from benchgen.agents.state import AttemptEntry, AttemptStage, BenchmarkGeneratorState, StopKind
 from benchgen.codes import FailureCode
+from benchgen.errors import UsageError
 from benchgen.models import SessionStatus
 from benchgen.render.types import RenderBundle
 from benchgen.sandbox import SandboxRunner
@@ -565,3 +567,22 @@ def test_an_unusable_reply_stops_the_session_with_a_resume_hint(
     [row] = db.list_sessions(db.get_engine(tmp_settings))
     assert f"continue with --resume {row.id}" in str(stopped.value)
     assert row.status is SessionStatus.REVIEWING
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"max_coder_attempts": 0}, "max_coder_attempts must be >= 1, got 0"),
+        ({"max_total_tokens": -5}, "max_total_tokens must be >= 1, got -5"),
+        ({"validation_seeds": ()}, "validation_seeds must name at least one seed"),
+        ({"validation_scales": (3.0,)}, "validation_scales must lie in [0.5, 2.0], got 3.0"),
+    ],
+)
+def test_context_rejects_bad_tunables(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        GeneratorContext(**changes)
+
+
+def test_context_fields_are_described() -> None:
+    for name, spec in GeneratorContext.__dataclass_fields__.items():
+        assert spec.metadata.get("description"), f"{name} has no description"

@@ -17,6 +17,7 @@ APT_PACKAGES=(
     libosmesa6       # MuJoCo's OSMesa fallback (MUJOCO_GL=osmesa)
     python3.11
     python3.11-venv
+    chromium         # headless browser for the gallery test (tests/test_gallery.py)
 )
 VENV=.venv
 PYPROJECT_STAMP="$VENV/.benchgen-pyproject.sha256"  # hash of the pyproject.toml last installed

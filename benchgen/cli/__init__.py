@@ -60,3 +60,11 @@ generate.register(app)
 from benchgen.cli import dataset  # noqa: E402
 
 dataset.register(app)
+
+from benchgen.cli import gallery  # noqa: E402
+
+gallery.register(app)
+
+from benchgen.cli import reproduce  # noqa: E402
+
+reproduce.register(app)

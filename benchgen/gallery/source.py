@@ -1,0 +1,270 @@
+"""What the gallery shows, read from a published dataset version and, when reachable, the session database.
+
+The published version holds the index, variants, definitions, renders and scripts; review decisions,
+journals and rejected candidates live only in the session database, so pages say when it was not reachable.
+"""
+
+import hashlib
+import io
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import make_url
+
+from benchgen import db
+from benchgen.agents.schemas import ReviewDecision
+from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, BenchmarkRow, VariantRow, benchmark_folder
+from benchgen.dataset.publish import CARD_FILE, MANIFEST_FILE, Manifest
+from benchgen.errors import DatabaseError, NotFoundError, StoreError
+from benchgen.kit.spec import ScenarioSpec
+from benchgen.models import GenerationSession, JournalEntry, SessionStatus
+from benchgen.render.bundle import CLIP_FILE, VIEWS_DIR
+from benchgen.render.bundle import MANIFEST_FILE as RENDER_MANIFEST_FILE
+from benchgen.settings import Settings, mask_url
+from benchgen.store import ArtifactStore
+
+REVIEW_DIR = "review"  # the pipeline's folder of renders inside a benchmark folder
+SESSION_QUERY_LIMIT = 10_000  # sessions read from the database when looking for a run's rejected candidates
+
+CHECKSUM_MISMATCH = (
+    "{path} in {url} hashes to {actual}, its manifest says {expected}; the published copy is corrupted: "
+    "run `benchgen dataset verify` and publish the version again"
+)
+
+
+class SessionRecord(BaseModel):
+    """A generation session as the gallery shows it: outcome, review, failure codes and journal."""
+
+    session_id: str
+    theme: str
+    status: SessionStatus
+    backend: str
+    model: str
+    reason: str | None
+    coder_attempts: int
+    review_rounds: int
+    failure_codes: list[str] = Field(description="Codes of the last validation attempt, sorted.")
+    review_decisions: list[ReviewDecision]
+    journal: list[JournalEntry]
+    created_at: datetime
+
+    @classmethod
+    def from_session(cls, session: GenerationSession) -> "SessionRecord":
+        last = session.validation_logs[-1].report if session.validation_logs else None
+        return cls(
+            session_id=str(session.id),
+            theme=session.theme,
+            status=session.status,
+            backend=session.backend,
+            model=session.model,
+            reason=session.reason,
+            coder_attempts=session.coder_attempts,
+            review_rounds=session.review_rounds,
+            failure_codes=sorted(code.value for code in last.codes()) if last else [],
+            review_decisions=session.review_decisions,
+            journal=session.journal,
+            created_at=as_utc(session.created_at),
+        )
+
+
+class BenchmarkRecord(BaseModel):
+    """One published benchmark with the paths (relative to the version folder) of its files."""
+
+    row: BenchmarkRow
+    variants: list[VariantRow]
+    definition: ScenarioSpec
+    script: str
+    views: dict[str, str] = Field(description="View name -> path of its PNG.")
+    sheet: str | None
+    clip: str | None
+    clip_camera: dict | None = Field(description="Camera of the clip view from render_manifest.json.")
+    render_size: tuple[int, int] | None = Field(description="Pixels (width, height) of the published views.")
+    render_notes: list[str]
+    session: SessionRecord | None
+
+
+class DatasetRecord(BaseModel):
+    """Everything the gallery of one dataset version needs."""
+
+    url: str
+    manifest: Manifest
+    card: str
+    benchmarks: list[BenchmarkRecord]
+    rejected: list[SessionRecord] = Field(
+        description="Candidates of the same run that are not in the version."
+    )
+    sessions_note: str = Field(description="Where sessions were read from, or why they are missing.")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; benchgen stores UTC, so naive means UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class PublishedVersion:
+    """Read files of one published version, checking each against the sha256 its manifest records."""
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = url.rstrip("/")
+        # The version folder is opened as a store root with the settings' S3 endpoint and credentials.
+        self.store = ArtifactStore.from_settings(settings.model_copy(update={"store_url": self.url}))
+        if not self.store.exists(MANIFEST_FILE):
+            raise NotFoundError(
+                f"{self.url} is not a published dataset version (no {MANIFEST_FILE}); give the version folder, "
+                "e.g. file:///data/store/benchgen/v1, as printed by `benchgen build` or `benchgen dataset list`"
+            )
+        self.manifest = Manifest.model_validate_json(self.store.get_bytes(MANIFEST_FILE))
+        self.checksums = {f.path: f.sha256 for f in self.manifest.files}
+
+    def has(self, path: str) -> bool:
+        return path in self.checksums
+
+    def paths_under(self, folder: str) -> list[str]:
+        return sorted(p for p in self.checksums if p.startswith(f"{folder}/"))
+
+    def read(self, path: str) -> bytes:
+        if path not in self.checksums:
+            raise NotFoundError(f"{path} is not listed in the manifest of {self.url}")
+        data = self.store.get_bytes(path)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != self.checksums[path]:
+            raise StoreError(
+                CHECKSUM_MISMATCH.format(
+                    path=path, url=self.url, actual=actual, expected=self.checksums[path]
+                )
+            )
+        return data
+
+    def table(self, path: str) -> list[dict]:
+        """Rows of a parquet table, with missing values as None."""
+        frame = pd.read_parquet(io.BytesIO(self.read(path)))
+        return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def _benchmark_record(
+    version: PublishedVersion, row: BenchmarkRow, variants: list[VariantRow], session: SessionRecord | None
+) -> BenchmarkRecord:
+    folder = benchmark_folder(row.benchmark_id)
+    if row.definition_file is None or row.script_file is None:
+        raise NotFoundError(
+            f"benchmark {row.benchmark_id} of {version.url} has no definition or script in its index row"
+        )
+    views_folder = f"{folder}/{REVIEW_DIR}/{VIEWS_DIR}"
+    views = {PurePosixPath(p).stem: p for p in version.paths_under(views_folder) if p.endswith(".png")}
+    clip_path = f"{folder}/{REVIEW_DIR}/{CLIP_FILE}"
+    render_manifest_path = f"{folder}/{REVIEW_DIR}/{RENDER_MANIFEST_FILE}"
+    render_manifest = (
+        json.loads(version.read(render_manifest_path)) if version.has(render_manifest_path) else {}
+    )
+    clip_camera = next(
+        (v["camera"] for v in render_manifest.get("views", []) if v["name"] == "isometric"), None
+    )
+    return BenchmarkRecord(
+        row=row,
+        variants=variants,
+        definition=ScenarioSpec.model_validate_json(version.read(row.definition_file)),
+        script=version.read(row.script_file).decode("utf-8"),
+        views=views,
+        sheet=row.preview_file,
+        clip=clip_path if version.has(clip_path) else None,
+        clip_camera=clip_camera,
+        render_size=(render_manifest["width"], render_manifest["height"]) if render_manifest else None,
+        render_notes=render_manifest.get("notes", []),
+        session=session,
+    )
+
+
+def _missing_sqlite_file(settings: Settings) -> str | None:
+    """Why a SQLite session database cannot be read: reading must not create an empty one."""
+    parsed = make_url(settings.resolved_database_url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if Path(parsed.database).is_file() else f"no session database at {parsed.database}"
+
+
+def _read_sessions(
+    settings: Settings,
+    accepted_ids: list[str],
+    themes: list[str],
+    published_at: datetime,
+    rejected_ids: list[uuid.UUID] | None,
+) -> tuple[dict[str, SessionRecord], list[SessionRecord], str]:
+    """(accepted sessions by id, rejected candidates, note) from the database, or empty with the reason."""
+    missing = _missing_sqlite_file(settings)
+    if missing is not None:
+        return {}, [], f"{missing}: review decisions, journals and rejected candidates are not shown"
+    try:
+        engine = db.get_engine(settings)
+    except DatabaseError as exc:
+        return {}, [], f"session database not reachable ({exc}): review decisions and journals are not shown"
+    try:
+        accepted = {}
+        for session_id in accepted_ids:
+            try:
+                accepted[session_id] = SessionRecord.from_session(
+                    db.get_session(engine, uuid.UUID(session_id))
+                )
+            except (NotFoundError, ValueError):
+                continue  # a benchmark without a session row (e.g. imported): its page says so
+        if rejected_ids is not None:
+            rejected = [SessionRecord.from_session(db.get_session(engine, sid)) for sid in rejected_ids]
+        else:
+            rejected = _run_candidates(engine, accepted, themes, published_at)
+    finally:
+        engine.dispose()
+    note = f"sessions read from {mask_url(settings.resolved_database_url)}"
+    return accepted, rejected, note
+
+
+def _run_candidates(
+    engine, accepted: dict[str, SessionRecord], themes: list[str], published_at: datetime
+) -> list[SessionRecord]:
+    """Sessions of the dataset's themes from the run's first accepted session until publication that did
+    not make it into the version (rejected, failed, or accepted but failing the dataset's variant grid)."""
+    if not accepted:
+        return []
+    run_start = min(s.created_at for s in accepted.values())
+    found = []
+    for theme in themes:
+        for session in db.list_sessions(engine, theme=theme, limit=SESSION_QUERY_LIMIT):
+            created = as_utc(session.created_at)
+            if run_start <= created <= published_at and str(session.id) not in accepted:
+                found.append(SessionRecord.from_session(session))
+    return sorted(found, key=lambda s: (s.theme, s.created_at))
+
+
+def read_dataset(
+    version: PublishedVersion, settings: Settings, rejected_session_ids: list[uuid.UUID] | None = None
+) -> DatasetRecord:
+    """Read a published version (checksums checked) and its sessions from the database when reachable."""
+    rows = [BenchmarkRow.model_validate(r) for r in version.table(INDEX_FILE)]
+    variants = [VariantRow.model_validate(r) for r in version.table(VARIANTS_FILE)]
+    sessions, rejected, note = _read_sessions(
+        settings,
+        [r.session_id for r in rows],
+        version.manifest.themes,
+        as_utc(version.manifest.published_at),
+        rejected_session_ids,
+    )
+    benchmarks = [
+        _benchmark_record(
+            version,
+            row,
+            [v for v in variants if v.benchmark_id == row.benchmark_id],
+            sessions.get(row.session_id),
+        )
+        for row in rows
+    ]
+    card = version.read(CARD_FILE).decode("utf-8") if version.has(CARD_FILE) else ""
+    return DatasetRecord(
+        url=version.url,
+        manifest=version.manifest,
+        card=card,
+        benchmarks=benchmarks,
+        rejected=rejected,
+        sessions_note=note,
+    )

@@ -1,0 +1,338 @@
+"""Gallery: a dataset built by the real pipeline, its static site, and headless Chromium loading every page.
+
+Chromium is driven over the DevTools protocol: every request must be a local file (or inline data), no
+page may log a console error or throw, and a screenshot of the index must show the contact sheets.
+"""
+
+import asyncio
+import base64
+import io
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from benchgen import db, pipeline
+from benchgen.codes import FailureCode
+from benchgen.dataset.publish import read_manifest, verify_published
+from benchgen.errors import NotFoundError, StoreError
+from benchgen.gallery import build_gallery, publish_gallery
+from benchgen.gallery.site import difficulty_band, histogram_svg
+from benchgen.models import GenerationSession, JournalEntry, SessionStatus, ValidationAttempt
+from benchgen.settings import Settings, get_settings
+from benchgen.store import ArtifactStore
+from benchgen.validation.report import Failure, ValidationReport
+
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_START_TIMEOUT_S = 30  # seconds to wait for the DevTools endpoint
+PAGE_LOAD_TIMEOUT_S = 30  # seconds to wait for a page's load event
+SCREEN_SIZE = (1280, 900)  # pixels of the headless window
+THUMBNAIL_MIN_WIDTH_PX = 200  # a rendered contact-sheet thumbnail is at least this wide on the index
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-file-access-from-files",
+]
+IMAGES_JS = """JSON.stringify(Array.from(document.images).map(function (i) {
+  var r = i.getBoundingClientRect();
+  return {src: i.getAttribute('src'), natural: i.naturalWidth, x: r.x, y: r.y, w: r.width, h: r.height};
+}))"""
+THUMBNAIL_MIN_GREY_LEVELS = 40  # distinct grey levels inside a drawn contact sheet (a blank box has a few)
+REJECT_MESSAGE = "payload start envelope touches forbid zone 'gap' by 4.0 mm; move the start 4 mm up"
+
+
+# --- a real dataset -------------------------------------------------------------------------------------
+
+
+def rejected_session(first: GenerationSession) -> GenerationSession:
+    """A rejected candidate of the same run, as the session recorder stores one."""
+    report = ValidationReport(
+        script="scenario.py",
+        ok=False,
+        failures=[Failure(code=FailureCode.PAYLOAD_IN_FORBID, message=REJECT_MESSAGE, seed=0, scale=1.0)],
+    )
+    return GenerationSession.create(
+        theme=first.theme,
+        backend="offline",
+        model="offline",
+        status=SessionStatus.REJECTED,
+        coder_attempts=3,
+        validation_logs=[ValidationAttempt(attempt=3, report=report)],
+        journal=[JournalEntry(stage="validate", message="attempt 3 failed: PAYLOAD_IN_FORBID")],
+        reason="coder attempts exhausted: PAYLOAD_IN_FORBID",
+        created_at=first.created_at + timedelta(seconds=1),
+    )
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> tuple[str, Settings, GenerationSession]:
+    """Two offline benchmarks of one theme, one variant each, published by the pipeline; plus a rejected run."""
+    root = tmp_path_factory.mktemp("gallery-dataset")
+    settings = get_settings(data_dir=root / "data", database_url=None, store_url=None)
+    params = pipeline.BuildParameters(
+        themes=["ball must cross a gap"], seeds_per_theme=2, variant_seeds=[0], scales=[1.0]
+    )
+    summary = pipeline.build_dataset_directly(params, settings, root / "docs")
+    assert summary.dataset_url is not None
+    engine = db.get_engine(settings)
+    try:
+        accepted = [
+            db.get_session(engine, uuid.UUID(o.entry.session_id)) for o in summary.outcomes if o.entry
+        ]
+        rejected = db.save_session(engine, rejected_session(min(accepted, key=lambda s: s.created_at)))
+    finally:
+        engine.dispose()
+    return summary.dataset_url, settings, rejected
+
+
+@pytest.fixture(scope="module")
+def site(dataset, tmp_path_factory) -> Path:
+    url, settings, _ = dataset
+    out = tmp_path_factory.mktemp("gallery-site")
+    build_gallery(url, out, settings=settings)
+    return out
+
+
+# --- headless Chromium over the DevTools protocol --------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PageLoad:
+    """What one page did while loading: requests, failures, console errors, exceptions, and a screenshot."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.screenshot: Image.Image | None = None
+        self.images: list[dict] = []  # every <img>: natural width and where it is drawn (CSS pixels)
+
+
+async def _load(ws_url: str, url: str) -> PageLoad:
+    from websockets.asyncio.client import connect
+
+    result = PageLoad()
+    async with connect(ws_url, max_size=None) as ws:
+        next_id = 0
+
+        async def call(method: str, **params) -> dict:
+            nonlocal next_id
+            next_id += 1
+            call_id = next_id
+            await ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
+            while True:
+                message = json.loads(await ws.recv())
+                if message.get("id") == call_id:
+                    return message.get("result", {})
+                record(message)
+
+        def record(message: dict) -> None:
+            method, params = message.get("method"), message.get("params", {})
+            if method == "Network.requestWillBeSent":
+                result.requests.append(params["request"]["url"])
+            elif method == "Network.loadingFailed":
+                result.failed.append(f"{params.get('errorText')} ({params.get('requestId')})")
+            elif method == "Network.responseReceived" and params["response"].get("status", 200) >= 400:
+                result.failed.append(f"{params['response']['status']} {params['response']['url']}")
+            elif method == "Runtime.exceptionThrown":
+                result.errors.append(json.dumps(params["exceptionDetails"])[:500])
+            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+                result.errors.append(json.dumps(params["args"])[:500])
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                result.errors.append(params["entry"]["text"])
+
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            await call(f"{domain}.enable")
+        await call("Page.navigate", url=url)
+        deadline = time.monotonic() + PAGE_LOAD_TIMEOUT_S
+        while time.monotonic() < deadline:
+            message = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
+            record(message)
+            if message.get("method") == "Page.loadEventFired":
+                break
+        else:
+            raise TimeoutError(f"{url} did not load within {PAGE_LOAD_TIMEOUT_S} s")
+        images = await call("Runtime.evaluate", expression=IMAGES_JS, returnByValue=True)
+        result.images = json.loads(images["result"]["value"])
+        shot = await call("Page.captureScreenshot", format="png")
+        result.screenshot = Image.open(io.BytesIO(base64.b64decode(shot["data"])))
+    return result
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory) -> Iterator[str]:
+    """A headless Chromium with remote debugging on loopback; yields the DevTools HTTP endpoint."""
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: run scripts/bootstrap.sh (it installs Debian's chromium)")
+    port = free_port()
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    process = subprocess.Popen(
+        [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={port}",
+            f"--window-size={SCREEN_SIZE[0]},{SCREEN_SIZE[1]}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + CHROMIUM_START_TIMEOUT_S
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/json/version", timeout=1).read()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(
+                    f"chromium did not open its DevTools port {port} in {CHROMIUM_START_TIMEOUT_S} s"
+                )
+            time.sleep(0.2)
+    try:
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def load_page(endpoint: str, path: Path) -> PageLoad:
+    request = urllib.request.Request(f"{endpoint}/json/new?about:blank", method="PUT")
+    target = json.loads(urllib.request.urlopen(request, timeout=10).read())
+    try:
+        return asyncio.run(_load(target["webSocketDebuggerUrl"], path.as_uri()))
+    finally:
+        urllib.request.urlopen(f"{endpoint}/json/close/{target['id']}", timeout=10).read()
+
+
+# --- tests -----------------------------------------------------------------------------------------------
+
+
+def test_difficulty_bands_cover_the_score_range():
+    assert [difficulty_band(s) for s in (0.0, 0.3, 0.5, 0.9, 1.0, None)] == [
+        "easy",
+        "easy",
+        "medium",
+        "hard",
+        "hard",
+        "unknown",
+    ]
+
+
+def test_histogram_has_one_bar_per_bin_and_counts_each_score():
+    svg = histogram_svg([0.05, 0.07, 0.55, 1.0])
+    assert svg.count("<rect") == 10
+    assert "0.0-0.1: 2" in svg and "0.5-0.6: 1" in svg and "0.9-1.0: 1" in svg
+
+
+@pytest.mark.slow
+def test_site_holds_every_benchmark_page_and_the_rejected_candidate(dataset, site):
+    _, _, rejected = dataset
+    pages = sorted(site.glob("benchmarks/*/index.html"))
+    assert len(pages) == 2
+    page = pages[0].read_text()
+    for heading in (
+        "Views",
+        "Contact sheet",
+        "Settle clip",
+        "Payload and zones",
+        "Variants",
+        "Review",
+        "Script",
+        "Session journal",
+    ):
+        assert f"<h2>{heading}" in page, heading
+    assert 'class="code"' in page and '<span class="nf">build</span>' in page  # highlighted script
+    assert "accepted" in page.lower()  # the review verdict of the offline reviewer
+    for src in ("review/sheet.png", "gallery_settle.gif", "review/views/isometric.png"):
+        assert (pages[0].parent / src).is_file(), src
+    rejected_page = (site / "rejected.html").read_text()
+    assert "PAYLOAD_IN_FORBID" in rejected_page and str(rejected.id)[:8] in rejected_page
+    candidate = (site / "candidates" / f"{rejected.id}.html").read_text()
+    assert "coder attempts exhausted" in candidate
+
+
+@pytest.mark.slow
+def test_pages_load_offline_without_errors_and_the_index_shows_thumbnails(site, chromium, tmp_path):
+    pages = [
+        site / "index.html",
+        site / "rejected.html",
+        *site.glob("benchmarks/*/index.html"),
+        *site.glob("candidates/*.html"),
+    ]
+    for page in pages:
+        loaded = load_page(chromium, page)
+        assert loaded.errors == [], f"{page}: {loaded.errors}"
+        assert loaded.failed == [], f"{page}: {loaded.failed}"
+        outside = [u for u in loaded.requests if not u.startswith(("file://", "data:"))]
+        assert outside == [], f"{page} requested {outside}"
+    index = load_page(chromium, site / "index.html")
+    assert index.screenshot is not None
+    index.screenshot.save(tmp_path / "index.png")
+    thumbnails = [i for i in index.images if i["src"].endswith("review/sheet.png")]
+    assert len(thumbnails) == 2
+    grey = index.screenshot.convert("L")
+    for thumb in thumbnails:
+        assert thumb["natural"] > 0, f"{thumb['src']} did not decode"
+        assert thumb["w"] >= THUMBNAIL_MIN_WIDTH_PX, thumb
+        box = (
+            int(thumb["x"]),
+            int(thumb["y"]),
+            int(thumb["x"] + thumb["w"]),
+            int(min(thumb["y"] + thumb["h"], grey.size[1])),
+        )
+        assert box[3] > box[1], f"{thumb['src']} is below the screenshot: {thumb}"
+        levels = len(grey.crop(box).getcolors(maxcolors=256) or [])
+        assert levels >= THUMBNAIL_MIN_GREY_LEVELS, f"{thumb['src']} looks blank ({levels} grey levels)"
+
+
+@pytest.mark.slow
+def test_a_corrupted_file_or_an_unpublished_url_is_refused(dataset, tmp_path):
+    url, settings, _ = dataset
+    with pytest.raises(NotFoundError, match="not a published dataset version"):
+        build_gallery(url.rsplit("/", 1)[0], tmp_path / "a", settings=settings)
+    copy = tmp_path / "copy"
+    shutil.copytree(Path(url.removeprefix("file://")), copy)
+    sheet = next(copy.glob("benchmarks/*/review/sheet.png"))
+    sheet.write_bytes(sheet.read_bytes() + b"tampered")
+    with pytest.raises(StoreError, match="hashes to .* its manifest says"):
+        build_gallery(copy.as_uri(), tmp_path / "b", settings=settings, render_clips=False)
+
+
+@pytest.mark.slow
+def test_publish_gallery_puts_the_site_inside_the_version_and_keeps_its_seal(dataset):
+    url, settings, rejected = dataset
+    store = ArtifactStore.from_settings(settings)
+    manifest = read_manifest(store, "benchgen", "v1")
+    published = pipeline.PublishedDataset(
+        name="benchgen", version="v1", prefix="benchgen/v1", url=url, manifest=manifest
+    )
+    index_url = publish_gallery(
+        store, published, settings, rejected_session_ids=[rejected.id], render_clips=False
+    )
+    assert index_url == f"{url}/gallery/index.html"
+    assert store.exists("benchgen/v1/gallery/rejected.html")
+    assert store.exists(f"benchgen/v1/gallery/candidates/{rejected.id}.html")
+    assert verify_published(store, "benchgen", "v1") == []

@@ -179,7 +179,7 @@ FORBIDDEN_NAMES = frozenset(
 FORBIDDEN_ATTRIBUTES = frozenset(
     {"environ", "getenv", "system", "popen", "__subclasses__", "__globals__", "__builtins__", "__code__"}
 )
-PLACEMENT_METHODS = frozenset({"translate", "move", "moved", "locate", "located"})
+PLACEMENT_METHODS = frozenset({"translate", "move"})  # the contract asks for Pos/Rot/Location instead
 
 
 def _module_allowed(module: str) -> bool:

@@ -18,6 +18,7 @@ from benchgen.offline.families import FAMILIES, Hardness, get_family
 from benchgen.offline.fingerprint import fingerprint, is_near_duplicate
 from benchgen.offline.planner import OfflinePlanner
 from benchgen.offline.reviewer import OfflineReviewer
+from benchgen.offline.sweep import family_pass_rate
 from benchgen.render.types import RenderBundle, ViewMetrics
 from benchgen.sandbox import SandboxRunner
 from benchgen.validation.report import Failure, ValidationReport
@@ -202,10 +203,9 @@ def test_a_plan_without_variation_gets_some(planner, runner) -> None:
 
 @pytest.mark.parametrize("key", sorted(FAMILIES))
 def test_every_family_validates(planner, runner, key: str) -> None:
-    plan = planner.plan(FAMILIES[key].title, seed=0)
-    assert plan.family == key
-    report = _validate(OfflineCoder().write(plan, attempt=1).source, runner)
-    assert report.ok, [f"{f.code}: {f.message}" for f in report.failures]
+    """The sweep's cases for seeds 0 and 1 at scale 1.0: each plan validated at its seed, <= 2 repairs."""
+    result = family_pass_rate(key, runner, seeds=(0, 1), scales=(1.0,), planner=planner)
+    assert result.cases == 2 and result.passed == 2, result.failures
 
 
 # --- reviewer ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ recorded sha256, and every (seed, scale) variant must give the recorded geometry
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
@@ -42,11 +43,35 @@ class Difference(BaseModel):
         return f"{where}{self.what} recorded {self.recorded}, reproduced {self.reproduced}"
 
 
+class RecordedVariant(BaseModel):
+    """What the record says one (seed, scale) variant gave."""
+
+    seed: int
+    scale: float
+    ok: bool
+    geometry_hash: str | None
+    failure_codes: list[str] | None = Field(
+        description="Sorted codes; None when the record does not keep them."
+    )
+
+
+class RecordedBenchmark(BaseModel):
+    """A benchmark's record, from the database or from a published version, with its stored script."""
+
+    benchmark_id: uuid.UUID
+    name: str = Field(description="How reports name the script, e.g. 'theme (id)'.")
+    script: str
+    script_source: str = Field(description="Where the script was read from.")
+    script_sha256: str
+    variants: list[RecordedVariant]
+    notes: list[str] = Field(default_factory=list)
+
+
 class Reproduction(BaseModel):
     """The outcome of rebuilding one benchmark."""
 
     benchmark_id: uuid.UUID
-    script_url: str
+    script_source: str
     variants: int = Field(description="Variants re-run.")
     differences: list[Difference]
     notes: list[str] = Field(default_factory=list, description="Version changes since the record was made.")
@@ -66,7 +91,7 @@ def parse_benchmark_id(text: str) -> uuid.UUID:
 
 
 def fetch_script(store: ArtifactStore, asset: BenchmarkAsset) -> str:
-    """The stored script bytes of a benchmark, read from the configured store."""
+    """The stored script of a benchmark, read from the configured store."""
     prefix = f"{store.url}/"
     if not asset.script_url.startswith(prefix):
         raise UsageError(
@@ -75,55 +100,140 @@ def fetch_script(store: ArtifactStore, asset: BenchmarkAsset) -> str:
     return store.get_bytes(asset.script_url.removeprefix(prefix)).decode("utf-8")
 
 
-def version_notes(engine: Engine, asset: BenchmarkAsset) -> list[str]:
-    """Where the versions recorded with the benchmark's session differ from the running ones."""
-    if asset.session_id is None:
-        return ["no session recorded: code, kit and validator versions of the record are unknown"]
-    provenance = db.get_session(engine, asset.session_id).provenance
+def version_notes(recorded: Mapping[str, str | None]) -> list[str]:
+    """Where recorded code, kit or validator versions differ from the running ones (unknown ones say so)."""
     current = {"code": CODE_VERSION, "kit": KIT_VERSION, "validator": VALIDATOR_VERSION}
-    recorded = {
+    notes = []
+    for name, running in current.items():
+        if recorded.get(name) is None:
+            notes.append(f"the record does not say which {name} version made it")
+        elif recorded[name] != running:
+            notes.append(VERSION_NOTE.format(name=name, recorded=recorded[name], current=running))
+    return notes
+
+
+def _session_versions(engine: Engine, asset: BenchmarkAsset) -> dict[str, str | None]:
+    if asset.session_id is None:
+        return {}
+    provenance = db.get_session(engine, asset.session_id).provenance
+    return {
         "code": provenance.code_version,
         "kit": provenance.kit_version,
         "validator": provenance.validator_version,
     }
-    return [
-        VERSION_NOTE.format(name=name, recorded=recorded[name], current=current[name])
-        for name in current
-        if recorded[name] != current[name]
-    ]
 
 
-def compare(asset: BenchmarkAsset, script: str, report: ValidationReport) -> list[Difference]:
-    """Differences between the record and a fresh validation of `script` on the recorded variants."""
+def recorded_from_asset(engine: Engine, store: ArtifactStore, asset: BenchmarkAsset) -> RecordedBenchmark:
+    """A database record; its versions come from its session's provenance."""
+    return RecordedBenchmark(
+        benchmark_id=asset.benchmark_id,
+        name=f"{asset.theme} ({asset.benchmark_id})",
+        script=fetch_script(store, asset),
+        script_source=asset.script_url,
+        script_sha256=asset.script_sha256,
+        variants=[
+            RecordedVariant(
+                seed=v.seed, scale=v.scale, ok=v.ok, geometry_hash=v.metrics.geometry_hash, failure_codes=None
+            )
+            for v in asset.variants
+        ],
+        notes=version_notes(_session_versions(engine, asset)),
+    )
+
+
+def recorded_from_published(
+    url: str, settings: Settings, benchmark_ids: list[uuid.UUID]
+) -> list[RecordedBenchmark]:
+    """Records of a published version (`<store>/<name>/<version>`): all benchmarks, or those named.
+
+    Scripts are read as stored, without the manifest check, so a changed script is reported as a difference.
+    """
+    from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, BenchmarkRow, VariantRow
+    from benchgen.gallery.source import PublishedVersion
+
+    version = PublishedVersion(url, settings)
+    rows = [BenchmarkRow.model_validate(r) for r in version.table(INDEX_FILE)]
+    variants = [VariantRow.model_validate(r) for r in version.table(VARIANTS_FILE)]
+    known = {uuid.UUID(r.benchmark_id) for r in rows}
+    unknown = [str(i) for i in benchmark_ids if i not in known]
+    if unknown:
+        raise NotFoundError(
+            f"no benchmark {', '.join(unknown)} in {version.url}; its index lists {len(rows)}"
+        )
+    records = []
+    for row in rows:
+        if benchmark_ids and uuid.UUID(row.benchmark_id) not in benchmark_ids:
+            continue
+        if row.script_file is None or row.script_sha256 is None:
+            raise NotFoundError(
+                f"benchmark {row.benchmark_id} of {version.url} has no script in its index row"
+            )
+        records.append(
+            RecordedBenchmark(
+                benchmark_id=uuid.UUID(row.benchmark_id),
+                name=f"{row.theme} ({row.benchmark_id})",
+                script=version.store.get_bytes(row.script_file).decode("utf-8"),
+                script_source=version.store.url_for(row.script_file),
+                script_sha256=row.script_sha256,
+                variants=[
+                    RecordedVariant(
+                        seed=v.seed,
+                        scale=v.scale,
+                        ok=v.ok,
+                        geometry_hash=v.geometry_hash,
+                        failure_codes=sorted(c for c in v.failure_codes.split(",") if c),
+                    )
+                    for v in variants
+                    if v.benchmark_id == row.benchmark_id
+                ],
+                notes=version_notes(
+                    {"code": row.code_version, "validator": row.validator_version, "kit": None}
+                ),
+            )
+        )
+    return records
+
+
+def compare(recorded: RecordedBenchmark, report: ValidationReport) -> list[Difference]:
+    """Differences between the record and a fresh validation of its script on the recorded variants."""
     differences = []
-    actual_sha = hashlib.sha256(script.encode()).hexdigest()
-    if actual_sha != asset.script_sha256:
+    actual_sha = hashlib.sha256(recorded.script.encode()).hexdigest()
+    if actual_sha != recorded.script_sha256:
         differences.append(
-            Difference(what="script sha256", recorded=asset.script_sha256, reproduced=actual_sha)
+            Difference(what="script sha256", recorded=recorded.script_sha256, reproduced=actual_sha)
         )
     rebuilt = {(v.seed, v.scale): v for v in report.variants}
-    for recorded in asset.variants:
-        variant = rebuilt.get((recorded.seed, recorded.scale))
-        where = {"seed": recorded.seed, "scale": recorded.scale}
+    for expected in recorded.variants:
+        variant = rebuilt.get((expected.seed, expected.scale))
+        where = {"seed": expected.seed, "scale": expected.scale}
         if variant is None:
             differences.append(Difference(**where, what="variant", recorded="present", reproduced="not run"))
             continue
-        if variant.ok != recorded.ok:
-            codes = ", ".join(sorted({f.code.value for f in variant.failures})) or "no codes"
+        codes = sorted({f.code.value for f in variant.failures})
+        if variant.ok != expected.ok:
             differences.append(
                 Difference(
                     **where,
                     what="validation outcome",
-                    recorded="valid" if recorded.ok else "invalid",
-                    reproduced="valid" if variant.ok else f"invalid ({codes})",
+                    recorded="valid" if expected.ok else "invalid",
+                    reproduced="valid" if variant.ok else f"invalid ({', '.join(codes) or 'no codes'})",
                 )
             )
-        if variant.metrics.geometry_hash != recorded.metrics.geometry_hash:
+        elif expected.failure_codes is not None and expected.failure_codes != codes:
+            differences.append(
+                Difference(
+                    **where,
+                    what="failure codes",
+                    recorded=", ".join(expected.failure_codes) or "none",
+                    reproduced=", ".join(codes) or "none",
+                )
+            )
+        if variant.metrics.geometry_hash != expected.geometry_hash:
             differences.append(
                 Difference(
                     **where,
                     what="geometry hash",
-                    recorded=str(recorded.metrics.geometry_hash),
+                    recorded=str(expected.geometry_hash),
                     reproduced=str(variant.metrics.geometry_hash),
                 )
             )
@@ -134,24 +244,23 @@ def _ordered_unique(values: list) -> list:
     return list(dict.fromkeys(values))
 
 
-def reproduce_asset(
-    asset: BenchmarkAsset, store: ArtifactStore, runner: SandboxRunner, notes: list[str]
-) -> Reproduction:
-    """Re-run the stored script of `asset` in the sandbox on exactly its recorded seeds and scales."""
+def reproduce_record(recorded: RecordedBenchmark, runner: SandboxRunner) -> Reproduction:
+    """Re-run the recorded script in the sandbox on exactly its recorded seeds and scales."""
     from benchgen.validation.validator import validate_source
 
-    script = fetch_script(store, asset)
-    seeds = _ordered_unique([v.seed for v in asset.variants])
-    scales = _ordered_unique([v.scale for v in asset.variants])
+    seeds = _ordered_unique([v.seed for v in recorded.variants])
+    scales = _ordered_unique([v.scale for v in recorded.variants])
     if not seeds:
-        raise UsageError(f"benchmark {asset.benchmark_id} records no variants; there is nothing to reproduce")
-    report = validate_source(script, f"{asset.theme} ({asset.benchmark_id})", seeds, scales, runner=runner)
+        raise UsageError(
+            f"benchmark {recorded.benchmark_id} records no variants; there is nothing to reproduce"
+        )
+    report = validate_source(recorded.script, recorded.name, seeds, scales, runner=runner)
     return Reproduction(
-        benchmark_id=asset.benchmark_id,
-        script_url=asset.script_url,
+        benchmark_id=recorded.benchmark_id,
+        script_source=recorded.script_source,
         variants=len(report.variants),
-        differences=compare(asset, script, report),
-        notes=notes,
+        differences=compare(recorded, report),
+        notes=recorded.notes,
     )
 
 
@@ -174,15 +283,26 @@ def records_for(
 
 
 def reproduce(
-    benchmark_ids: list[uuid.UUID], settings: Settings, dataset_version: str | None = None
+    benchmark_ids: list[uuid.UUID],
+    settings: Settings,
+    dataset_version: str | None = None,
+    published_url: str | None = None,
 ) -> list[Reproduction]:
-    """Rebuild each named benchmark (and every benchmark of `dataset_version`) from the database records."""
-    engine = db.get_engine(settings)
-    try:
-        assets = records_for(engine, benchmark_ids, dataset_version)
-        notes = {asset.benchmark_id: version_notes(engine, asset) for asset in assets}
-    finally:
-        engine.dispose()
-    store = ArtifactStore.from_settings(settings)
+    """Rebuild benchmarks from their records: the published version at `published_url` when given (all of
+    its benchmarks, or those named), else the database (the named ids and every one of `dataset_version`)."""
+    if published_url is not None:
+        if dataset_version is not None:
+            raise UsageError("give either --dataset (database records) or --published (a published version)")
+        records = recorded_from_published(published_url, settings, benchmark_ids)
+    else:
+        store = ArtifactStore.from_settings(settings)
+        engine = db.get_engine(settings)
+        try:
+            records = [
+                recorded_from_asset(engine, store, asset)
+                for asset in records_for(engine, benchmark_ids, dataset_version)
+            ]
+        finally:
+            engine.dispose()
     with SandboxRunner() as runner:
-        return [reproduce_asset(asset, store, runner, notes[asset.benchmark_id]) for asset in assets]
+        return [reproduce_record(record, runner) for record in records]

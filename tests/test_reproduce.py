@@ -1,6 +1,7 @@
 """`benchgen reproduce`: a benchmark recorded by the pipeline's own steps (real SQLite, local store, sandbox)
 reproduces identical; a tampered script or geometry hash is reported and exits 1."""
 
+import hashlib
 import os
 import sys
 import uuid
@@ -13,10 +14,11 @@ import pytest
 from benchgen import db, pipeline
 from benchgen.cli import main
 from benchgen.codes import FailureCode
-from benchgen.dataset.index import ArtifactFile, FileKind
-from benchgen.models import AssetVariant, BenchmarkAsset
+from benchgen.dataset.index import ArtifactFile, DatasetIndex, FileKind
+from benchgen.dataset.publish import promote, stage_dataset
+from benchgen.models import BenchmarkAsset
 from benchgen.offline.build import build_spec
-from benchgen.reproduce import compare
+from benchgen.reproduce import RecordedBenchmark, RecordedVariant, compare
 from benchgen.settings import ENV_PREFIX, Settings, get_settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
@@ -27,8 +29,9 @@ SCALES = [1.0]
 TAMPERED_HASH = "0" * 64
 
 
-def persist_example(settings: Settings) -> BenchmarkAsset:
-    """Validate the example on the variant grid and persist it with the pipeline's steps (no renders)."""
+def persist_example(settings: Settings) -> tuple[BenchmarkAsset, str]:
+    """Validate the example on the variant grid, persist it with the pipeline's steps (no renders) and
+    publish it; return the database record and the published version's URL."""
     script = EXAMPLE.read_text()
     report = pipeline.validate_variants(script, EXAMPLE.name, SEEDS, SCALES)
     assert report.ok, report.failures
@@ -55,18 +58,26 @@ def persist_example(settings: Settings) -> BenchmarkAsset:
     entry = pipeline.persist_benchmark(
         generation, report, evidence, dataset_name="repro", dataset_version="v1", settings=settings
     )
+    index = DatasetIndex.from_entries("repro", "v1", [generation.theme], [entry])
+    published = promote(store, stage_dataset(store, index, "# repro\n"), index)
     engine = db.get_engine(settings)
     try:
-        return db.get_asset(engine, uuid.UUID(entry.benchmark_id))
+        return db.get_asset(engine, uuid.UUID(entry.benchmark_id)), published.url
     finally:
         engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> tuple[Settings, BenchmarkAsset]:
+def recorded_and_published(tmp_path_factory) -> tuple[Settings, BenchmarkAsset, str]:
     data_dir = tmp_path_factory.mktemp("reproduce") / "data"
     settings = get_settings(data_dir=data_dir, database_url=None, store_url=None)
-    return settings, persist_example(settings)
+    return settings, *persist_example(settings)
+
+
+@pytest.fixture(scope="module")
+def recorded(recorded_and_published) -> tuple[Settings, BenchmarkAsset]:
+    settings, asset, _ = recorded_and_published
+    return settings, asset
 
 
 class CliResult(NamedTuple):
@@ -114,33 +125,38 @@ def tampered(recorded) -> Iterator[BenchmarkAsset]:
 
 
 def test_compare_names_each_difference_by_variant():
-    metrics = VariantMetrics(geometry_hash="a" * 64)
-    asset = BenchmarkAsset.create(
-        dataset_version="x/v1",
-        theme="t",
-        family="f",
-        script_url="file:///s/script.py",
+    hashed = "a" * 64
+    recorded = RecordedBenchmark(
+        benchmark_id=uuid.uuid4(),
+        name="t",
+        script="print()\n",
+        script_source="file:///s/script.py",
         script_sha256="b" * 64,
-        definition=build_spec(EXAMPLE.read_text(), 0).model_dump(mode="json"),
         variants=[
-            AssetVariant(seed=0, scale=1.0, ok=True, metrics=metrics),
-            AssetVariant(seed=1, scale=1.0, ok=True, metrics=metrics),
+            RecordedVariant(seed=0, scale=1.0, ok=True, geometry_hash=hashed, failure_codes=[]),
+            RecordedVariant(seed=1, scale=1.0, ok=True, geometry_hash=hashed, failure_codes=[]),
+            RecordedVariant(seed=2, scale=1.0, ok=False, geometry_hash=hashed, failure_codes=["NOT_SETTLED"]),
         ],
-        difficulty_score=0.5,
     )
-    failure = Failure(code=FailureCode.NOT_SETTLED, message="still moving", seed=0, scale=1.0)
+    settle = Failure(code=FailureCode.NOT_SETTLED, message="still moving", seed=0, scale=1.0)
+    bounds = Failure(code=FailureCode.OUT_OF_BOUNDS, message="left the bounds", seed=2, scale=1.0)
+    metrics = VariantMetrics(geometry_hash=hashed)
     report = ValidationReport(
         script="s",
         ok=False,
-        failures=[failure],
+        failures=[settle, bounds],
         variants=[
-            VariantReport(seed=0, scale=1.0, ok=False, failures=[failure], metrics=metrics),
+            VariantReport(seed=0, scale=1.0, ok=False, failures=[settle], metrics=metrics),
+            VariantReport(seed=2, scale=1.0, ok=False, failures=[bounds], metrics=metrics),
         ],
     )
-    lines = [d.line() for d in compare(asset, "print()\n", report)]
-    assert lines[0].startswith("script sha256 recorded " + "b" * 64)
-    assert "seed 0 scale 1: validation outcome recorded valid, reproduced invalid (NOT_SETTLED)" in lines
-    assert "seed 1 scale 1: variant recorded present, reproduced not run" in lines
+    lines = [d.line() for d in compare(recorded, report)]
+    assert lines == [
+        f"script sha256 recorded {'b' * 64}, reproduced {hashlib.sha256(b'print()' + bytes([10])).hexdigest()}",
+        "seed 0 scale 1: validation outcome recorded valid, reproduced invalid (NOT_SETTLED)",
+        "seed 1 scale 1: variant recorded present, reproduced not run",
+        "seed 2 scale 1: failure codes recorded NOT_SETTLED, reproduced OUT_OF_BOUNDS",
+    ]
 
 
 def test_unknown_or_malformed_id_is_a_usage_error(recorded, run_cli):
@@ -156,7 +172,7 @@ def test_unchanged_benchmark_reproduces_identical(recorded, run_cli):
     result = run_cli(settings, str(asset.benchmark_id))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{asset.benchmark_id}: identical (2 variants)" in result.stdout
-    assert "no session recorded" in result.stdout  # the record cannot say which versions made it
+    assert "the record does not say which code version made it" in result.stdout  # no session row
 
 
 def test_tampered_script_and_hash_are_reported_and_exit_1(recorded, run_cli, tampered):
@@ -167,3 +183,26 @@ def test_tampered_script_and_hash_are_reported_and_exit_1(recorded, run_cli, tam
     assert f"differs script sha256 recorded {tampered.script_sha256}" in output
     assert f"seed 1 scale 1: geometry hash recorded {TAMPERED_HASH}, reproduced" in output
     assert "seed 0 scale 1" not in output  # the untouched variant still matches
+
+
+def test_published_version_reproduces_and_a_changed_published_script_is_reported(
+    recorded_and_published, run_cli
+):
+    settings, asset, url = recorded_and_published
+    result = run_cli(settings, "--published", url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{asset.benchmark_id}: identical (2 variants)" in result.stdout
+    script = Path(url.removeprefix("file://")) / "benchmarks" / str(asset.benchmark_id) / "script.py"
+    original = script.read_bytes()
+    script.write_bytes(original.replace(b"rng.uniform(80, 160)", b"rng.uniform(90, 160)"))
+    try:
+        changed = run_cli(settings, "--published", url, str(asset.benchmark_id))
+    finally:
+        script.write_bytes(original)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    output = " ".join(changed.stdout.split())
+    assert f"differs script sha256 recorded {asset.script_sha256}" in output
+    assert (
+        "seed 0 scale 1: geometry hash recorded" in output
+        and "seed 1 scale 1: geometry hash recorded" in output
+    )

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-console = Console()
+console = Console(soft_wrap=True)  # one line per difference, never wrapped (easy to grep)
 
 DIFFERENT_EXIT = 1  # some benchmark did not reproduce
 
@@ -14,7 +14,17 @@ def reproduce_command(
     benchmark_ids: Annotated[list[str] | None, typer.Argument(help="Benchmark ids (UUIDs).")] = None,
     dataset: Annotated[
         str | None,
-        typer.Option("--dataset", help="Also every benchmark of this dataset version, e.g. benchgen/v1."),
+        typer.Option(
+            "--dataset", help="Also every benchmark the database records for this version, e.g. benchgen/v1."
+        ),
+    ] = None,
+    published: Annotated[
+        str | None,
+        typer.Option(
+            "--published",
+            help="Read the records from this published version folder instead of the database "
+            "(every benchmark, or the ids given), e.g. file:///data/store/benchgen/v1.",
+        ),
     ] = None,
 ) -> None:
     """Re-run each stored script in the sandbox for every recorded variant; exit 1 on any difference."""
@@ -22,7 +32,7 @@ def reproduce_command(
     from benchgen.settings import get_settings
 
     ids = [parse_benchmark_id(text) for text in benchmark_ids or []]
-    results = reproduce(ids, get_settings(), dataset_version=dataset)
+    results = reproduce(ids, get_settings(), dataset_version=dataset, published_url=published)
     for result in results:
         for note in result.notes:
             console.print(f"{result.benchmark_id}: note: {note}", highlight=False)

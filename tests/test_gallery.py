@@ -6,6 +6,7 @@ page may log a console error or throw, and a screenshot of the index must show t
 
 import asyncio
 import base64
+import hashlib
 import io
 import json
 import shutil
@@ -18,15 +19,18 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from PIL import Image
+from pydantic import SecretStr
 
 from benchgen import db, pipeline
 from benchgen.codes import FailureCode
-from benchgen.dataset.publish import read_manifest, verify_published
+from benchgen.dataset.publish import MANIFEST_FILE, Manifest, ManifestFile, read_manifest, verify_published
 from benchgen.errors import NotFoundError, StoreError
 from benchgen.gallery import build_gallery, publish_gallery
 from benchgen.gallery.site import difficulty_band, histogram_svg
+from benchgen.gallery.source import SESSIONS_FILE, sessions_file
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus, ValidationAttempt
 from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
@@ -336,3 +340,51 @@ def test_publish_gallery_puts_the_site_inside_the_version_and_keeps_its_seal(dat
     assert store.exists("benchgen/v1/gallery/rejected.html")
     assert store.exists(f"benchgen/v1/gallery/candidates/{rejected.id}.html")
     assert verify_published(store, "benchgen", "v1") == []
+
+
+@pytest.mark.slow
+def test_gallery_reads_a_version_published_on_s3(dataset, s3_endpoint, tmp_path):
+    url, settings, _ = dataset
+    bucket = s3_endpoint.create_bucket()
+    s3_url = f"s3://{bucket}/datasets/benchgen/v1"
+    s3_endpoint.store(f"s3://{bucket}/datasets").put_dir("benchgen/v1", Path(url.removeprefix("file://")))
+    s3_settings = settings.model_copy(
+        update={
+            "s3_endpoint_url": s3_endpoint.url,
+            "aws_access_key_id": s3_endpoint.key,
+            "aws_secret_access_key": SecretStr(s3_endpoint.secret),
+            "aws_region": s3_endpoint.region,
+        }
+    )
+    site = build_gallery(s3_url, tmp_path / "site", settings=s3_settings, render_clips=False)
+    assert site.benchmarks == 2
+    assert len(list((tmp_path / "site").glob("benchmarks/*/review/sheet.png"))) == 2
+
+
+@pytest.mark.slow
+def test_published_sessions_file_replaces_the_database(dataset, tmp_path):
+    url, settings, rejected = dataset
+    copy = tmp_path / "v1"
+    shutil.copytree(Path(url.removeprefix("file://")), copy)
+    no_database = get_settings(data_dir=tmp_path / "elsewhere", database_url=None, store_url=None)
+
+    without = build_gallery(copy.as_uri(), tmp_path / "bare", settings=no_database, render_clips=False)
+    assert without.rejected == 0 and "no session database at" in without.sessions_note
+    page = next((tmp_path / "bare").glob("benchmarks/*/index.html")).read_text()
+    assert "No session" in page and "<th>stage</th>" not in page
+
+    manifest = Manifest.model_validate_json((copy / MANIFEST_FILE).read_text())
+    accepted = [
+        uuid.UUID(r["session_id"]) for r in pd.read_parquet(copy / "index.parquet").to_dict("records")
+    ]
+    data = sessions_file(settings, accepted, [rejected.id]).model_dump_json().encode()
+    (copy / SESSIONS_FILE).write_bytes(data)
+    manifest.files.append(
+        ManifestFile(path=SESSIONS_FILE, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    )
+    (copy / MANIFEST_FILE).write_text(manifest.model_dump_json())
+    site = build_gallery(copy.as_uri(), tmp_path / "site", settings=no_database, render_clips=False)
+    assert site.rejected == 1 and SESSIONS_FILE in site.sessions_note
+    page = next((tmp_path / "site").glob("benchmarks/*/index.html")).read_text()
+    assert "<th>stage</th>" in page  # the journal table
+    assert (tmp_path / "site" / "candidates" / f"{rejected.id}.html").is_file()

@@ -183,7 +183,7 @@ def _write_benchmark(
         zones=zones,
         variants=record.variants,
         session=record.session,
-        sessions_note=dataset.sessions_note,
+        missing_session=f"No session {record.row.session_id} was found ({dataset.sessions_note}).",
         script_html=highlight(record.script, PythonLexer(), formatter),
         code_style=formatter.get_style_defs(f".{CODE_CSS_CLASS}"),
     )

@@ -28,6 +28,7 @@ from benchgen.settings import Settings, mask_url
 from benchgen.store import ArtifactStore
 
 REVIEW_DIR = "review"  # the pipeline's folder of renders inside a benchmark folder
+SESSIONS_FILE = "sessions.json"  # optional in a version: the sessions behind it (a SessionsFile)
 SESSION_QUERY_LIMIT = 10_000  # sessions read from the database when looking for a run's rejected candidates
 
 CHECKSUM_MISMATCH = (
@@ -69,6 +70,16 @@ class SessionRecord(BaseModel):
             journal=session.journal,
             created_at=as_utc(session.created_at),
         )
+
+
+class SessionsFile(BaseModel):
+    """`sessions.json`: the sessions behind a version's benchmarks and the run's rejected candidates.
+
+    A pipeline that publishes it makes the gallery independent of the session database.
+    """
+
+    accepted: list[SessionRecord]
+    rejected: list[SessionRecord]
 
 
 class BenchmarkRecord(BaseModel):
@@ -186,14 +197,32 @@ def _missing_sqlite_file(settings: Settings) -> str | None:
     return None if Path(parsed.database).is_file() else f"no session database at {parsed.database}"
 
 
+def sessions_file(
+    settings: Settings, accepted_ids: list[uuid.UUID], rejected_ids: list[uuid.UUID]
+) -> SessionsFile:
+    """The `sessions.json` of a run from the session database (every id must name a saved session)."""
+    engine = db.get_engine(settings)
+    try:
+        return SessionsFile(
+            accepted=[SessionRecord.from_session(db.get_session(engine, sid)) for sid in accepted_ids],
+            rejected=[SessionRecord.from_session(db.get_session(engine, sid)) for sid in rejected_ids],
+        )
+    finally:
+        engine.dispose()
+
+
 def _read_sessions(
+    version: PublishedVersion,
     settings: Settings,
     accepted_ids: list[str],
-    themes: list[str],
-    published_at: datetime,
     rejected_ids: list[uuid.UUID] | None,
 ) -> tuple[dict[str, SessionRecord], list[SessionRecord], str]:
-    """(accepted sessions by id, rejected candidates, note) from the database, or empty with the reason."""
+    """(accepted sessions by id, rejected candidates, where they came from): the version's `sessions.json`,
+    else the session database, else nothing with the reason."""
+    if version.has(SESSIONS_FILE):
+        published = SessionsFile.model_validate_json(version.read(SESSIONS_FILE))
+        accepted = {s.session_id: s for s in published.accepted}
+        return accepted, published.rejected, f"sessions read from the version's {SESSIONS_FILE}"
     missing = _missing_sqlite_file(settings)
     if missing is not None:
         return {}, [], f"{missing}: review decisions, journals and rejected candidates are not shown"
@@ -202,22 +231,28 @@ def _read_sessions(
     except DatabaseError as exc:
         return {}, [], f"session database not reachable ({exc}): review decisions and journals are not shown"
     try:
-        accepted = {}
-        for session_id in accepted_ids:
-            try:
-                accepted[session_id] = SessionRecord.from_session(
-                    db.get_session(engine, uuid.UUID(session_id))
-                )
-            except (NotFoundError, ValueError):
-                continue  # a benchmark without a session row (e.g. imported): its page says so
+        known = {str(s.id): s for s in (_find_session(engine, sid) for sid in accepted_ids) if s is not None}
+        accepted = {sid: SessionRecord.from_session(session) for sid, session in known.items()}
         if rejected_ids is not None:
             rejected = [SessionRecord.from_session(db.get_session(engine, sid)) for sid in rejected_ids]
         else:
-            rejected = _run_candidates(engine, accepted, themes, published_at)
+            published_at = as_utc(version.manifest.published_at)
+            rejected = _run_candidates(engine, accepted, version.manifest.themes, published_at)
     finally:
         engine.dispose()
-    note = f"sessions read from {mask_url(settings.resolved_database_url)}"
-    return accepted, rejected, note
+    return accepted, rejected, f"sessions read from {mask_url(settings.resolved_database_url)}"
+
+
+def _find_session(engine, session_id: str) -> GenerationSession | None:
+    """The session row, or None for a benchmark recorded without one (its page says so)."""
+    try:
+        parsed = uuid.UUID(session_id)
+    except ValueError:  # the index stores 'None' for a benchmark persisted without a session
+        return None
+    try:
+        return db.get_session(engine, parsed)
+    except NotFoundError:
+        return None
 
 
 def _run_candidates(
@@ -244,11 +279,7 @@ def read_dataset(
     rows = [BenchmarkRow.model_validate(r) for r in version.table(INDEX_FILE)]
     variants = [VariantRow.model_validate(r) for r in version.table(VARIANTS_FILE)]
     sessions, rejected, note = _read_sessions(
-        settings,
-        [r.session_id for r in rows],
-        version.manifest.themes,
-        as_utc(version.manifest.published_at),
-        rejected_session_ids,
+        version, settings, [r.session_id for r in rows], rejected_session_ids
     )
     benchmarks = [
         _benchmark_record(

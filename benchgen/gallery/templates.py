@@ -97,7 +97,7 @@ published {{ published_at }}. {{ sessions_note }}.</p>
 SESSION_PARTS = """
 {% macro review(session) %}
 <h2>Review</h2>
-{% if session is none %}<p class="note">{{ sessions_note }}.</p>
+{% if session is none %}<p class="note">{{ missing_session }}</p>
 {% elif not session.review_decisions %}<p>No review decision was recorded.</p>
 {% else %}
 {% for decision in session.review_decisions %}
@@ -110,7 +110,7 @@ SESSION_PARTS = """
 {% endmacro %}
 {% macro journal(session) %}
 <h2>Session journal</h2>
-{% if session is none %}<p class="note">{{ sessions_note }}.</p>
+{% if session is none %}<p class="note">{{ missing_session }}</p>
 {% else %}
 <p>Session {{ session.session_id }}: {{ session.status.value }} after {{ session.coder_attempts }} coder attempt(s)
 and {{ session.review_rounds }} review round(s), backend {{ session.backend }} ({{ session.model }}).</p>

@@ -15,6 +15,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langgraph.graph import END, START, StateGraph
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from test_agents_graph import runner, tools  # noqa: F401  (fixtures: the real validator on one sandbox)
 
 from benchgen.errors import ConfigError
 from benchgen.tracing import THEME_METADATA_KEY, langfuse_settings, traced_session
@@ -172,3 +173,51 @@ def test_host_is_accepted_as_the_older_name_of_the_base_url():
     )
     assert settings is not None and settings.base_url == "http://h:3000"
     assert "sk" not in repr(settings)
+
+
+# --- the real generator graph with the real LLM roles on scripted chat models ----------------------------
+
+
+def test_every_role_call_of_the_generator_graph_is_traced_under_its_node(stub, tools, tmp_settings):  # noqa: F811
+    from test_agents_graph import APPROVE, GOOD_SCRIPT, Fakes, code_reply, context, plan_reply
+
+    from benchgen import db
+    from benchgen.agents.graph import build_graph
+    from benchgen.agents.recorder import SessionRecorder
+    from benchgen.agents.state import GeneratorInput
+    from benchgen.models import Provenance, SessionStatus
+
+    fakes = Fakes(plans=[plan_reply()], codes=[code_reply(GOOD_SCRIPT)], reviews=[APPROVE])
+    engine = db.get_engine(tmp_settings)
+    session_id = uuid.uuid4()
+    recorder = SessionRecorder(engine)
+    recorder.create(session_id, THEME, "scripted", "scripted:fake", Provenance())
+    environ = {
+        "LANGFUSE_PUBLIC_KEY": f"pk-lf-{uuid.uuid4().hex[:8]}",
+        "LANGFUSE_SECRET_KEY": "sk-lf-test",
+        "LANGFUSE_HOST": stub.url,
+    }
+    graph = build_graph(fakes.roles, tools, recorder)
+    with traced_session({"configurable": {"thread_id": str(session_id)}}, session_id, THEME, environ) as run:
+        graph.invoke(GeneratorInput(session_id=session_id, theme=THEME, seed=7), run, context=context())
+    assert db.get_session(engine, session_id).status is SessionStatus.ACCEPTED
+    engine.dispose()
+
+    spans = stub.spans()
+    by_id = {span.span_id: span for span in spans}
+    generations = [s for s in spans if attributes(s).get("langfuse.observation.type") == "generation"]
+    nodes = sorted(
+        json.loads(attributes(g)["langfuse.observation.metadata.langgraph_node"]) for g in generations
+    )
+    assert nodes == ["coder", "planner", "reviewer"]
+    for (
+        generation
+    ) in generations:  # each generation sits under its node's span (structured output adds layers)
+        node = json.loads(attributes(generation)["langfuse.observation.metadata.langgraph_node"])
+        ancestors, span = [], generation
+        while span.parent_span_id in by_id:
+            span = by_id[span.parent_span_id]
+            ancestors.append(span.name)
+        assert node in ancestors, (node, ancestors)
+    assert {attributes(g)["session.id"] for g in generations} == {str(session_id)}
+    assert {s.name for s in spans} >= {"planner", "coder", "validate", "reviewer", "accept"}

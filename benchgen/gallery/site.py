@@ -16,6 +16,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from benchgen.dataset.publish import PublishedDataset
+from benchgen.errors import BenchgenError
 from benchgen.gallery.source import BenchmarkRecord, DatasetRecord, PublishedVersion, read_dataset
 from benchgen.gallery.templates import FILTER_SCRIPT, STYLE, TEMPLATES
 from benchgen.settings import Settings, get_settings
@@ -41,6 +42,10 @@ NO_CLIP_NOTE = (
     "(`--no-clips`); build it with clips to see the payload left alone"
 )
 ZONE_LABELS = ("goal", "build_zone", "bounds")
+
+
+class ClipUnavailable(BenchgenError):
+    """A benchmark has no settle clip and its published files do not say how to film one."""
 
 
 class GallerySite(BaseModel):
@@ -125,8 +130,9 @@ def _render_clip(version: PublishedVersion, record: BenchmarkRecord, out_dir: Pa
         p.removeprefix(f"{mjcf}/"): version.read(p) for p in version.paths_under(f"{mjcf}/{MESH_DIRECTORY}")
     }
     if record.clip_camera is None or record.render_size is None:
-        raise ValueError(
-            f"benchmark {record.row.benchmark_id} has no isometric camera in its render manifest"
+        raise ClipUnavailable(
+            f"benchmark {record.row.benchmark_id} has no isometric camera in its render_manifest.json, so the "
+            "gallery cannot film its settle clip; build the gallery with --no-clips (render_clips=False)"
         )
     path = f"{folder}/{GALLERY_CLIP_FILE}"
     (out_dir / path).parent.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,8 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.exceptions import ObjectNotFound
 from prefect.filesystems import LocalFileSystem, WritableFileSystem
 from prefect.futures import PrefectFuture
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as EPHEMERAL_STARTUP
-from prefect.settings import temporary_settings
 
 from benchgen import pipeline
 from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, GateError, GateThresholds
@@ -100,7 +100,14 @@ def _storage_block(url: str, settings: Settings) -> WritableFileSystem:
 
 
 def ensure_concurrency_limits() -> None:
-    """Create the LLM and sandbox limits with default slots unless an operator already set them."""
+    """On a Prefect server, create the LLM and sandbox limits with default slots unless they exist.
+
+    Not in ephemeral mode: its temporary server does not run the service that frees the slots of a
+    killed run, so a re-run after a crash would wait forever. There, the thread pool's size bounds
+    the parallel work instead.
+    """
+    if not PREFECT_API_URL.value():
+        return
     with get_client(sync_client=True) as client:
         for name, slots in (
             (LLM_CALLS_LIMIT, DEFAULT_LLM_SLOTS),
@@ -118,7 +125,7 @@ def task_runner():
     if not address:
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        return ThreadPoolTaskRunner()
+        return ThreadPoolTaskRunner(max_workers=DEFAULT_SANDBOX_SLOTS)
     from prefect_dask import DaskTaskRunner
 
     return DaskTaskRunner(address=address)

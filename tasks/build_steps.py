@@ -9,7 +9,6 @@ from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 
 from benchgen import pipeline
 from benchgen.dataset.gate import GateThresholds
@@ -25,6 +24,7 @@ from tasks.policies import (
     SANDBOX_WORKERS_LIMIT,
     TRANSIENT_RETRIES,
     retry_transient,
+    slots,
 )
 
 TRANSIENT_RETRY_OPTIONS = {
@@ -48,7 +48,7 @@ def generate(
     theme: str, seed: int, model: str, versions: dict[str, str], database: str, settings: Settings
 ) -> pipeline.GenerationResult:
     """An agent session; `database` is in the cache key because the session row lives there."""
-    with concurrency(LLM_CALLS_LIMIT, occupy=1):
+    with slots(LLM_CALLS_LIMIT):
         return pipeline.generate_benchmark(theme, seed, model=model, settings=settings)
 
 
@@ -68,7 +68,7 @@ def validate(
     versions: dict[str, str],
 ) -> ValidationReport:
     """Every (seed, scale) variant in the sandbox; a failing report is a result, never retried."""
-    with concurrency(SANDBOX_WORKERS_LIMIT, occupy=1):
+    with slots(SANDBOX_WORKERS_LIMIT):
         return pipeline.validate_variants(script, f"{theme}#{seed}", variant_seeds, scales)
 
 
@@ -91,7 +91,7 @@ def render(
     settings: Settings,
 ) -> pipeline.Evidence:
     """Definition, MJCF and review renders stored by content under `store` (part of the cache key)."""
-    with concurrency(SANDBOX_WORKERS_LIMIT, occupy=1):
+    with slots(SANDBOX_WORKERS_LIMIT):
         return pipeline.render_evidence(script, variant_seed, scale, report, pipeline.open_store(settings))
 
 

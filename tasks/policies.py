@@ -4,8 +4,12 @@ Transient failures (store, database, network, LLM API) are retried with exponent
 jitter; everything else, above all a deterministic validation verdict, fails at once.
 """
 
+from contextlib import AbstractContextManager, nullcontext
+
 import openai
 from prefect.cache_policies import INPUTS, TASK_SOURCE
+from prefect.concurrency.sync import concurrency
+from prefect.settings import PREFECT_API_URL
 from prefect.tasks import exponential_backoff
 
 from benchgen.errors import DatabaseError, StoreError
@@ -38,6 +42,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     openai.RateLimitError,
     openai.InternalServerError,
 )
+
+
+def slots(limit: str) -> AbstractContextManager:
+    """Hold one slot of a global concurrency limit; a no-op in ephemeral mode (no server, no limits)."""
+    return concurrency(limit, occupy=1) if PREFECT_API_URL.value() else nullcontext()
 
 
 def is_transient(exc: BaseException) -> bool:

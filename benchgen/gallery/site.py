@@ -219,7 +219,7 @@ def _cards(dataset: DatasetRecord) -> list[dict]:
             {
                 "title": f"{session.theme} ({session.session_id[:8]})",
                 "theme": session.theme,
-                "family": "unknown",
+                "family": session.family or "unknown",
                 "difficulty": difficulty_band(None),
                 "score": None,
                 "status": session.status.value,

@@ -42,6 +42,7 @@ class SessionRecord(BaseModel):
 
     session_id: str
     theme: str
+    family: str | None = Field(description="The plan's family, when the session got as far as a plan.")
     status: SessionStatus
     backend: str
     model: str
@@ -59,6 +60,7 @@ class SessionRecord(BaseModel):
         return cls(
             session_id=str(session.id),
             theme=session.theme,
+            family=session.plan.family if session.plan else None,
             status=session.status,
             backend=session.backend,
             model=session.model,

@@ -16,7 +16,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine, make_url
 
-from benchgen import db
+from benchgen import db, tracing
 from benchgen.agents import lessons as lessons_module
 from benchgen.agents import schemas, state
 from benchgen.agents.context import GeneratorContext
@@ -265,8 +265,13 @@ def _run_session(
         graph_input = None
         if db.get_session(engine, session_id).status.is_final:
             raise UsageError(f"session {session_id} has already finished; start a new one with --theme")
-    config = {"configurable": {"thread_id": str(session_id)}}
-    with open_checkpointer(settings.resolved_database_url) as saver, _tools(options, settings) as tools:
+    config: dict[str, Any] = {"configurable": {"thread_id": str(session_id)}}
+    traced_theme = theme if resume is None else db.get_session(engine, session_id).theme
+    with (
+        tracing.traced_session(config, session_id, traced_theme) as config,
+        open_checkpointer(settings.resolved_database_url) as saver,
+        _tools(options, settings) as tools,
+    ):
         graph = build_graph(
             roles, tools, recorder, checkpointer=saver, interrupt_before=options.interrupt_before
         )

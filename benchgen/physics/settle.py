@@ -85,6 +85,8 @@ class StartOutcome(BaseModel):
 
 
 class SettleResult(BaseModel):
+    """Failures and one outcome per start; the properties are the worst case over starts (variant metrics)."""
+
     failures: list[Failure] = Field(default_factory=list)
     starts: list[StartOutcome] = Field(default_factory=list)
 

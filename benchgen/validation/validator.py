@@ -283,14 +283,11 @@ def _simulate(
 
 def _record_settle_metrics(result: SettleResult, metrics: VariantMetrics) -> None:
     """Worst case over all starts: the slowest to settle, the largest drift and speed, the deepest contact."""
-    starts = result.starts
-    metrics.starts_simulated = len(starts)
-    settle_times = [s.settle_time_s for s in starts if s.settle_time_s is not None]
-    contacts = [s.min_contact_distance_mm for s in starts if s.min_contact_distance_mm is not None]
-    metrics.settle_time_s = max(settle_times) if len(settle_times) == len(starts) and starts else None
-    metrics.final_drift_mm = max((s.drift_mm for s in starts), default=None)
-    metrics.max_speed_m_s = max((s.max_speed_m_s for s in starts), default=None)
-    metrics.min_contact_distance_mm = min(contacts) if contacts else None
+    metrics.starts_simulated = len(result.starts)
+    metrics.settle_time_s = result.settle_time_s
+    metrics.final_drift_mm = result.max_drift_mm
+    metrics.max_speed_m_s = result.max_speed_m_s
+    metrics.min_contact_distance_mm = result.min_contact_distance_mm
 
 
 def _determinism_failures(

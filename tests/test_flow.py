@@ -122,7 +122,9 @@ def first_build(flow: FlowRunner) -> subprocess.CompletedProcess:
 def test_build_publishes_to_s3_with_metadata_in_postgres(flow, first_build, tmp_path):
     import datasets
 
-    assert f"published at  {flow.store.url_for(version_prefix(DATASET, 'v1'))}" in first_build.stdout
+    assert f"published at  {flow.store.url_for(version_prefix(DATASET, 'v1'))}" in first_build.stdout, output(
+        first_build
+    )[-3000:]
     assert published_versions(flow.store, DATASET) == ["v1"]
     assert verify_published(flow.store, DATASET, "v1") == []
     manifest = read_manifest(flow.store, DATASET, "v1")

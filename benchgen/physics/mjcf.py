@@ -40,7 +40,8 @@ CONTACT_DAMPING_RATIO = 1.0  # critical damping: no bounce
 # sinks only 0.27-0.43 um (sphere 1.1-1.7 um), less than MuJoCo's default 1e-6 m: EPA then stops before
 # it resolves the contact normal and now and then returns a tilted or flipped one, the flat face's
 # several contacts collapse into one that pushes nowhere, and the payload drops ~40 um for a step and
-# rebounds at ~2e-3 m/s (NOT_SETTLED on a flat deck). 1 nm resolves every resting depth; no slower.
+# rebounds at ~2e-3 m/s (NOT_SETTLED on a flat deck). 1 nm resolves every resting depth for 1-4% more
+# stepping time.
 CCD_TOLERANCE_M = 1e-9
 
 GOAL_RGBA = (0.1, 0.8, 0.2, 0.25)

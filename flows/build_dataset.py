@@ -425,8 +425,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BenchgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(USAGE_EXIT)
-    sys.stdout.write(how_to_look(summary) + "\n")  # not print(): Prefect may still patch it for log_prints
-    sys.stdout.flush()
+    # The interpreter's own stdout: concurrent in-process builds swap `sys.stdout` (redirect_stdout is
+    # process-wide) and can leave it pointing at a capture buffer.
+    sys.__stdout__.write(how_to_look(summary) + "\n")
+    sys.__stdout__.flush()
 
 
 if __name__ == "__main__":

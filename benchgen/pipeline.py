@@ -95,12 +95,6 @@ class GenerationResult(BaseModel):
     family: str | None = None
     script: str | None = None
 
-    @property
-    def script_sha256(self) -> str:
-        if self.script is None:
-            raise ValueError(f"session for theme {self.theme!r} seed {self.seed} has no accepted script")
-        return hashlib.sha256(self.script.encode()).hexdigest()
-
 
 class Evidence(BaseModel):
     """Files describing a benchmark, stored content-addressed: definition, MJCF, renders."""

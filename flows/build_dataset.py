@@ -26,6 +26,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.filesystems import LocalFileSystem, WritableFileSystem
 from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED as ANALYTICS
 from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as EPHEMERAL_STARTUP
 
 from benchgen import pipeline
@@ -41,6 +42,7 @@ RESULTS_BLOCK_PREFIX = "benchgen-results"  # result storage blocks are saved as 
 DASK_ADDRESS_ENV = "BENCHGEN_DASK_ADDRESS"  # scheduler address; when set, tasks run on that Dask cluster
 VERSION_DATE_FORMAT = "%Y.%m.%d"  # default version: the UTC date, so each nightly is a new version
 EPHEMERAL_STARTUP_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+ANALYTICS_ENV = "PREFECT_SERVER_ANALYTICS_ENABLED"
 EPHEMERAL_STARTUP_TIMEOUT_S = 120  # s; the temporary server needs more than Prefect's 20 s on a busy machine
 USAGE_EXIT = 2  # exit status for a benchgen error, as the benchgen CLI uses
 
@@ -406,6 +408,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--force", action="store_true", help="replace an already published version")
     args = parser.parse_args(argv)
     startup = {} if EPHEMERAL_STARTUP_ENV in os.environ else {EPHEMERAL_STARTUP: EPHEMERAL_STARTUP_TIMEOUT_S}
+    if ANALYTICS_ENV not in os.environ:  # the temporary server's telemetry heartbeat only adds SQLite lock noise
+        startup[ANALYTICS] = False
     try:
         with temporary_settings(updates=startup):
             summary = build_dataset(

@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click
 
+from benchgen.cli import dataset, foundation, gallery, generate, render, reproduce, validate
 from benchgen.errors import BenchgenError
 
 app = typer.Typer(
@@ -18,6 +19,9 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 USAGE_EXIT = 2
+
+for commands in (foundation, validate, render, generate, dataset, gallery, reproduce):
+    commands.register(app)
 
 
 def main() -> None:
@@ -39,32 +43,3 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code if exc.exit_code else USAGE_EXIT)
     sys.exit(result if isinstance(result, int) else 0)
-
-
-from benchgen.cli import foundation  # noqa: E402  (command modules register on `app`, one line each)
-
-foundation.register(app)
-
-from benchgen.cli import validate  # noqa: E402
-
-validate.register(app)
-
-from benchgen.cli import render  # noqa: E402
-
-render.register(app)
-
-from benchgen.cli import generate  # noqa: E402
-
-generate.register(app)
-
-from benchgen.cli import dataset  # noqa: E402
-
-dataset.register(app)
-
-from benchgen.cli import gallery  # noqa: E402
-
-gallery.register(app)
-
-from benchgen.cli import reproduce  # noqa: E402
-
-reproduce.register(app)

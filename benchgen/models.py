@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 from benchgen.agents.schemas import Plan, ReviewDecision
+from benchgen.codes import FailureCode
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.validation.report import ValidationReport, VariantMetrics
 from benchgen.versions import (
@@ -120,6 +121,9 @@ class AssetVariant(BaseModel):
     scale: float = PydanticField(ge=0.5, le=2.0)
     ok: bool
     metrics: VariantMetrics = PydanticField(default_factory=VariantMetrics)
+    failure_codes: list[FailureCode] = PydanticField(
+        default_factory=list, description="Sorted distinct codes the variant failed with; empty when ok."
+    )
 
 
 class CostTargets(BaseModel):
@@ -204,6 +208,7 @@ class BenchmarkAsset(ValidatedTable, table=True):
     preview_url: str | None = None
     variants: list[AssetVariant] = Field(default_factory=list, sa_type=PydanticJSON(list[AssetVariant]))
     difficulty_score: float = Field(ge=0, le=1)
+    provenance: Provenance = Field(default_factory=Provenance, sa_type=PydanticJSON(Provenance))
     meta: AssetMeta = Field(
         default_factory=AssetMeta,
         sa_type=PydanticJSON(AssetMeta),

@@ -30,7 +30,12 @@ from benchgen.dataset.publish import (
     version_prefix,
 )
 from benchgen.errors import BenchgenError, NotFoundError
-from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, utc_now
+from benchgen.gallery import publish_gallery
+from benchgen.gallery.site import GALLERY_DIR
+from benchgen.gallery.site import INDEX_PAGE as GALLERY_INDEX_PAGE
+from benchgen.kit.spec import ScenarioSpec
+from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance, utc_now
+from benchgen.offline.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
@@ -110,6 +115,9 @@ class BenchmarkOutcome(BaseModel):
     theme: str
     seed: int
     accepted: bool
+    session_id: uuid.UUID | None = Field(
+        default=None, description="The generating agent session; None when generation itself failed."
+    )
     reason: str | None = None
     entry: BenchmarkEntry | None = None
 
@@ -123,6 +131,7 @@ class BuildSummary(BaseModel):
     gate: GateResult
     published: PublishedDataset | None
     data_docs_url: str | None
+    gallery_url: str | None = Field(default=None, description="The version's gallery index page.")
     dataset_url: str | None = Field(
         default=None, description="Where the version is (published now or before)."
     )
@@ -297,9 +306,20 @@ def persist_benchmark(
         mjcf_url=store.url_for(mjcf.key) if mjcf else None,
         preview_url=store.url_for(preview.key) if preview else None,
         variants=[
-            AssetVariant(seed=v.seed, scale=v.scale, ok=v.ok, metrics=v.metrics) for v in report.variants
+            AssetVariant(
+                seed=v.seed,
+                scale=v.scale,
+                ok=v.ok,
+                metrics=v.metrics,
+                failure_codes=sorted({f.code for f in v.failures}),
+            )
+            for v in report.variants
         ],
         difficulty_score=evidence.difficulty_score,
+        provenance=Provenance(
+            seeds=list(dict.fromkeys(v.seed for v in report.variants)),
+            scales=list(dict.fromkeys(v.scale for v in report.variants)),
+        ),
         meta=AssetMeta(),
         created_at=as_utc(created_at),
     )
@@ -368,8 +388,68 @@ def assemble_index(params: BuildParameters, outcomes: list[BenchmarkOutcome]) ->
     return index, render_card(index, accepted=dict(accepted), rejected=dict(rejected))
 
 
+def _outcome(
+    generation: GenerationResult, *, entry: BenchmarkEntry | None = None, reason: str | None = None
+) -> BenchmarkOutcome:
+    return BenchmarkOutcome(
+        theme=generation.theme,
+        seed=generation.seed,
+        accepted=entry is not None,
+        session_id=generation.session_id,
+        reason=reason,
+        entry=entry,
+    )
+
+
 def rejected(generation: GenerationResult, reason: str) -> BenchmarkOutcome:
-    return BenchmarkOutcome(theme=generation.theme, seed=generation.seed, accepted=False, reason=reason)
+    return _outcome(generation, reason=reason)
+
+
+def accepted(generation: GenerationResult, entry: BenchmarkEntry) -> BenchmarkOutcome:
+    return _outcome(generation, entry=entry)
+
+
+# --- near duplicates ---------------------------------------------------------------------------------
+
+
+class KeptBenchmark(BaseModel):
+    """A benchmark kept earlier in this build, with the geometry fingerprint of its nominal variant."""
+
+    benchmark_id: uuid.UUID
+    theme: str
+    seed: int
+    fingerprint: GeometryFingerprint
+
+
+def near_duplicate_reason(
+    generation: GenerationResult,
+    evidence: Evidence,
+    kept: list[KeptBenchmark],
+    params: BuildParameters,
+) -> str | None:
+    """Why this benchmark duplicates one kept earlier in the build, or None after adding it to `kept`.
+
+    Callers go through the benchmarks in (theme, seed) order, so the earlier one always stays.
+    """
+    mine = fingerprint(ScenarioSpec.model_validate(evidence.definition))
+    for other in kept:
+        if is_near_duplicate(mine, other.fingerprint):
+            return (
+                f"near duplicate of benchmark {other.benchmark_id} (theme {other.theme!r} seed {other.seed}): "
+                "their nominal variants have near-identical fixtures, zones and payload; a dataset keeps one "
+                "of them, so vary the plan or the scenario"
+            )
+    kept.append(
+        KeptBenchmark(
+            benchmark_id=benchmark_id_for(
+                params.dataset_name, params.dataset_version, generation.theme, generation.seed
+            ),
+            theme=generation.theme,
+            seed=generation.seed,
+            fingerprint=mine,
+        )
+    )
+    return None
 
 
 def variants_failed_reason(report: ValidationReport) -> str:
@@ -381,8 +461,11 @@ def variants_failed_reason(report: ValidationReport) -> str:
 # --- the whole build without an orchestrator ---------------------------------------------------------
 
 
-def build_one(generation: GenerationResult, params: BuildParameters, settings: Settings) -> BenchmarkOutcome:
-    """Validate, render and persist one generated benchmark; a rejected one yields its reason."""
+def build_one(
+    generation: GenerationResult, params: BuildParameters, settings: Settings, kept: list[KeptBenchmark]
+) -> BenchmarkOutcome:
+    """Validate, render and persist one generated benchmark; a rejected one (invalid, or a near duplicate
+    of one in `kept`) yields its reason."""
     if not generation.accepted or generation.script is None:
         return rejected(generation, generation.reason or "the session did not accept a script")
     name = f"{generation.theme}#{generation.seed}"
@@ -392,6 +475,9 @@ def build_one(generation: GenerationResult, params: BuildParameters, settings: S
     evidence = render_evidence(
         generation.script, params.variant_seeds[0], params.scales[0], report, open_store(settings)
     )
+    duplicate = near_duplicate_reason(generation, evidence, kept, params)
+    if duplicate is not None:
+        return rejected(generation, duplicate)
     entry = persist_benchmark(
         generation,
         report,
@@ -400,16 +486,17 @@ def build_one(generation: GenerationResult, params: BuildParameters, settings: S
         dataset_version=params.dataset_version,
         settings=settings,
     )
-    return BenchmarkOutcome(theme=generation.theme, seed=generation.seed, accepted=True, entry=entry)
+    return accepted(generation, entry)
 
 
 def build_dataset_directly(params: BuildParameters, settings: Settings, docs_dir: Path) -> BuildSummary:
     """The same work as the `build-dataset` flow, sequentially and without Prefect."""
     prepare_database(settings)
     outcomes = []
+    kept: list[KeptBenchmark] = []
     for theme, seed in params.units():
         generation = generate_benchmark(theme, seed, model=params.model, settings=settings)
-        outcomes.append(build_one(generation, params, settings))
+        outcomes.append(build_one(generation, params, settings, kept))
     index, card = assemble_index(params, outcomes)
     unchanged = unchanged_summary(params, outcomes, index, card, settings)
     if unchanged is not None:
@@ -417,11 +504,23 @@ def build_dataset_directly(params: BuildParameters, settings: Settings, docs_dir
     checked = check_dataset(index, card, params.thresholds, settings, docs_dir)
     checked.gate.raise_for_failure()
     published = publish_dataset(checked, index, force=params.force, settings=settings)
-    return published_summary(outcomes, checked, published)
+    gallery_url = publish_version_gallery(published, outcomes, settings)
+    return published_summary(outcomes, checked, published, gallery_url)
+
+
+def publish_version_gallery(
+    published: PublishedDataset, outcomes: list[BenchmarkOutcome], settings: Settings
+) -> str:
+    """Build the published version's gallery (with settle clips) into its `gallery/` folder; its index URL."""
+    rejected_ids = [o.session_id for o in outcomes if not o.accepted and o.session_id is not None]
+    return publish_gallery(open_store(settings), published, settings, rejected_session_ids=rejected_ids)
 
 
 def published_summary(
-    outcomes: list[BenchmarkOutcome], checked: CheckedDataset, published: PublishedDataset
+    outcomes: list[BenchmarkOutcome],
+    checked: CheckedDataset,
+    published: PublishedDataset,
+    gallery_url: str,
 ) -> BuildSummary:
     return BuildSummary(
         name=published.name,
@@ -430,6 +529,7 @@ def published_summary(
         gate=checked.gate,
         published=published,
         data_docs_url=checked.data_docs_url,
+        gallery_url=gallery_url,
         dataset_url=published.url,
     )
 
@@ -447,6 +547,7 @@ def unchanged_summary(
     store = open_store(settings)
     if matches_published(store, index, card) is None:
         return None
+    gallery_index = f"{version_prefix(index.name, index.version)}/{GALLERY_DIR}/{GALLERY_INDEX_PAGE}"
     return BuildSummary(
         name=index.name,
         version=index.version,
@@ -454,6 +555,7 @@ def unchanged_summary(
         gate=GateResult(success=True, evaluated=0, failures=[], data_docs_dir=None),
         published=None,
         data_docs_url=None,
+        gallery_url=store.url_for(gallery_index) if store.exists(gallery_index) else None,
         dataset_url=store.url_for(version_prefix(index.name, index.version)),
         unchanged=True,
     )

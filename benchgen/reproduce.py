@@ -112,19 +112,9 @@ def version_notes(recorded: Mapping[str, str | None]) -> list[str]:
     return notes
 
 
-def _session_versions(engine: Engine, asset: BenchmarkAsset) -> dict[str, str | None]:
-    if asset.session_id is None:
-        return {}
-    provenance = db.get_session(engine, asset.session_id).provenance
-    return {
-        "code": provenance.code_version,
-        "kit": provenance.kit_version,
-        "validator": provenance.validator_version,
-    }
-
-
-def recorded_from_asset(engine: Engine, store: ArtifactStore, asset: BenchmarkAsset) -> RecordedBenchmark:
-    """A database record; its versions come from its session's provenance."""
+def recorded_from_asset(store: ArtifactStore, asset: BenchmarkAsset) -> RecordedBenchmark:
+    """A database record; its versions come from the asset's provenance (recorded when it was persisted)."""
+    provenance = asset.provenance
     return RecordedBenchmark(
         benchmark_id=asset.benchmark_id,
         name=f"{asset.theme} ({asset.benchmark_id})",
@@ -133,11 +123,21 @@ def recorded_from_asset(engine: Engine, store: ArtifactStore, asset: BenchmarkAs
         script_sha256=asset.script_sha256,
         variants=[
             RecordedVariant(
-                seed=v.seed, scale=v.scale, ok=v.ok, geometry_hash=v.metrics.geometry_hash, failure_codes=None
+                seed=v.seed,
+                scale=v.scale,
+                ok=v.ok,
+                geometry_hash=v.metrics.geometry_hash,
+                failure_codes=sorted(c.value for c in v.failure_codes),
             )
             for v in asset.variants
         ],
-        notes=version_notes(_session_versions(engine, asset)),
+        notes=version_notes(
+            {
+                "code": provenance.code_version,
+                "kit": provenance.kit_version,
+                "validator": provenance.validator_version,
+            }
+        ),
     )
 
 
@@ -187,7 +187,7 @@ def recorded_from_published(
                     if v.benchmark_id == row.benchmark_id
                 ],
                 notes=version_notes(
-                    {"code": row.code_version, "validator": row.validator_version, "kit": None}
+                    {"code": row.code_version, "validator": row.validator_version, "kit": row.kit_version}
                 ),
             )
         )
@@ -299,7 +299,7 @@ def reproduce(
         engine = db.get_engine(settings)
         try:
             records = [
-                recorded_from_asset(engine, store, asset)
+                recorded_from_asset(store, asset)
                 for asset in records_for(engine, benchmark_ids, dataset_version)
             ]
         finally:

@@ -161,6 +161,7 @@ def summary_markdown(summary: pipeline.BuildSummary, dataset_url: str | None) ->
         f"- accepted: {sum(accepted.values())}, rejected: {sum(rejected.values())}",
         f"- gate: {summary.gate.summary()}",
         f"- Great Expectations Data Docs: {summary.data_docs_url}" if summary.data_docs_url else "",
+        f"- gallery: {summary.gallery_url}" if summary.gallery_url else "",
         "",
         "| theme | seed | difficulty | preview sheet |",
         "| --- | ---: | ---: | --- |",
@@ -275,7 +276,7 @@ def build_dataset(
         else:
             outcomes[unit] = pipeline.rejected(accepted[unit], pipeline.variants_failed_reason(report))
 
-    # render evidence, then persist rows and files
+    # render evidence; drop near duplicates in (theme, seed) order; persist rows and files
     evidence = {
         unit: render.submit(
             *unit,
@@ -289,18 +290,24 @@ def build_dataset(
         )
         for unit, report in valid.items()
     }
-    persisted = {
-        unit: build_steps.persist.submit(
-            accepted[unit], valid[unit], future, params.dataset_name, params.dataset_version, settings
+    kept: list[pipeline.KeptBenchmark] = []
+    persisted = {}
+    for unit, future in evidence.items():
+        rendered = settled(unit, future, "render")
+        if rendered is None:
+            continue
+        duplicate = pipeline.near_duplicate_reason(accepted[unit], rendered, kept, params)
+        if duplicate is not None:
+            outcomes[unit] = pipeline.rejected(accepted[unit], duplicate)
+            logger.warning("%s: %s", unit, duplicate)
+            continue
+        persisted[unit] = build_steps.persist.submit(
+            accepted[unit], valid[unit], rendered, params.dataset_name, params.dataset_version, settings
         )
-        for unit, future in evidence.items()
-    }
     for unit, future in persisted.items():
-        entry = settled(unit, future, "render or persist")
+        entry = settled(unit, future, "persist")
         if entry is not None:
-            outcomes[unit] = pipeline.BenchmarkOutcome(
-                theme=unit[0], seed=unit[1], accepted=True, entry=entry
-            )
+            outcomes[unit] = pipeline.accepted(accepted[unit], entry)
     ordered = [outcomes[unit] for unit in params.units()]
     create_table_artifact(
         key="accepted-per-theme",
@@ -334,7 +341,8 @@ def build_dataset(
         )
         raise GateError(checked.gate.summary() + "\nNothing was published.")
     published = build_steps.publish(checked, index, params.force, settings)
-    summary = pipeline.published_summary(ordered, checked, published)
+    gallery_url = build_steps.gallery(published, ordered, settings)
+    summary = pipeline.published_summary(ordered, checked, published, gallery_url)
     create_markdown_artifact(key="dataset-summary", markdown=summary_markdown(summary, published.url))
     return summary
 
@@ -347,8 +355,9 @@ def how_to_look(summary: pipeline.BuildSummary) -> str:
     accepted, rejected = summary.counts()
     url = summary.dataset_url or ""
     local = urlsplit(url).path if url.startswith("file://") else None
+    count = sum(accepted.values())
     lines = [
-        f"dataset {summary.name} {summary.version}: {sum(accepted.values())} benchmarks accepted, "
+        f"dataset {summary.name} {summary.version}: {count} benchmark{'' if count == 1 else 's'} accepted, "
         f"{sum(rejected.values())} rejected"
         + (" (already published, unchanged)" if summary.unchanged else ""),
         f"  published at  {url}",
@@ -359,6 +368,11 @@ def how_to_look(summary: pipeline.BuildSummary) -> str:
             f"  index         python -c \"import pandas as pd; print(pd.read_parquet('{local}/index.parquet'))\"",
             f"  a preview     {local}/benchmarks/<benchmark_id>/review/",
         ]
+    if summary.gallery_url:
+        gallery = summary.gallery_url
+        lines.append(
+            f"  gallery       {urlsplit(gallery).path if gallery.startswith('file://') else gallery}"
+        )
     if summary.data_docs_url:
         lines.append(f"  data docs     {summary.data_docs_url}")
     lines.append(f"  verify        benchgen dataset verify {summary.name} {summary.version}")
@@ -408,7 +422,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--force", action="store_true", help="replace an already published version")
     args = parser.parse_args(argv)
     startup = {} if EPHEMERAL_STARTUP_ENV in os.environ else {EPHEMERAL_STARTUP: EPHEMERAL_STARTUP_TIMEOUT_S}
-    if ANALYTICS_ENV not in os.environ:  # the temporary server's telemetry heartbeat only adds SQLite lock noise
+    # the temporary server's telemetry heartbeat only adds SQLite lock noise
+    if ANALYTICS_ENV not in os.environ:
         startup[ANALYTICS] = False
     try:
         with temporary_settings(updates=startup):

@@ -7,7 +7,7 @@ idempotent, so a re-run after a crash converges on the same rows and files.
 
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from benchgen import pipeline
@@ -49,7 +49,11 @@ def generate(
 ) -> pipeline.GenerationResult:
     """An agent session; `database` is in the cache key because the session row lives there."""
     with slots(LLM_CALLS_LIMIT):
-        return pipeline.generate_benchmark(theme, seed, model=model, settings=settings)
+        result = pipeline.generate_benchmark(theme, seed, model=model, settings=settings)
+    get_run_logger().info(
+        "session=%s theme=%r seed=%d accepted=%s", result.session_id, theme, seed, result.accepted
+    )
+    return result
 
 
 @task(
@@ -138,3 +142,17 @@ def publish(
     checked: pipeline.CheckedDataset, index: DatasetIndex, force: bool, settings: Settings
 ) -> PublishedDataset:
     return pipeline.publish_dataset(checked, index, force=force, settings=settings)
+
+
+@task(
+    name="gallery",
+    task_run_name="gallery[{published.name}/{published.version}]",
+    **UNCACHED,
+    **TRANSIENT_RETRY_OPTIONS,
+)
+def gallery(
+    published: PublishedDataset, outcomes: list[pipeline.BenchmarkOutcome], settings: Settings
+) -> str:
+    """The version's gallery, with settle clips and the build's rejected candidates; its index URL."""
+    with slots(SANDBOX_WORKERS_LIMIT):
+        return pipeline.publish_version_gallery(published, outcomes, settings)

@@ -3,10 +3,12 @@
 import hashlib
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from benchgen import db, pipeline
 from benchgen.codes import FailureCode
 from benchgen.dataset.card import difficulty_histogram, render_card
 from benchgen.dataset.gate import GateError, GateThresholds, run_gate
@@ -32,10 +34,13 @@ from benchgen.dataset.publish import (
     verify_published,
     version_prefix,
 )
+from benchgen.offline.build import build_spec
+from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import Failure, VariantMetrics, VariantReport
 
 THEMES = ["gap crossing", "ramp climb"]
+EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
 def persisted_entry(
@@ -243,3 +248,59 @@ class TestPublish:
         assert published.url.startswith("s3://")
         assert verify_published(s3_store, "demo", "v1") == []
         assert published_versions(s3_store, "demo") == ["v1"]
+
+
+class TestNearDuplicates:
+    """Two identical scripts in one build: the first (in theme, seed order) stays, the second is rejected."""
+
+    @staticmethod
+    def generation(theme: str, seed: int, example: str) -> pipeline.GenerationResult:
+        return pipeline.GenerationResult(
+            theme=theme,
+            seed=seed,
+            session_id=None,
+            accepted=True,
+            family=example,
+            script=(EXAMPLES / f"{example}.py").read_text(),
+        )
+
+    @staticmethod
+    def evidence(generation: pipeline.GenerationResult) -> pipeline.Evidence:
+        spec = build_spec(generation.script, 0, 1.0)
+        return pipeline.Evidence(files=[], difficulty_score=0.5, definition=spec.model_dump(mode="json"))
+
+    def test_second_identical_script_is_named_as_a_duplicate_of_the_first(self):
+        params = pipeline.BuildParameters(themes=["gaps", "steps"], dataset_name="demo", dataset_version="v1")
+        first = self.generation("gaps", 0, "gap_crossing")
+        same = self.generation("gaps", 1, "gap_crossing")
+        other = self.generation("steps", 0, "step_climb")
+        kept: list[pipeline.KeptBenchmark] = []
+        assert pipeline.near_duplicate_reason(first, self.evidence(first), kept, params) is None
+        reason = pipeline.near_duplicate_reason(same, self.evidence(same), kept, params)
+        first_id = pipeline.benchmark_id_for("demo", "v1", "gaps", 0)
+        assert reason is not None and reason.startswith(
+            f"near duplicate of benchmark {first_id} (theme 'gaps' seed 0)"
+        )
+        assert pipeline.near_duplicate_reason(other, self.evidence(other), kept, params) is None
+        assert [(k.theme, k.seed) for k in kept] == [("gaps", 0), ("steps", 0)]
+
+    @pytest.mark.slow
+    def test_direct_build_persists_the_first_and_rejects_the_copy(self, tmp_path):
+        settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
+        params = pipeline.BuildParameters(themes=["gaps"], variant_seeds=[0], dataset_name="demo")
+        kept: list[pipeline.KeptBenchmark] = []
+        first, copy = (
+            pipeline.build_one(self.generation("gaps", seed, "gap_crossing"), params, settings, kept)
+            for seed in (0, 1)
+        )
+        assert first.accepted and first.entry is not None
+        assert not copy.accepted and copy.reason.startswith(
+            f"near duplicate of benchmark {first.entry.benchmark_id}"
+        )
+        engine = db.get_engine(settings)
+        try:
+            assert [str(a.benchmark_id) for a in db.list_assets(engine, dataset_version="demo/v1")] == [
+                first.entry.benchmark_id
+            ]
+        finally:
+            engine.dispose()

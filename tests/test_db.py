@@ -75,12 +75,20 @@ def test_assets_round_trip_and_unique_script_per_version(database_url, make_sess
     upgrade(database_url)
     engine = get_engine(database_url)
     session = save_session(engine, make_session())
-    first = save_asset(engine, make_asset(session_id=session.id))
+    first = save_asset(
+        engine,
+        make_asset(
+            session_id=session.id,
+            provenance={"seeds": [0, 1], "scales": [1.0]},
+            variants=[{"seed": 1, "scale": 1.0, "ok": False, "failure_codes": ["NOT_SETTLED"]}],
+        ),
+    )
     other_version = save_asset(engine, make_asset(dataset_version="v2", theme="ramp"))
 
     loaded = get_asset(engine, first.benchmark_id)
     assert loaded == first
     assert loaded.definition.payload.radius == 20
+    assert loaded.provenance.seeds == [0, 1] and loaded.variants[0].failure_codes == ["NOT_SETTLED"]
     assert [a.benchmark_id for a in list_assets(engine, dataset_version="v1")] == [first.benchmark_id]
     assert [a.benchmark_id for a in list_assets(engine, theme="ramp")] == [other_version.benchmark_id]
     with pytest.raises(DuplicateBenchmarkError, match="dataset version 'v1' already holds a benchmark"):

@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from benchgen.agents.schemas import ReviewDecision
+from benchgen.codes import FailureCode
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import (
     AssetMeta,
@@ -14,7 +15,7 @@ from benchgen.models import (
     Provenance,
     SessionStatus,
 )
-from benchgen.versions import CODE_VERSION, VALIDATOR_VERSION
+from benchgen.versions import CODE_VERSION, KIT_VERSION, VALIDATOR_VERSION
 
 
 def error_fields(exc: ValidationError) -> set[str]:
@@ -57,6 +58,20 @@ def test_asset_validates_definition_and_metadata(make_asset):
         tier=DifficultyTier.MEDIUM, cost_targets={"max_cost_usd": 30}, tags=["gap"]
     )
     assert asset.variants[0].metrics.settle_time_s == 0.4
+
+
+def test_asset_provenance_and_variant_failure_codes_are_typed(make_asset):
+    asset = make_asset(
+        provenance={"seeds": [0, 1], "scales": [0.75, 1.0]},
+        variants=[{"seed": 1, "scale": 0.75, "ok": False, "failure_codes": ["NOT_SETTLED"]}],
+    )
+    assert asset.provenance == Provenance(seeds=[0, 1], scales=[0.75, 1.0])
+    assert asset.provenance.kit_version == KIT_VERSION
+    assert asset.variants[0].failure_codes == [FailureCode.NOT_SETTLED]
+    assert make_asset().provenance == Provenance()  # versions of the running code, no variants
+    with pytest.raises(ValidationError) as caught:
+        make_asset(variants=[{"seed": 0, "scale": 1.0, "ok": False, "failure_codes": ["NO_SUCH_CODE"]}])
+    assert error_fields(caught.value) == {"variants.0.failure_codes.0"}
 
 
 @pytest.mark.parametrize("score", [-0.01, 1.01])

@@ -22,6 +22,7 @@ from benchgen.reproduce import RecordedBenchmark, RecordedVariant, compare
 from benchgen.settings import ENV_PREFIX, Settings, get_settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
+from benchgen.versions import CODE_VERSION, KIT_VERSION, VALIDATOR_VERSION
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "gap_crossing.py"
 SEEDS = [0, 1]
@@ -172,7 +173,16 @@ def test_unchanged_benchmark_reproduces_identical(recorded, run_cli):
     result = run_cli(settings, str(asset.benchmark_id))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{asset.benchmark_id}: identical (2 variants)" in result.stdout
-    assert "the record does not say which code version made it" in result.stdout  # no session row
+    assert "version" not in result.stdout  # the asset's provenance names the running versions
+
+
+def test_asset_records_its_provenance_and_failure_codes(recorded):
+    _, asset = recorded
+    assert asset.session_id is None  # the versions come from the asset itself, not a session row
+    assert (asset.provenance.seeds, asset.provenance.scales) == (SEEDS, SCALES)
+    assert (asset.provenance.code_version, asset.provenance.kit_version) == (CODE_VERSION, KIT_VERSION)
+    assert asset.provenance.validator_version == VALIDATOR_VERSION
+    assert [v.failure_codes for v in asset.variants] == [[], []]
 
 
 def test_tampered_script_and_hash_are_reported_and_exit_1(recorded, run_cli, tampered):

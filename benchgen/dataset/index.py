@@ -83,6 +83,7 @@ class BenchmarkRow(BaseModel):
     preview_file: str | None
     preview_sha256: str | None
     code_version: str | None
+    kit_version: str | None = None  # absent from indexes published before it was recorded
     validator_version: str | None
     created_at: datetime
 
@@ -178,6 +179,7 @@ class DatasetIndex(BaseModel):
                     preview_file=preview_file,
                     preview_sha256=preview_sha,
                     code_version=entry.versions.get("code"),
+                    kit_version=entry.versions.get("kit"),
                     validator_version=entry.versions.get("validator"),
                     created_at=entry.created_at,
                 )

@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("preview_url", sa.String(), nullable=True),
         sa.Column("variants", json_type(), nullable=False),
         sa.Column("difficulty_score", sa.Float(), nullable=False),
+        sa.Column("provenance", json_type(), nullable=False),
         sa.Column("metadata", json_type(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["session_id"], ["generation_session.id"]),

@@ -196,3 +196,24 @@ def test_in_process_build_enforces_output_limit() -> None:
     outcome = failure(build_in_process(EXAMPLE, 0, 1.0, SandboxLimits(max_output_bytes=1000)))
     assert outcome.code is FailureCode.RESOURCE_LIMIT
     assert "more than the limit" in outcome.message
+
+
+def test_scratch_clean_up_keeps_binds_inside_a_scratch_directory(tmp_path):
+    """A checkout under /tmp is bound inside the sandbox's scratch /tmp: clean-up must not walk into it."""
+    from benchgen.sandbox.worker import _clear_directory
+
+    venv = tmp_path / "checkout" / ".venv"
+    venv.mkdir(parents=True)
+    (venv / "python").write_text("kept")
+    (tmp_path / "checkout" / "left_by_a_build").write_text("x")
+    (tmp_path / "stray").mkdir()
+    (tmp_path / "stray" / "file").write_text("x")
+    (tmp_path / "note.txt").write_text("x")
+
+    _clear_directory(str(tmp_path), [str(venv)])
+
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "checkout",
+        "checkout/.venv",
+        "checkout/.venv/python",
+    ]

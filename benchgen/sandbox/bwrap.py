@@ -157,11 +157,12 @@ def _bwrap_args(binds: dict[str, str]) -> list[str]:
             args += ["--symlink", os.readlink(path), path]
         elif os.path.exists(path):
             args += ["--ro-bind", path, path]
-    for source, target in binds.items():
-        args += ["--ro-bind", source, target]
     args += ["--proc", "/proc", "--dev", "/dev"]
     for tmpfs in SCRATCH_DIRS:
         args += ["--size", str(TMPFS_SIZE_BYTES), "--tmpfs", tmpfs]
+    # After the scratch tmpfs mounts, so that a checkout or venv under /tmp stays visible on top of them.
+    for source, target in binds.items():
+        args += ["--ro-bind", source, target]
     args += ["--remount-ro", "/dev"]  # device nodes still work; no files can be stored in /dev itself
     args += ["--chdir", SANDBOX_TMP, "--"]
     return args

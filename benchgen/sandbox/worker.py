@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from benchgen.codes import FailureCode
-from benchgen.sandbox.bwrap import SCRATCH_DIRS
+from benchgen.sandbox.bwrap import SCRATCH_DIRS, python_paths
 from benchgen.sandbox.execute import execute_build, truncated_text
 from benchgen.sandbox.limits import DEFAULT_MAX_OUTPUT_BYTES, MIB, SandboxLimits
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome
@@ -406,13 +406,26 @@ def _living_strays() -> list[int]:
 
 
 def _clear_scratch() -> None:
-    """Empty the private tmpfs directories so that no build sees files an earlier build left."""
+    """Empty the private tmpfs directories so that no build sees files an earlier build left.
+
+    The read-only binds of Python and benchgen may sit inside a scratch directory (a checkout under
+    /tmp): they and the directories leading to them are kept, everything else goes.
+    """
+    kept = python_paths()
     for scratch in SCRATCH_DIRS:
-        for entry in os.scandir(scratch):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.unlink(entry.path)
+        _clear_directory(scratch, kept)
+
+
+def _clear_directory(directory: str, kept: list[str]) -> None:
+    for entry in os.scandir(directory):
+        if entry.path in kept:
+            continue
+        if any(path.startswith(entry.path + os.sep) for path in kept):
+            _clear_directory(entry.path, kept)
+        elif entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            os.unlink(entry.path)
 
 
 def _read_output(path: str, max_text_bytes: int) -> str:

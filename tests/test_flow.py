@@ -142,6 +142,16 @@ def test_build_publishes_to_s3_with_metadata_in_postgres(flow, first_build, tmp_
     assets = flow.assets("v1")
     assert sorted(str(a.benchmark_id) for a in assets) == sorted(frame["benchmark_id"])
     assert {a.script_sha256 for a in assets} == set(frame["script_sha256"])
+    assert all(a.provenance.seeds == [0, 1] for a in assets)
+
+    gallery = f"{version_prefix(DATASET, 'v1')}/gallery"
+    assert f"gallery       {flow.store.url_for(gallery)}/index.html" in first_build.stdout
+    for benchmark_id in frame["benchmark_id"]:
+        assert flow.store.exists(f"{gallery}/benchmarks/{benchmark_id}/gallery_settle.gif")
+    for theme in THEMES:
+        assert re.search(
+            rf"Task run 'generate\[theme={theme}, seed=0\]' - session=[0-9a-f-]{{36}}", output(first_build)
+        )
 
 
 def test_rerun_executes_no_agent_or_validation_task(flow, first_build):
@@ -214,3 +224,23 @@ def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
     assets = flow.assets("v3")
     assert len(assets) == 2 and len({a.benchmark_id for a in assets}) == 2
     assert sorted(published_versions(flow.store, DATASET)) == ["v1", "v3"]
+
+
+def test_summary_counts_one_benchmark_in_the_singular():
+    from benchgen import pipeline
+    from benchgen.dataset.gate import GateResult
+    from flows.build_dataset import how_to_look
+
+    summary = pipeline.BuildSummary(
+        name="demo",
+        version="v1",
+        outcomes=[pipeline.BenchmarkOutcome(theme="t", seed=0, accepted=True)],
+        gate=GateResult(success=True, evaluated=0, failures=[], data_docs_dir=None),
+        published=None,
+        data_docs_url=None,
+        gallery_url="file:///store/demo/v1/gallery/index.html",
+        dataset_url="file:///store/demo/v1",
+    )
+    lines = how_to_look(summary).splitlines()
+    assert lines[0] == "dataset demo v1: 1 benchmark accepted, 0 rejected"
+    assert "  gallery       /store/demo/v1/gallery/index.html" in lines

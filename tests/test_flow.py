@@ -226,9 +226,11 @@ def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
     assert sorted(published_versions(flow.store, DATASET)) == ["v1", "v3"]
 
 
-def test_summary_counts_one_benchmark_in_the_singular():
+def test_summary_counts_one_benchmark_in_the_singular(monkeypatch):
     from benchgen import pipeline
     from benchgen.dataset.gate import GateResult
+
+    monkeypatch.syspath_prepend(str(REPO))  # flows/ is a folder of the repository, not an installed package
     from flows.build_dataset import how_to_look
 
     summary = pipeline.BuildSummary(

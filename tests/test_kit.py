@@ -14,14 +14,14 @@ def deck(label: str = "deck", x: float = 0.0) -> Fixture:
 
 
 def scenario(**overrides) -> Scenario:
-    parts = dict(
-        fixtures=[deck()],
-        payload=Payload.sphere(radius=20, start=(0, 0, 100), jitter=(5, 5, 0), material="steel"),
-        goal=Zone((150, -50, 80), (250, 50, 160)),
-        forbid=[Zone((-300, -300, -100), (-200, 300, 60), name="pit")],
-        build_zone=Zone((-400, -200, 0), (400, 200, 300)),
-        bounds=Zone((-500, -300, -100), (500, 300, 400)),
-    )
+    parts = {
+        "fixtures": [deck()],
+        "payload": Payload.sphere(radius=20, start=(0, 0, 100), jitter=(5, 5, 0), material="steel"),
+        "goal": Zone((150, -50, 80), (250, 50, 160)),
+        "forbid": [Zone((-300, -300, -100), (-200, 300, 60), name="pit")],
+        "build_zone": Zone((-400, -200, 0), (400, 200, 300)),
+        "bounds": Zone((-500, -300, -100), (500, 300, 400)),
+    }
     parts.update(overrides)
     return Scenario(**parts)
 

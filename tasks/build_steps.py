@@ -3,6 +3,11 @@
 Expensive, deterministic steps (agent session, sandboxed validation, renders) are cached across runs
 on their inputs, their source and the explicit `versions` input; writing steps are not cached but are
 idempotent, so a re-run after a crash converges on the same rows and files.
+
+The tasks carry no tags: Prefect asks the server for tag-based concurrency slots at the start of every
+tagged task run, cached or not, and on the ephemeral server that round trip took about 2 s per tag,
+most of a warm re-run. The LLM and sandbox limits are global concurrency limits held inside the tasks
+(`tasks.policies.slots`).
 """
 
 from pathlib import Path
@@ -40,7 +45,6 @@ UNCACHED = {"cache_policy": NO_CACHE}
 @task(
     name="generate",
     task_run_name="generate[theme={theme}, seed={seed}]",
-    tags=["llm"],
     **CACHED,
     **TRANSIENT_RETRY_OPTIONS,
 )
@@ -59,7 +63,6 @@ def generate(
 @task(
     name="validate",
     task_run_name="validate[theme={theme}, seed={seed}]",
-    tags=["sandbox"],
     **CACHED,
     **TRANSIENT_RETRY_OPTIONS,
 )
@@ -79,7 +82,6 @@ def validate(
 @task(
     name="render",
     task_run_name="render[theme={theme}, seed={seed}]",
-    tags=["sandbox"],
     **CACHED,
     **TRANSIENT_RETRY_OPTIONS,
 )

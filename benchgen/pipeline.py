@@ -39,14 +39,7 @@ from benchgen.offline.fingerprint import GeometryFingerprint, fingerprint, is_ne
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
-from benchgen.versions import (
-    CODE_VERSION,
-    KIT_VERSION,
-    OFFLINE_VERSION,
-    PROMPT_VERSION,
-    RENDER_VERSION,
-    VALIDATOR_VERSION,
-)
+from benchgen.versions import current_versions
 
 DEFAULT_THEMES = ("ball must cross a gap", "puck up a ramp")
 DEFAULT_SEEDS_PER_THEME = 2
@@ -57,18 +50,6 @@ DEFINITION_FILE = "definition.json"  # the nominal variant's ScenarioSpec
 REVIEW_DIR = "review"  # renders, contact sheet, clip and reports of the nominal variant
 ARTIFACTS_PREFIX = "artifacts"  # content-addressed benchmark files: artifacts/<script sha256>/...
 BENCHMARK_ID_NAMESPACE = uuid.UUID("6f1c2b4e-8f0a-4c39-9d52-2b7a1f6c0e11")  # uuid5 namespace of benchmark ids
-
-
-def pipeline_versions() -> dict[str, str]:
-    """The versions every cache key and provenance record includes."""
-    return {
-        "code": CODE_VERSION,
-        "kit": KIT_VERSION,
-        "validator": VALIDATOR_VERSION,
-        "render": RENDER_VERSION,
-        "prompt": PROMPT_VERSION,
-        "offline": OFFLINE_VERSION,
-    }
 
 
 class BuildParameters(BaseModel):
@@ -336,7 +317,7 @@ def persist_benchmark(
         difficulty_score=evidence.difficulty_score,
         variants=report.variants,
         files=evidence.files,
-        versions=pipeline_versions(),
+        versions=current_versions(),
         created_at=as_utc(saved.created_at),
     )
 

@@ -18,8 +18,9 @@ from benchgen.sandbox import SandboxRunner
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
-from benchgen.versions import CODE_VERSION, KIT_VERSION, VALIDATOR_VERSION
+from benchgen.versions import current_versions
 
+REPRODUCED_VERSIONS = ("code", "kit", "validator")  # the versions that decide a script's geometry and outcome
 OUTSIDE_STORE = (
     "benchmark {benchmark_id} keeps its script at {url}, outside the configured store {store}; "
     "set BENCHGEN_STORE_URL (and the S3 settings) to the store the dataset was built with"
@@ -102,9 +103,10 @@ def fetch_script(store: ArtifactStore, asset: BenchmarkAsset) -> str:
 
 def version_notes(recorded: Mapping[str, str | None]) -> list[str]:
     """Where recorded code, kit or validator versions differ from the running ones (unknown ones say so)."""
-    current = {"code": CODE_VERSION, "kit": KIT_VERSION, "validator": VALIDATOR_VERSION}
+    running_versions = current_versions()
     notes = []
-    for name, running in current.items():
+    for name in REPRODUCED_VERSIONS:
+        running = running_versions[name]
         if recorded.get(name) is None:
             notes.append(f"the record does not say which {name} version made it")
         elif recorded[name] != running:

@@ -15,3 +15,15 @@ VALIDATOR_VERSION = "1"  # static checks, MJCF conversion and the settle simulat
 RENDER_VERSION = "1"  # views, contact sheet, clip and render metrics
 PROMPT_VERSION = "1"  # LLM prompts of the Planner, Coder and Reviewer
 OFFLINE_VERSION = "1"  # offline scenario families and the procedural roles
+
+
+def current_versions() -> dict[str, str]:
+    """The versions every cache key and provenance record includes, by short name."""
+    return {
+        "code": CODE_VERSION,
+        "kit": KIT_VERSION,
+        "validator": VALIDATOR_VERSION,
+        "render": RENDER_VERSION,
+        "prompt": PROMPT_VERSION,
+        "offline": OFFLINE_VERSION,
+    }

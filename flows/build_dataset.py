@@ -34,6 +34,7 @@ from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, 
 from benchgen.dataset.index import FileKind
 from benchgen.errors import BenchgenError, UsageError
 from benchgen.settings import Settings, get_settings
+from benchgen.versions import current_versions
 from tasks import build_steps
 from tasks.policies import DEFAULT_LLM_SLOTS, DEFAULT_SANDBOX_SLOTS, LLM_CALLS_LIMIT, SANDBOX_WORKERS_LIMIT
 
@@ -225,7 +226,7 @@ def build_dataset(
         t.with_options(result_storage=storage)
         for t in (build_steps.generate, build_steps.validate, build_steps.render)
     )
-    versions = pipeline.pipeline_versions()
+    versions = current_versions()
     store = settings.resolved_store_url
 
     # generate: one agent session per (theme, seed)

@@ -1,0 +1,117 @@
+"""Scale-out with Dask: the unchanged `build-dataset` flow sends its tasks to a Dask cluster when
+BENCHGEN_DASK_ADDRESS names the scheduler. The cluster is started as a user would on other machines:
+`dask scheduler` and `dask worker` processes with this repository on PYTHONPATH."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import free_port
+from distributed import Client
+
+from benchgen.dataset.publish import published_versions, verify_published
+from benchgen.store import ArtifactStore
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+THEMES = ["ball must cross a gap", "puck up a ramp"]
+DASK_WORKERS = 2  # worker processes, one thread each (one sandboxed build at a time per process)
+CLUSTER_START_TIMEOUT_S = 120  # scheduler and workers import the stack on a busy machine
+FLOW_TIMEOUT_S = 900  # a build of two benchmarks on a busy two-core machine
+STOP_TIMEOUT_S = 30
+
+
+@pytest.fixture
+def dask_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
+    return env | {
+        "PYTHONPATH": str(REPO),
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        "BENCHGEN_DATA_DIR": str(tmp_path / "data"),
+    }
+
+
+def start(command: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def dask_cluster(dask_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A scheduler and DASK_WORKERS worker processes on loopback; yields the scheduler address.
+
+    The processes start in their own folder without BENCHGEN_* variables, as on another machine:
+    what the tasks need must reach them as task inputs."""
+    dask = str(Path(sys.executable).parent / "dask")
+    cluster_env = {k: v for k, v in dask_env.items() if not k.startswith("BENCHGEN_")}
+    cluster_cwd = tmp_path / "dask-cwd"
+    cluster_cwd.mkdir()
+    address = f"tcp://127.0.0.1:{free_port()}"
+    port = address.rsplit(":", 1)[1]
+    scheduler = start(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+        cluster_env,
+        tmp_path / "scheduler.log",
+        cluster_cwd,
+    )
+    workers = start(
+        [dask, "worker", address, "--nworkers", str(DASK_WORKERS), "--nthreads", "1", "--no-dashboard"],
+        cluster_env,
+        tmp_path / "workers.log",
+        cluster_cwd,
+    )
+    try:
+        with Client(address, timeout=CLUSTER_START_TIMEOUT_S) as client:
+            client.wait_for_workers(DASK_WORKERS, timeout=CLUSTER_START_TIMEOUT_S)
+        yield address
+    finally:
+        stop(workers)
+        stop(scheduler)
+
+
+def test_flow_runs_its_tasks_on_a_dask_cluster(dask_cluster, dask_env, tmp_path):
+    themes = [arg for theme in THEMES for arg in ("--theme", theme)]
+    command = [sys.executable, "-m", "flows.build_dataset", *themes, "--seeds-per-theme", "1"]
+    command += ["--variant-seeds", "0", "--scales", "1.0", "--min-difficulty-stdev", "0", "--version", "dask"]
+    result = subprocess.run(
+        command,
+        cwd=REPO,
+        env=dask_env | {"BENCHGEN_DASK_ADDRESS": dask_cluster},
+        capture_output=True,
+        text=True,
+        timeout=FLOW_TIMEOUT_S,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    flow_log = result.stdout + result.stderr
+    assert f"Connecting to an existing Dask cluster at {dask_cluster}" in flow_log
+
+    # The agent, validation and render task runs ran in the Dask worker processes, not in the flow's.
+    workers_log = (tmp_path / "workers.log").read_text()
+    for theme in THEMES:
+        for step in ("generate", "validate", "render"):
+            name = f"Task run '{step}[theme={theme}, seed=0]'"
+            assert f"{name} - Finished in state Completed()" in workers_log, (name, workers_log[-3000:])
+            assert name not in flow_log
+
+    store = ArtifactStore.from_url((tmp_path / "data" / "store").as_uri())
+    assert published_versions(store, "benchgen") == ["dask"]
+    assert verify_published(store, "benchgen", "dask") == []
+    assert "dataset benchgen dask: 2 benchmarks accepted, 0 rejected" in result.stdout
+    assert list((tmp_path / "dask-cwd").iterdir()) == [], "a Dask worker wrote where BENCHGEN_* defaults point"

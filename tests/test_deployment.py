@@ -1,20 +1,26 @@
-"""Deployments: entrypoints import, and `build-dataset/manual` runs on a real local Prefect server
-through a process worker, with settings from the registered BenchgenSettings block."""
+"""Deployments: entrypoints import; on a real local Prefect server, `build-dataset/manual` runs through a
+`--run-once` process worker into a local store, and `build-dataset/nightly` and `build-dataset/manual`
+run side by side on two process workers of one pool into S3 with PostgreSQL, with settings only from
+the registered BenchgenSettings block."""
 
+import contextlib
 import importlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import free_port
 
+from benchgen import db
 from benchgen.dataset.publish import published_versions, verify_published
 from benchgen.store import ArtifactStore
 
@@ -107,9 +113,8 @@ def prefect(env: dict[str, str], *args: str, timeout: float = COMMAND_TIMEOUT_S)
     return result.stdout + result.stderr
 
 
-@pytest.mark.slow
-def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
-    env = prefect_server | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
+def register_blocks(env: dict[str, str]) -> str:
+    """`python -m blocks.register` with the settings in `env`; what it printed."""
     registered = subprocess.run(
         [sys.executable, "-m", "blocks.register"],
         check=False,
@@ -120,7 +125,20 @@ def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
         timeout=COMMAND_TIMEOUT_S,
     )
     assert registered.returncode == 0, registered.stderr[-3000:]
-    assert "saved block benchgen-settings/benchgen" in registered.stdout
+    return registered.stdout
+
+
+def run_deployment(env: dict[str, str], deployment: str, parameters: dict) -> str:
+    """Create a flow run of `deployment` with parameter overrides; its id."""
+    params = [arg for key, value in parameters.items() for arg in ("--param", f"{key}={json.dumps(value)}")]
+    started = prefect(env, "deployment", "run", deployment, *params)
+    return re.search(r"UUID: ([0-9a-f-]{36})", started).group(1)
+
+
+@pytest.mark.slow
+def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
+    env = prefect_server | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
+    assert "saved block benchgen-settings/benchgen" in register_blocks(env)
 
     prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
     prefect(env, "--no-prompt", "deploy", "--all")
@@ -131,9 +149,7 @@ def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
         "min_difficulty_stdev": 0,
         "settings_block": "benchgen",
     }
-    params = [arg for key, value in parameters.items() for arg in ("--param", f"{key}={json.dumps(value)}")]
-    started = prefect(env, "deployment", "run", "build-dataset/manual", *params)
-    flow_run_id = re.search(r"UUID: ([0-9a-f-]{36})", started).group(1)
+    flow_run_id = run_deployment(env, "build-dataset/manual", parameters)
 
     prefect(env, "worker", "start", "--pool", "benchgen-process", "--run-once", timeout=WORKER_TIMEOUT_S)
 
@@ -143,3 +159,218 @@ def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
     store = ArtifactStore.from_url((tmp_path / "data" / "store").as_uri())
     assert published_versions(store, "benchgen-manual") == ["deployed"]
     assert verify_published(store, "benchgen-manual", "deployed") == []
+
+
+# --- scale-out: two process workers, S3 store, PostgreSQL ---------------------------------------------
+
+RUNS_TIMEOUT_S = 600  # both small builds, in parallel on a busy two-core machine
+WORKERS_READY_TIMEOUT_S = 120  # two workers importing Prefect and sending their first heartbeat
+WORKER_QUERY_S = 2  # s between a worker's polls for scheduled runs (Prefect's default is 10)
+WORKER_STOP_GRACE_S = 20  # s a worker gets after each SIGINT before the next signal
+POLL_INTERVAL_S = 2  # s between reads of the workers' and flow runs' states
+LOG_TAIL_CHARS = 3000  # characters of each worker log shown when the runs do not finish
+TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+NIGHTLY_THEME = "puck up a ramp"
+MANUAL_THEME = "ball must cross a gap"
+NIGHTLY_VERSION = "nightly-scale-out"
+MANUAL_VERSION = "manual-scale-out"
+
+
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_worker(env: dict[str, str], name: str, log_dir: Path) -> Worker:
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", "benchgen-process"]
+            + ["--limit", "1", "--name", name],
+            cwd=REPO,
+            env=env | {"PREFECT_WORKER_QUERY_SECONDS": str(WORKER_QUERY_S)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Worker(name=name, process=process, log_path=log_path)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (flow runs start in sessions of their own, outside the worker's group)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process exited while we listed /proc
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def stop_worker(worker: Worker) -> None:
+    """SIGINT twice (a process worker waits for its runs after the first), then kill what is left."""
+    leftovers = descendants(worker.process.pid)
+    for _ in range(2):
+        if worker.process.poll() is not None:
+            break
+        os.killpg(worker.process.pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.process.wait(timeout=WORKER_STOP_GRACE_S)
+    for pid in [worker.process.pid, *leftovers]:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.process.wait()
+
+
+def ran_on(worker: Worker, flow_run: dict) -> bool:
+    """Whether `worker` took the flow run and started its process (a worker that loses the race for a
+    run logs 'submitting' too, then 'Aborted submission' instead of 'submitted to infrastructure')."""
+    log = worker.log()
+    return (
+        f"Worker '{worker.name}' submitting flow run '{flow_run['id']}'" in log
+        and f"Flow run '{flow_run['name']}' submitted to infrastructure" in log
+    )
+
+
+def worker_tails(workers: list[Worker]) -> str:
+    return "\n".join(f"--- {w.name} ---\n{w.log()[-LOG_TAIL_CHARS:]}" for w in workers)
+
+
+def api_call(api: str, path: str, body: dict | None = None):
+    """GET, or POST a JSON body to, the Prefect REST API; the decoded JSON answer."""
+    request = urllib.request.Request(
+        f"{api}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="GET" if body is None else "POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def wait_for_workers(api: str, workers: list[Worker]) -> None:
+    """Until the server has a heartbeat from every worker, so no worker can take both runs alone."""
+    names = {w.name for w in workers}
+    deadline = time.monotonic() + WORKERS_READY_TIMEOUT_S
+    while {w["name"] for w in api_call(api, "/work_pools/benchgen-process/workers/filter", {})} < names:
+        if time.monotonic() > deadline or any(w.process.poll() is not None for w in workers):
+            pytest.fail(f"workers {sorted(names)} did not come up:\n{worker_tails(workers)}")
+        time.sleep(POLL_INTERVAL_S)
+
+
+def wait_until_terminal(api: str, flow_run_ids: list[str], workers: list[Worker]) -> dict[str, dict]:
+    deadline = time.monotonic() + RUNS_TIMEOUT_S
+    while True:
+        runs = {run_id: api_call(api, f"/flow_runs/{run_id}") for run_id in flow_run_ids}
+        if all(run["state"]["type"] in TERMINAL_STATES for run in runs.values()):
+            return runs
+        if time.monotonic() > deadline:
+            states = {run["name"]: run["state"]["type"] for run in runs.values()}
+            pytest.fail(f"flow runs not finished after {RUNS_TIMEOUT_S} s: {states}\n{worker_tails(workers)}")
+        time.sleep(POLL_INTERVAL_S)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(RUNS_TIMEOUT_S + 300)
+def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
+    prefect_server, tmp_path, s3_endpoint, fresh_postgres_url
+):
+    store_url = f"s3://{s3_endpoint.create_bucket()}/datasets"
+    data_dir = tmp_path / "data"
+    db.upgrade(fresh_postgres_url)
+    # Only `python -m blocks.register` sees BENCHGEN_* settings: the workers, and so the flow runs, get
+    # the store, its credentials and the database from the `benchgen` block alone.
+    registered = register_blocks(
+        prefect_server
+        | s3_endpoint.env()
+        | {
+            "BENCHGEN_DATA_DIR": str(data_dir),
+            "BENCHGEN_STORE_URL": store_url,
+            "BENCHGEN_DATABASE_URL": fresh_postgres_url,
+        }
+    )
+    for slug in ("aws-credentials/benchgen-aws", "s3-bucket/benchgen-store", "benchgen-settings/benchgen"):
+        assert f"saved block {slug}" in registered, registered
+
+    env = prefect_server
+    api = env["PREFECT_API_URL"]
+    prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
+    prefect(env, "--no-prompt", "deploy", "--all")
+    themes_file = tmp_path / "nightly-themes.txt"
+    themes_file.write_text(f"# one theme keeps the test short\n{NIGHTLY_THEME}\n")
+    small = {"seeds_per_theme": 1, "variant_seeds": [0], "scales": [1.0], "min_difficulty_stdev": 0}
+
+    workers = []
+    try:
+        workers = [start_worker(env, name, tmp_path) for name in ("worker-a", "worker-b")]
+        wait_for_workers(api, workers)
+        nightly_id = run_deployment(
+            env,
+            "build-dataset/nightly",
+            small | {"themes_file": str(themes_file), "dataset_version": NIGHTLY_VERSION},
+        )
+        manual_id = run_deployment(
+            env,
+            "build-dataset/manual",
+            small
+            | {"themes": [MANUAL_THEME], "dataset_version": MANUAL_VERSION, "settings_block": "benchgen"},
+        )
+        runs = wait_until_terminal(api, [nightly_id, manual_id], workers)
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+
+    for run in runs.values():
+        assert run["state"]["type"] == "COMPLETED", (run["name"], run["state"], worker_tails(workers))
+    # each worker (limit 1) ran exactly one of the two runs
+    ran = {w.name: sorted(run["name"] for run in runs.values() if ran_on(w, run)) for w in workers}
+    assert sorted(len(names) for names in ran.values()) == [1, 1], ran
+    assert {name for names in ran.values() for name in names} == {run["name"] for run in runs.values()}, ran
+
+    # the datasets are on S3 and the rows in PostgreSQL; nothing fell back to the local defaults
+    store = s3_endpoint.store(store_url)
+    engine = db.get_engine(fresh_postgres_url)
+    try:
+        for name, version, theme in (
+            ("benchgen-nightly", NIGHTLY_VERSION, NIGHTLY_THEME),
+            ("benchgen-manual", MANUAL_VERSION, MANUAL_THEME),
+        ):
+            assert published_versions(store, name) == [version]
+            assert verify_published(store, name, version) == []
+            assets = db.list_assets(engine, dataset_version=f"{name}/{version}", limit=None)
+            assert [a.theme for a in assets] == [theme]
+    finally:
+        engine.dispose()
+    assert not (data_dir / "store").exists()
+    assert not (data_dir / "benchgen.db").exists()
+
+    # the API shows the nightly's task runs, named by what they work on, and its artifacts
+    task_runs = api_call(api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [nightly_id]}}})
+    unit = f"theme={NIGHTLY_THEME}, seed=0"
+    dataset = f"benchgen-nightly/{NIGHTLY_VERSION}"
+    expected = [f"{step}[{unit}]" for step in ("generate", "validate", "render", "persist")] + [
+        f"{step}[{dataset}]" for step in ("check", "publish", "gallery")
+    ]
+    assert {t["name"]: t["state"]["type"] for t in task_runs} == dict.fromkeys(expected, "COMPLETED")
+    artifacts = api_call(api, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [nightly_id]}}})
+    by_key = {a["key"]: a for a in artifacts}
+    assert {key: a["type"] for key, a in by_key.items()} == {
+        "accepted-per-theme": "table",
+        "dataset-summary": "markdown",
+    }
+    table = json.loads(by_key["accepted-per-theme"]["data"])
+    assert [(row["theme"], row["accepted"]) for row in table] == [(NIGHTLY_THEME, 1)]
+    assert f"`{store.url_for(dataset)}`" in by_key["dataset-summary"]["data"]

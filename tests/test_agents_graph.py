@@ -2,7 +2,9 @@
 
 import logging
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -32,6 +34,7 @@ from benchgen.agents.session import (
     SessionOptions,
     backend_from_options,
     checkpoint_serializer,
+    open_checkpointer,
     roles_for,
     run_session,
 )
@@ -442,6 +445,21 @@ def test_checkpoints_and_resume_on_postgresql(clean_env, fresh_postgres_url: str
     assert outcome.status is SessionStatus.ACCEPTED
     assert len(fakes.planner.received) == 1 and len(fakes.coder.received) == 2
     assert [a.report.ok for a in row_of(settings, outcome).validation_logs] == [False, True]
+
+
+def test_checkpoint_setup_from_runs_starting_together_on_a_fresh_postgresql(fresh_postgres_url: str) -> None:
+    """Flow runs on several workers open the checkpointer at once; LangGraph's setup must not race."""
+    starters = 3
+    barrier = threading.Barrier(starters)
+
+    def open_at_once() -> None:
+        barrier.wait()
+        with open_checkpointer(fresh_postgres_url):
+            pass
+
+    with ThreadPoolExecutor(max_workers=starters) as pool:
+        for started in [pool.submit(open_at_once) for _ in range(starters)]:
+            started.result()  # raises what the thread raised
 
 
 def test_transient_api_errors_are_retried(tmp_settings: Settings) -> None:

@@ -1,12 +1,13 @@
 """Run one generation session end to end: roles from a backend, real tools, a checkpointer on the database."""
 
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 import httpx
@@ -36,10 +37,16 @@ from benchgen.settings import Settings
 from benchgen.validation import report as report_module
 from benchgen.validation.report import ValidationReport
 
+if TYPE_CHECKING:
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg import Connection
+
 OFFLINE = "offline"
 RENDERS_FOLDER_NAME = "renders"  # in the data folder: renders/<session id>/attempt_<n>/
 ACCEPTED_FOLDER_NAME = "sessions"  # in the data folder: sessions/<session id>/scenario.py
 SCRIPT_NAME = "scenario.py"  # how drafts are named in reports, renders and the accepted folder
+CHECKPOINT_SETUP_LOCK = 0x62656E63  # PostgreSQL advisory lock key held while LangGraph's setup runs
+CHECKPOINT_SETUP_POLL_S = 0.2  # s between attempts to take that lock
 
 # Errors of the model provider after its own retries, or an unusable reply: the session stops where it
 # is, resumable.
@@ -179,12 +186,29 @@ def open_checkpointer(database_url: str) -> Iterator[BaseCheckpointSaver]:
             plain, autocommit=True, prepare_threshold=0, row_factory=dict_row
         ) as connection:
             saver = PostgresSaver(connection, serde=checkpoint_serializer())
-            saver.setup()
+            setup_postgres_checkpoints(saver, connection)
             yield saver
     else:
         raise ConfigError(
             f"no LangGraph checkpointer for database backend {backend!r}; use sqlite or postgresql"
         )
+
+
+def setup_postgres_checkpoints(saver: "PostgresSaver", connection: "Connection") -> None:
+    """Run LangGraph's checkpoint migrations, one process at a time.
+
+    Two flow runs starting together on a fresh database would both insert the same migration rows
+    (UniqueViolation). The lock is polled: waiting on it would deadlock with the migrations'
+    CREATE INDEX CONCURRENTLY, which waits for every other open transaction.
+    """
+    while not connection.execute(
+        "SELECT pg_try_advisory_lock(%s) AS held", (CHECKPOINT_SETUP_LOCK,)
+    ).fetchone()["held"]:
+        time.sleep(CHECKPOINT_SETUP_POLL_S)
+    try:
+        saver.setup()
+    finally:
+        connection.execute("SELECT pg_advisory_unlock(%s)", (CHECKPOINT_SETUP_LOCK,))
 
 
 class SessionOutcome(BaseModel):

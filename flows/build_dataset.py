@@ -9,6 +9,7 @@ or a chosen one: `python -m flows.build_dataset --theme "ball must cross a gap" 
 """
 
 import argparse
+import contextlib
 import hashlib
 import os
 import sys
@@ -20,9 +21,10 @@ from urllib.parse import urlsplit
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.filesystems import LocalFileSystem, WritableFileSystem
 from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -44,6 +46,8 @@ DASK_ADDRESS_ENV = "BENCHGEN_DASK_ADDRESS"  # scheduler address; when set, tasks
 VERSION_DATE_FORMAT = "%Y.%m.%d"  # default version: the UTC date, so each nightly is a new version
 EPHEMERAL_STARTUP_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 ANALYTICS_ENV = "PREFECT_SERVER_ANALYTICS_ENABLED"
+HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+HEARTBEAT = "flows.heartbeat_frequency"
 EPHEMERAL_STARTUP_TIMEOUT_S = 120  # s; the temporary server needs more than Prefect's 20 s on a busy machine
 USAGE_EXIT = 2  # exit status for a benchgen error, as the benchgen CLI uses
 
@@ -84,8 +88,26 @@ def result_storage_for(settings: Settings) -> WritableFileSystem:
     """
     url = settings.resolved_store_url
     storage = _storage_block(url, settings)
-    storage.save(f"{RESULTS_BLOCK_PREFIX}-{hashlib.sha256(url.encode()).hexdigest()[:12]}", overwrite=True)
+    name = f"{RESULTS_BLOCK_PREFIX}-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+    try:
+        saved = type(storage).load(name)
+    except ValueError:  # no such block yet
+        saved = None
+    if saved is not None and block_values(saved) == block_values(storage):
+        return saved  # saving an unchanged block costs a few server round trips on every run
+    storage.save(name, overwrite=True)
     return storage
+
+
+def block_values(block: Block) -> object:
+    """A block's field values, secrets included, without the ids Prefect adds to a saved block."""
+
+    def without_ids(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: without_ids(v) for k, v in value.items() if not k.startswith("_")}
+        return value
+
+    return without_ids(block.model_dump(mode="json", context={"include_secrets": True}))
 
 
 def _storage_block(url: str, settings: Settings) -> WritableFileSystem:
@@ -119,7 +141,11 @@ def ensure_concurrency_limits() -> None:
             try:
                 client.read_global_concurrency_limit_by_name(name)
             except ObjectNotFound:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+                # another run starting at the same time may create it between the read and the create
+                with contextlib.suppress(ObjectAlreadyExists):
+                    client.create_global_concurrency_limit(
+                        GlobalConcurrencyLimitCreate(name=name, limit=slots)
+                    )
 
 
 def task_runner():
@@ -380,6 +406,26 @@ def how_to_look(summary: pipeline.BuildSummary) -> str:
     return "\n".join(lines)
 
 
+def local_run_settings() -> dict:
+    """Prefect settings for a build started from this process; a variable the user set wins.
+
+    Without a Prefect server (no PREFECT_API_URL), Prefect starts a temporary one that lives and dies
+    with this process: it gets longer to start, sends no telemetry (only SQLite lock noise), and the
+    flow run sends no heartbeats, which only a server's crash detection reads (stopping the heartbeat
+    thread costs up to a second per run).
+    """
+    updates: dict = {}
+    if EPHEMERAL_STARTUP_ENV not in os.environ:
+        updates[EPHEMERAL_STARTUP] = EPHEMERAL_STARTUP_TIMEOUT_S
+    if PREFECT_API_URL.value():
+        return updates
+    if ANALYTICS_ENV not in os.environ:
+        updates[ANALYTICS] = False
+    if HEARTBEAT_ENV not in os.environ:
+        updates[HEARTBEAT] = None
+    return updates
+
+
 def int_list(text: str) -> list[int]:
     return [int(item) for item in text.split(",") if item.strip()]
 
@@ -422,12 +468,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--force", action="store_true", help="replace an already published version")
     args = parser.parse_args(argv)
-    startup = {} if EPHEMERAL_STARTUP_ENV in os.environ else {EPHEMERAL_STARTUP: EPHEMERAL_STARTUP_TIMEOUT_S}
-    # the temporary server's telemetry heartbeat only adds SQLite lock noise
-    if ANALYTICS_ENV not in os.environ:
-        startup[ANALYTICS] = False
     try:
-        with temporary_settings(updates=startup):
+        with temporary_settings(updates=local_run_settings()):
             summary = build_dataset(
                 themes=args.themes,
                 themes_file=args.themes_file,

@@ -246,3 +246,26 @@ def test_summary_counts_one_benchmark_in_the_singular(monkeypatch):
     lines = how_to_look(summary).splitlines()
     assert lines[0] == "dataset demo v1: 1 benchmark accepted, 0 rejected"
     assert "  gallery       /store/demo/v1/gallery/index.html" in lines
+
+
+def test_local_runs_drop_heartbeats_and_telemetry_only_without_a_server(monkeypatch):
+    """The temporary server dies with the process: nobody reads heartbeats. A real server does."""
+    monkeypatch.syspath_prepend(str(REPO))
+    from prefect.settings import get_current_settings, temporary_settings
+
+    from flows.build_dataset import local_run_settings
+
+    for name in ("PREFECT_API_URL", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_SERVER_ANALYTICS_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    with temporary_settings(restore_defaults={"api.url"}), temporary_settings(updates=local_run_settings()):
+        settings = get_current_settings()
+        assert settings.flows.heartbeat_frequency is None
+        assert settings.server.analytics_enabled is False
+
+    with temporary_settings(updates={"api.url": "http://127.0.0.1:4200/api"}):
+        with temporary_settings(updates=local_run_settings()):
+            assert get_current_settings().flows.heartbeat_frequency is not None
+
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    with temporary_settings(restore_defaults={"api.url"}):
+        assert "flows.heartbeat_frequency" not in local_run_settings()

@@ -262,9 +262,9 @@ def test_local_runs_drop_heartbeats_and_telemetry_only_without_a_server(monkeypa
         assert settings.flows.heartbeat_frequency is None
         assert settings.server.analytics_enabled is False
 
-    with temporary_settings(updates={"api.url": "http://127.0.0.1:4200/api"}):
-        with temporary_settings(updates=local_run_settings()):
-            assert get_current_settings().flows.heartbeat_frequency is not None
+    server = {"api.url": "http://127.0.0.1:4200/api"}
+    with temporary_settings(updates=server), temporary_settings(updates=local_run_settings()):
+        assert get_current_settings().flows.heartbeat_frequency is not None
 
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
     with temporary_settings(restore_defaults={"api.url"}):

@@ -136,6 +136,7 @@ def run_deployment(env: dict[str, str], deployment: str, parameters: dict) -> st
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(SERVER_START_TIMEOUT_S + WORKER_TIMEOUT_S)
 def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
     env = prefect_server | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
     assert "saved block benchgen-settings/benchgen" in register_blocks(env)
@@ -309,6 +310,9 @@ def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
     api = env["PREFECT_API_URL"]
     prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
     prefect(env, "--no-prompt", "deploy", "--all")
+    nightly = api_call(api, "/deployments/name/build-dataset/nightly")
+    assert [(s["schedule"]["cron"], s["active"]) for s in nightly["schedules"]] == [("0 2 * * *", True)]
+    assert nightly["work_pool_name"] == "benchgen-process"
     themes_file = tmp_path / "nightly-themes.txt"
     themes_file.write_text(f"# one theme keeps the test short\n{NIGHTLY_THEME}\n")
     small = {"seeds_per_theme": 1, "variant_seeds": [0], "scales": [1.0], "min_difficulty_stdev": 0}

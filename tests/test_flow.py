@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 THEMES = ["ball must cross a gap", "puck up a ramp"]
+ADDED_THEME = "ball into a lower bin"
 DATASET = "nightly"
 VARIANT_SEEDS = "0,1"
 FLOW_TIMEOUT_S = 900  # one build of two benchmarks on a busy two-core machine
@@ -168,6 +169,19 @@ def test_rerun_executes_no_agent_or_validation_task(flow, first_build):
     assert len(flow.assets("v1")) == 2
 
 
+def test_adding_a_theme_computes_only_the_new_theme(flow, first_build):
+    sessions = flow.session_count()
+    result = flow.run("v4", "--theme", ADDED_THEME)
+    assert result.returncode == 0, output(result)[-4000:]
+    log = output(result)
+    for step in ("generate", "validate", "render"):
+        for theme in THEMES:
+            assert f"Task run '{step}[theme={theme}, seed=0]' - Finished in state Cached" in log, (step, theme)
+        assert f"Task run '{step}[theme={ADDED_THEME}, seed=0]' - Finished in state Completed" in log, step
+    assert flow.session_count() == sessions + 1  # one agent session: the new theme's
+    assert sorted(a.theme for a in flow.assets("v4")) == sorted([*THEMES, ADDED_THEME])
+
+
 def test_gate_failure_blocks_publication(flow, first_build):
     scene_key = next(k for k in flow.store.list("artifacts") if k.endswith("/mjcf/scene.xml"))
     original = flow.store.get_bytes(scene_key)
@@ -184,7 +198,7 @@ def test_gate_failure_blocks_publication(flow, first_build):
     assert flow.store.list(version_prefix(DATASET, "v2")) == []
     assert flow.store.list(f"{DATASET}/{STAGING_DIR}") == []
     assert flow.store.exists(f"{DATASET}/_checks/v2/data_docs/index.html")
-    assert published_versions(flow.store, DATASET) == ["v1"]
+    assert "v2" not in published_versions(flow.store, DATASET)
 
 
 def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
@@ -223,7 +237,7 @@ def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
     assert flow.store.list(f"{DATASET}/{STAGING_DIR}") == []
     assets = flow.assets("v3")
     assert len(assets) == 2 and len({a.benchmark_id for a in assets}) == 2
-    assert sorted(published_versions(flow.store, DATASET)) == ["v1", "v3"]
+    assert sorted(published_versions(flow.store, DATASET)) == ["v1", "v3", "v4"]
 
 
 def test_summary_counts_one_benchmark_in_the_singular(monkeypatch):

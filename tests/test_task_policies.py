@@ -1,6 +1,7 @@
 """The dataset-build tasks' retry policy on Prefect's real engine: a transient error (store, database,
 LLM API) is retried with backoff, anything else, above all a script's fault, fails at once."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from benchgen.store import ObjectNotFound
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER_STARTUP_TIMEOUT_S = 180  # Prefect's temporary test server on a busy machine
+HOLD_S = 1.0  # s each task holds its sandbox slot
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +81,34 @@ def test_transient_errors_are_retried(prefect_engine, error):
 )
 def test_other_errors_fail_at_once(prefect_engine, error):
     assert attempts_until_done(error, failures=1) == (1, False)
+
+
+def test_sandbox_slots_bound_parallel_work_across_tasks(prefect_engine):
+    """The global limit the flow creates on a server holds the sandboxed steps to its slots."""
+    from prefect import flow, task
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.build_dataset import ensure_concurrency_limits
+    from tasks.policies import DEFAULT_SANDBOX_SLOTS, SANDBOX_WORKERS_LIMIT, slots
+
+    tasks = DEFAULT_SANDBOX_SLOTS + 2
+    spans: list[tuple[float, float]] = []
+
+    @task
+    def sandboxed_step() -> None:
+        with slots(SANDBOX_WORKERS_LIMIT):
+            started = time.monotonic()
+            time.sleep(HOLD_S)
+            spans.append((started, time.monotonic()))
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=tasks))
+    def build() -> None:
+        for future in [sandboxed_step.submit() for _ in range(tasks)]:
+            future.wait()
+
+    ensure_concurrency_limits()
+    build()
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = [sum(step for _, step in edges[: i + 1]) for i in range(len(edges))]
+    assert len(spans) == tasks
+    assert max(running) == DEFAULT_SANDBOX_SLOTS

@@ -7,6 +7,7 @@ later tests reuse the first build's cached task results, which is what they chec
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -199,6 +200,14 @@ def test_gate_failure_blocks_publication(flow, first_build):
     assert flow.store.list(f"{DATASET}/{STAGING_DIR}") == []
     assert flow.store.exists(f"{DATASET}/_checks/v2/data_docs/index.html")
     assert "v2" not in published_versions(flow.store, DATASET)
+    # the failing expectations are also an artifact of the run, in the temporary server's database
+    with sqlite3.connect(Path(flow.env["PREFECT_HOME"]) / "prefect.db") as prefect_db:
+        artifacts = prefect_db.execute(
+            "SELECT type, data FROM artifact WHERE key = 'dataset-gate-failures'"
+        ).fetchall()
+    assert len(artifacts) == 1 and artifacts[0][0] == "markdown"
+    assert "expect_column_pair_values_to_be_equal on column 'sha256'" in artifacts[0][1]
+    assert "Nothing was published." in artifacts[0][1]
 
 
 def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):

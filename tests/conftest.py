@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import browser
 import pytest
 
 from benchgen.models import BenchmarkAsset, GenerationSession
@@ -262,3 +263,15 @@ def make_asset() -> Callable[..., BenchmarkAsset]:
         return BenchmarkAsset.create(**data)
 
     return make
+
+
+# --- headless Chromium ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory) -> Iterator[str]:
+    """A headless Chromium with remote debugging on loopback; yields the DevTools HTTP endpoint."""
+    if browser.CHROMIUM is None:
+        pytest.fail("chromium is not installed: run scripts/bootstrap.sh (it installs Debian's chromium)")
+    with browser.running_chromium(tmp_path_factory.mktemp("chromium-profile"), free_port()) as endpoint:
+        yield endpoint

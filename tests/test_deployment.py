@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from browser import PageLoad, wait_for_text
 from conftest import free_port
 
 from benchgen import db
@@ -54,13 +55,18 @@ def test_nightly_is_scheduled_on_the_process_pool():
 
 @pytest.fixture
 def prefect_server(tmp_path):
-    """`prefect server start` on a loopback port with its own PREFECT_HOME."""
+    """`prefect server start` with its UI on a loopback port, with its own PREFECT_HOME."""
     port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
     env |= {
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "true",
+        # the UI's pages call this API; unset, it would be the default port 4200, not the server's port
+        "PREFECT_UI_API_URL": api,
+        # the server copies its UI bundles here rather than into the installed prefect package
+        "PREFECT_UI_STATIC_DIRECTORY": str(tmp_path / "prefect-ui"),
         "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",  # the nightly schedule must not race the manual run
         "PWD": str(REPO),
         "MUJOCO_GL": "egl",
@@ -73,7 +79,6 @@ def prefect_server(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    api = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while True:
         try:
@@ -175,6 +180,9 @@ NIGHTLY_THEME = "puck up a ramp"
 MANUAL_THEME = "ball must cross a gap"
 NIGHTLY_VERSION = "nightly-scale-out"
 MANUAL_VERSION = "manual-scale-out"
+UI_TIMEOUT_S = 60  # s the Prefect UI gets to fetch a run's task runs or artifacts and show them
+PAGE_TAIL_CHARS = 2000  # characters of a page's text shown when it does not show what it must
+RESOURCE_LOAD_ERROR = "Failed to load resource"  # console line of a failed request (listed in `failed`)
 
 
 @dataclass
@@ -284,10 +292,35 @@ def wait_until_terminal(api: str, flow_run_ids: list[str], workers: list[Worker]
         time.sleep(POLL_INTERVAL_S)
 
 
+def flow_run_page(api: str, flow_run_id: str, tab: str) -> str:
+    """URL of a flow run's tab in the UI the server shows by default, once sure the UI calls this API."""
+    server = api.removesuffix("/api")
+    with urllib.request.urlopen(f"{server}/ui-settings", timeout=10) as response:
+        ui = json.load(response)
+    assert ui["api_url"] == api, f"the Prefect UI would call {ui['api_url']}, not this server's {api}"
+    assert ui["default_ui"] == "v2", f"expected Prefect's V2 UI by default (its tab names are used): {ui}"
+    return f"{server}{ui['v2_base_url']}/runs/flow-run/{flow_run_id}?tab={tab}"
+
+
+def assert_ui_shows(chromium: str, api: str, url: str, expected: list[str]) -> PageLoad:
+    """The page at `url` shows every string of `expected`, and none of its API calls failed or threw."""
+    page = wait_for_text(chromium, url, expected, UI_TIMEOUT_S)
+    missing = [text for text in expected if text not in page.text]
+    assert missing == [], (
+        f"the Prefect UI at {url} did not show {missing} within {UI_TIMEOUT_S} s; its text ends with:\n"
+        f"{page.text[-PAGE_TAIL_CHARS:]}"
+    )
+    failed_api_calls = [failure for failure in page.failed if f"{api}/" in failure]
+    assert failed_api_calls == [], f"the Prefect UI at {url}: API calls failed: {failed_api_calls}"
+    errors = [error for error in page.errors if not error.startswith(RESOURCE_LOAD_ERROR)]
+    assert errors == [], f"the Prefect UI at {url} logged errors or threw: {errors}"
+    return page
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(RUNS_TIMEOUT_S + 300)
 def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
-    prefect_server, tmp_path, s3_endpoint, fresh_postgres_url
+    prefect_server, tmp_path, s3_endpoint, fresh_postgres_url, chromium
 ):
     store_url = f"s3://{s3_endpoint.create_bucket()}/datasets"
     data_dir = tmp_path / "data"
@@ -378,3 +411,8 @@ def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
     table = json.loads(by_key["accepted-per-theme"]["data"])
     assert [(row["theme"], row["accepted"]) for row in table] == [(NIGHTLY_THEME, 1)]
     assert f"`{store.url_for(dataset)}`" in by_key["dataset-summary"]["data"]
+
+    # the Prefect UI shows the nightly run, its task runs and its artifacts (its pages fetch them from the API)
+    name = runs[nightly_id]["name"]
+    assert_ui_shows(chromium, api, flow_run_page(api, nightly_id, "TaskRuns"), [name, *expected])
+    assert_ui_shows(chromium, api, flow_run_page(api, nightly_id, "Artifacts"), [name, *by_key])

@@ -1,27 +1,19 @@
 """Gallery: a dataset built by the real pipeline, its static site, and headless Chromium loading every page.
 
-Chromium is driven over the DevTools protocol: every request must be a local file (or inline data), no
-page may log a console error or throw, and a screenshot of the index must show the contact sheets.
+Chromium (the `chromium` fixture, tests/browser.py) is driven over the DevTools protocol: every request
+must be a local file (or inline data), no page may log a console error or throw, and a screenshot of the
+index must show the contact sheets.
 """
 
-import asyncio
-import base64
 import hashlib
-import io
-import json
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from PIL import Image
+from browser import load_page
 from pydantic import SecretStr
 
 from benchgen import db, pipeline
@@ -36,26 +28,7 @@ from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import Failure, ValidationReport
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_START_TIMEOUT_S = 30  # seconds to wait for the DevTools endpoint
-PAGE_LOAD_TIMEOUT_S = 30  # seconds to wait for a page's load event
-SCREEN_SIZE = (1280, 900)  # pixels of the headless window
 THUMBNAIL_MIN_WIDTH_PX = 200  # a rendered contact-sheet thumbnail is at least this wide on the index
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-file-access-from-files",
-]
-IMAGES_JS = """JSON.stringify(Array.from(document.images).map(function (i) {
-  var r = i.getBoundingClientRect();
-  return {src: i.getAttribute('src'), natural: i.naturalWidth, x: r.x, y: r.y, w: r.width, h: r.height};
-}))"""
 THUMBNAIL_MIN_GREY_LEVELS = 40  # distinct grey levels inside a drawn contact sheet (a blank box has a few)
 REJECT_MESSAGE = "payload start envelope touches forbid zone 'gap' by 4.0 mm; move the start 4 mm up"
 
@@ -110,125 +83,6 @@ def site(dataset, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gallery-site")
     build_gallery(url, out, settings=settings)
     return out
-
-
-# --- headless Chromium over the DevTools protocol --------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PageLoad:
-    """What one page did while loading: requests, failures, console errors, exceptions, and a screenshot."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        self.failed: list[str] = []
-        self.errors: list[str] = []
-        self.screenshot: Image.Image | None = None
-        self.images: list[dict] = []  # every <img>: natural width and where it is drawn (CSS pixels)
-
-
-async def _load(ws_url: str, url: str) -> PageLoad:
-    from websockets.asyncio.client import connect
-
-    result = PageLoad()
-    async with connect(ws_url, max_size=None) as ws:
-        next_id = 0
-
-        async def call(method: str, **params) -> dict:
-            nonlocal next_id
-            next_id += 1
-            call_id = next_id
-            await ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
-            while True:
-                message = json.loads(await ws.recv())
-                if message.get("id") == call_id:
-                    return message.get("result", {})
-                record(message)
-
-        def record(message: dict) -> None:
-            method, params = message.get("method"), message.get("params", {})
-            if method == "Network.requestWillBeSent":
-                result.requests.append(params["request"]["url"])
-            elif method == "Network.loadingFailed":
-                result.failed.append(f"{params.get('errorText')} ({params.get('requestId')})")
-            elif method == "Network.responseReceived" and params["response"].get("status", 200) >= 400:
-                result.failed.append(f"{params['response']['status']} {params['response']['url']}")
-            elif method == "Runtime.exceptionThrown":
-                result.errors.append(json.dumps(params["exceptionDetails"])[:500])
-            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
-                result.errors.append(json.dumps(params["args"])[:500])
-            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-                result.errors.append(params["entry"]["text"])
-
-        for domain in ("Page", "Network", "Runtime", "Log"):
-            await call(f"{domain}.enable")
-        await call("Page.navigate", url=url)
-        deadline = time.monotonic() + PAGE_LOAD_TIMEOUT_S
-        while time.monotonic() < deadline:
-            message = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
-            record(message)
-            if message.get("method") == "Page.loadEventFired":
-                break
-        else:
-            raise TimeoutError(f"{url} did not load within {PAGE_LOAD_TIMEOUT_S} s")
-        images = await call("Runtime.evaluate", expression=IMAGES_JS, returnByValue=True)
-        result.images = json.loads(images["result"]["value"])
-        shot = await call("Page.captureScreenshot", format="png")
-        result.screenshot = Image.open(io.BytesIO(base64.b64decode(shot["data"])))
-    return result
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory) -> Iterator[str]:
-    """A headless Chromium with remote debugging on loopback; yields the DevTools HTTP endpoint."""
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: run scripts/bootstrap.sh (it installs Debian's chromium)")
-    port = free_port()
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    process = subprocess.Popen(
-        [
-            CHROMIUM,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--remote-debugging-port={port}",
-            f"--window-size={SCREEN_SIZE[0]},{SCREEN_SIZE[1]}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + CHROMIUM_START_TIMEOUT_S
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/json/version", timeout=1).read()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(
-                    f"chromium did not open its DevTools port {port} in {CHROMIUM_START_TIMEOUT_S} s"
-                )
-            time.sleep(0.2)
-    try:
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def load_page(endpoint: str, path: Path) -> PageLoad:
-    request = urllib.request.Request(f"{endpoint}/json/new?about:blank", method="PUT")
-    target = json.loads(urllib.request.urlopen(request, timeout=10).read())
-    try:
-        return asyncio.run(_load(target["webSocketDebuggerUrl"], path.as_uri()))
-    finally:
-        urllib.request.urlopen(f"{endpoint}/json/close/{target['id']}", timeout=10).read()
 
 
 # --- tests -----------------------------------------------------------------------------------------------
@@ -287,12 +141,12 @@ def test_pages_load_offline_without_errors_and_the_index_shows_thumbnails(site, 
         *site.glob("candidates/*.html"),
     ]
     for page in pages:
-        loaded = load_page(chromium, page)
+        loaded = load_page(chromium, page.as_uri())
         assert loaded.errors == [], f"{page}: {loaded.errors}"
         assert loaded.failed == [], f"{page}: {loaded.failed}"
         outside = [u for u in loaded.requests if not u.startswith(("file://", "data:"))]
         assert outside == [], f"{page} requested {outside}"
-    index = load_page(chromium, site / "index.html")
+    index = load_page(chromium, (site / "index.html").as_uri())
     assert index.screenshot is not None
     index.screenshot.save(tmp_path / "index.png")
     thumbnails = [i for i in index.images if i["src"].endswith("review/sheet.png")]

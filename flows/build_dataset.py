@@ -14,16 +14,20 @@ import hashlib
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.events.worker import EventsWorker
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.filesystems import LocalFileSystem, WritableFileSystem
 from prefect.futures import PrefectFuture
@@ -50,6 +54,9 @@ HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 HEARTBEAT = "flows.heartbeat_frequency"
 EPHEMERAL_STARTUP_TIMEOUT_S = 120  # s; the temporary server needs more than Prefect's 20 s on a busy machine
 USAGE_EXIT = 2  # exit status for a benchgen error, as the benchgen CLI uses
+RECORDS_TIMEOUT_S = 10.0  # s the temporary server gets to record a finished run's task runs
+RECORDS_QUIET_S = 0.5  # s without change in those records after which recording is taken as done
+RECORDS_POLL_S = 0.1  # s between two reads of them
 
 
 # --- setup ---------------------------------------------------------------------------------------------
@@ -426,6 +433,29 @@ def local_run_settings() -> dict:
     return updates
 
 
+def wait_until_recorded(flow_run_id: UUID) -> None:
+    """Let Prefect's temporary server record a finished run's task runs before it stops with this process.
+
+    It records them from events, after the run; stopped mid-way it logs the events it drops as errors,
+    and a later `prefect server start` on the same database would show those task runs as running.
+    Done when every task run it knows is final and nothing changed for RECORDS_QUIET_S.
+    """
+    EventsWorker.drain_all()  # every event of the run is on the server
+    deadline = time.monotonic() + RECORDS_TIMEOUT_S
+    runs_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    seen, quiet_since = None, time.monotonic()
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_task_runs(flow_run_filter=runs_filter)
+            now = {(run.id, run.state_type) for run in runs}
+            final = all(run.state is not None and run.state.is_final() for run in runs)
+            if now != seen:
+                seen, quiet_since = now, time.monotonic()
+            elif final and time.monotonic() - quiet_since >= RECORDS_QUIET_S:
+                return
+            time.sleep(RECORDS_POLL_S)
+
+
 def int_list(text: str) -> list[int]:
     return [int(item) for item in text.split(",") if item.strip()]
 
@@ -470,7 +500,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         with temporary_settings(updates=local_run_settings()):
-            summary = build_dataset(
+            temporary_server = not PREFECT_API_URL.value()
+            state = build_dataset(
                 themes=args.themes,
                 themes_file=args.themes_file,
                 seeds_per_theme=args.seeds_per_theme,
@@ -483,7 +514,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 dataset_version=args.version,
                 store_url=args.store_url,
                 force=args.force,
+                return_state=True,
             )
+            if temporary_server:
+                wait_until_recorded(state.state_details.flow_run_id)
+            summary = state.result()
     except BenchgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(USAGE_EXIT)

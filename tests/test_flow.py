@@ -95,6 +95,16 @@ def output(result: subprocess.CompletedProcess) -> str:
     return result.stdout + result.stderr
 
 
+def last_run_task_states(prefect_home: Path) -> dict[str, str]:
+    """Task run name -> state type of the newest flow run, as the temporary server recorded them."""
+    with sqlite3.connect(prefect_home / "prefect.db") as prefect_db:
+        rows = prefect_db.execute(
+            "SELECT name, state_type FROM task_run WHERE flow_run_id ="
+            " (SELECT id FROM flow_run ORDER BY created DESC LIMIT 1) ORDER BY name"
+        ).fetchall()
+    return dict(rows)
+
+
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory, postgres_server, s3_endpoint) -> FlowRunner:
     tmp = tmp_path_factory.mktemp("flow")
@@ -168,6 +178,9 @@ def test_rerun_executes_no_agent_or_validation_task(flow, first_build):
             )
     assert flow.session_count() == sessions  # no agent session ran
     assert len(flow.assets("v1")) == 2
+    steps = ("generate", "validate", "render", "persist")
+    expected = [f"{step}[theme={theme}, seed=0]" for step in steps for theme in THEMES]
+    assert last_run_task_states(Path(flow.env["PREFECT_HOME"])) == dict.fromkeys(sorted(expected), "COMPLETED")
 
 
 def test_adding_a_theme_computes_only_the_new_theme(flow, first_build):
@@ -292,3 +305,22 @@ def test_local_runs_drop_heartbeats_and_telemetry_only_without_a_server(monkeypa
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
     with temporary_settings(restore_defaults={"api.url"}):
         assert "flows.heartbeat_frequency" not in local_run_settings()
+
+
+def test_main_job_rerun_leaves_every_task_run_recorded(tmp_path):
+    """The temporary server stops with the process; it must first record the run's last task runs
+    (without waiting, the last persist runs stayed RUNNING or missing, and Prefect logged errors)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
+    env |= {"BENCHGEN_DATA_DIR": str(tmp_path / "data"), "PREFECT_HOME": str(tmp_path / "prefect")}
+    themes = [arg for theme in THEMES for arg in ("--theme", theme)]
+    command = [sys.executable, "-m", "flows.build_dataset", *themes, "--seeds-per-theme", "2"]
+    command += ["--variant-seeds", "0", "--scales", "1.0", "--min-difficulty-stdev", "0", "--version", "v1"]
+    for _ in range(2):  # a build, then a re-run from the cache, whose events come fastest
+        result = subprocess.run(
+            command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=FLOW_TIMEOUT_S
+        )
+        assert result.returncode == 0, output(result)[-4000:]
+    steps = ("generate", "validate", "render", "persist")
+    expected = [f"{step}[theme={theme}, seed={seed}]" for step in steps for theme in THEMES for seed in (0, 1)]
+    assert last_run_task_states(tmp_path / "prefect") == dict.fromkeys(sorted(expected), "COMPLETED")
+    assert "Error flushing" not in output(result)

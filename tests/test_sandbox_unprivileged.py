@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-UNPRIVILEGED_UID = 4_100_000  # a host uid no account uses (below the sandbox's per-worker uid range)
+UNPRIVILEGED_UID = 4_100_000  # a host uid no account uses, above the range the sandbox gives its workers as root
 SANDBOX_TESTS = ["tests/test_sandbox.py", "tests/test_sandbox_hostile.py"]
 RUN_TIMEOUT_S = 600
 STAGING = "/mnt"  # covered by a tmpfs in the test's private mount namespace

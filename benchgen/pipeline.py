@@ -31,8 +31,7 @@ from benchgen.dataset.publish import (
 )
 from benchgen.errors import BenchgenError, NotFoundError
 from benchgen.gallery import publish_gallery
-from benchgen.gallery.site import GALLERY_DIR
-from benchgen.gallery.site import INDEX_PAGE as GALLERY_INDEX_PAGE
+from benchgen.gallery.site import gallery_index_key
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance, utc_now
 from benchgen.offline.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
@@ -528,7 +527,7 @@ def unchanged_summary(
     store = open_store(settings)
     if matches_published(store, index, card) is None:
         return None
-    gallery_index = f"{version_prefix(index.name, index.version)}/{GALLERY_DIR}/{GALLERY_INDEX_PAGE}"
+    gallery_index = gallery_index_key(version_prefix(index.name, index.version))
     return BuildSummary(
         name=index.name,
         version=index.version,

@@ -316,6 +316,11 @@ def build_gallery(
     )
 
 
+def gallery_index_key(version_prefix: str) -> str:
+    """Store key of the gallery index page of the version at `version_prefix`."""
+    return f"{version_prefix}/{GALLERY_DIR}/{INDEX_PAGE}"
+
+
 def publish_gallery(
     store: ArtifactStore,
     published: PublishedDataset,
@@ -340,4 +345,4 @@ def publish_gallery(
         )
         store.delete(prefix)
         store.put_dir(prefix, Path(tmp))
-    return store.url_for(f"{prefix}/{INDEX_PAGE}")
+    return store.url_for(gallery_index_key(published.prefix))

@@ -29,3 +29,8 @@ class FailureCode(StrEnum):
     FORBID_ZONE_HIT = "FORBID_ZONE_HIT"
     GOAL_REACHED_UNAIDED = "GOAL_REACHED_UNAIDED"
     NOT_SETTLED = "NOT_SETTLED"
+    # Proofs that no mechanism can solve the scene (benchgen.validation.solvability).
+    GOAL_BLOCKED = "GOAL_BLOCKED"
+    GOAL_UNREACHABLE = "GOAL_UNREACHABLE"
+    PAYLOAD_TRAPPED = "PAYLOAD_TRAPPED"
+    PAYLOAD_UNREACHABLE = "PAYLOAD_UNREACHABLE"

@@ -43,6 +43,16 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.FORBID_ZONE_HIT: "left alone, the payload touches a forbid zone",
     FailureCode.GOAL_REACHED_UNAIDED: "left alone, the payload ends in the goal: the benchmark is trivial",
     FailureCode.NOT_SETTLED: "left alone, the payload is still moving at the end of the settle time",
+    FailureCode.GOAL_BLOCKED: "no placement of the payload with its centre in the goal is free of fixtures",
+    FailureCode.GOAL_UNREACHABLE: (
+        "no collision-free path of the payload from its start to the goal exists inside the bounds "
+        "without touching a forbid zone"
+    ),
+    FailureCode.PAYLOAD_TRAPPED: "the payload cannot leave its start region at all (enclosed)",
+    FailureCode.PAYLOAD_UNREACHABLE: (
+        "the build zone never comes within reach of the payload, at its start or wherever it could fall "
+        "or roll from there, so no part could move it"
+    ),
 }
 
 # The kit entry points a script may call, in the order the prompt documents them, each with one usage note.

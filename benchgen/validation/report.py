@@ -26,6 +26,9 @@ class VariantMetrics(BaseModel):
     payload_mass_kg: float | None = None
     starts_simulated: int | None = None
     sim_s: float | None = Field(default=None, description="Wall time of the settle simulation, seconds.")
+    solvability_s: float | None = Field(
+        default=None, description="Wall time of the unsolvability proofs, seconds."
+    )
     skipped: list[str] = Field(
         default_factory=list, description="Stages or checks not run for this variant, each with the reason."
     )

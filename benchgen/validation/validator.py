@@ -21,7 +21,7 @@ from benchgen.kit.spec import ScenarioSpec
 from benchgen.physics import build_mjcf
 from benchgen.physics.settle import SettleResult, SettleSettings, simulate_settle
 from benchgen.sandbox import BuildFailure, BuildOutcome, BuildResult, SandboxLimits, SandboxRunner
-from benchgen.validation import static_checks
+from benchgen.validation import solvability, static_checks
 from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -31,7 +31,8 @@ MAX_SCALE = 2.0  # largest uniform size factor the contract allows
 MIN_SEEDS_FOR_VARIATION = 2  # NO_VARIATION needs at least this many seeds built at one scale
 
 # Static failures after which simulating the payload "left alone" answers nothing new: the scene is not
-# what the script meant (zones, geometry, units) or the start itself is already wrong.
+# what the script meant (zones, geometry, units), the start itself is already wrong, or no mechanism could
+# ever solve it (the unsolvability proofs).
 SETTLE_NOT_MEANINGFUL_AFTER = frozenset(
     {
         FailureCode.ZONE_INVALID,
@@ -41,6 +42,10 @@ SETTLE_NOT_MEANINGFUL_AFTER = frozenset(
         FailureCode.PAYLOAD_IN_GOAL,
         FailureCode.PAYLOAD_IN_FORBID,
         FailureCode.PAYLOAD_OVERLAPS_FIXTURE,
+        FailureCode.GOAL_BLOCKED,
+        FailureCode.GOAL_UNREACHABLE,
+        FailureCode.PAYLOAD_TRAPPED,
+        FailureCode.PAYLOAD_UNREACHABLE,
     }
 )
 
@@ -257,6 +262,10 @@ def check_built_variant(
     metrics.payload_mass_kg = spec.payload.mass_kg
     failures, notes = static_checks.check_variant(spec, breps)
     metrics.skipped += notes
+    proofs = solvability.check_solvability(spec, breps, failures)
+    failures += proofs.failures
+    metrics.skipped += proofs.notes
+    metrics.solvability_s = proofs.seconds
     blocking = sorted({f.code.value for f in failures} & SETTLE_NOT_MEANINGFUL_AFTER)
     if blocking:
         metrics.skipped.append(SKIP_SETTLE.format(codes=", ".join(blocking)))

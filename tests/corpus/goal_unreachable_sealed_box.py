@@ -6,6 +6,8 @@ from build123d import Box, Pos
 
 from benchgen.kit import Fixture, Payload, Scenario, Zone
 
+DOOR = 0  # mm: side of a square door in the wall facing the ball (0: the box is sealed)
+
 
 def build(seed: int, scale: float = 1.0) -> Scenario:
     rng = random.Random(seed)
@@ -13,11 +15,15 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     outer, wall = 160 * scale, 10 * scale
     floor_slab = Fixture("floor_slab", Pos(0, 0, 10 * scale) * Box(600 * scale, 300 * scale, 20 * scale))
     centre = Pos(box_x, 0, 20 * scale + outer / 2)
-    safe = Fixture(
-        "safe",
-        centre * Box(outer, outer, outer)
-        - centre * Box(outer - 2 * wall, outer - 2 * wall, outer - 2 * wall),
+    shell = centre * Box(outer, outer, outer) - centre * Box(
+        outer - 2 * wall, outer - 2 * wall, outer - 2 * wall
     )
+    if DOOR:
+        door = DOOR * scale
+        shell = shell - Pos(box_x - outer / 2 + wall / 2, 0, 20 * scale + wall + door / 2) * Box(
+            wall, door, door
+        )
+    safe = Fixture("safe", shell)
     inner = outer / 2 - wall
     return Scenario(
         fixtures=[floor_slab, safe],

@@ -396,8 +396,8 @@ def _bounds_clearance(grid: Grid, bounds: ZoneSpec) -> np.ndarray:
         middle = (bounds.min[i] + bounds.max[i]) / 2
         best = np.clip(middle, n[:-1], n[1:])  # the point of each cell's span farthest from both faces
         per_axis.append(np.minimum(best - bounds.min[i], bounds.max[i] - best))
-    x, y, z = np.meshgrid(*per_axis, indexing="ij")
-    return np.minimum(np.minimum(x, y), z).astype(np.float32)
+    x, y, z = (a.astype(np.float32) for a in per_axis)
+    return np.minimum(np.minimum(x[:, None, None], y[None, :, None]), z[None, None, :])
 
 
 def clearance(spec: ScenarioSpec, pieces: list[Piece], grid: Grid, limit: float) -> Clearance:
@@ -577,13 +577,14 @@ def _touches_bounds(region: np.ndarray, free: np.ndarray, near_bounds: np.ndarra
     return bool((frontier & near_bounds).any())
 
 
-def _box_gap(grid: Grid, zone: ZoneSpec) -> np.ndarray:
-    """Per cell, the distance from its box to `zone` (0 when they meet)."""
-    gaps = []
+def _box_gap(grid: Grid, zone: ZoneSpec, cells: tuple[slice, ...]) -> np.ndarray:
+    """Per cell of `cells`, the distance from its box to `zone` (0 when they meet)."""
+    squares = []
     for i, n in enumerate(grid.nodes):
-        gaps.append(np.maximum(np.maximum(zone.min[i] - n[1:], n[:-1] - zone.max[i]), 0.0))
-    x, y, z = np.meshgrid(*gaps, indexing="ij")
-    return np.sqrt(x * x + y * y + z * z)
+        lo, hi = n[:-1][cells[i]], n[1:][cells[i]]
+        squares.append(np.maximum(np.maximum(zone.min[i] - hi, lo - zone.max[i]), 0.0) ** 2)
+    x, y, z = squares
+    return np.sqrt(x[:, None, None] + y[None, :, None] + z[None, None, :])
 
 
 def _payload_unreachable(spec: ScenarioSpec, grid: Grid, free, seeds, radius: float) -> Failure | None:
@@ -594,16 +595,18 @@ def _payload_unreachable(spec: ScenarioSpec, grid: Grid, free, seeds, radius: fl
     """
     payload = spec.payload
     reach = circumscribed_radius(payload) + CONTACT_SLACK_MM
-    near_build = _box_gap(grid, spec.build_zone) <= reach
-    if near_build[seeds].any():
+    if (_box_gap(grid, spec.build_zone, seeds) <= reach).any():
         return None
+    everywhere = (slice(None),) * 3
+    distance = _box_gap(grid, spec.build_zone, everywhere)
+    near_build = distance <= reach
     ceiling = payload.start[2] + payload.jitter[2] + PASSIVE_RISE_SLACK_RADII * radius
     below = np.zeros(grid.shape, dtype=bool)
     below[:, :, : int(np.searchsorted(grid.nodes[2], ceiling, side="right"))] = True
     passive = _component(free & below, seeds)
     if (passive & near_build).any():
         return None
-    gap = float(_box_gap(grid, spec.build_zone)[passive].min()) - circumscribed_radius(payload)
+    gap = float(distance[passive].min()) - circumscribed_radius(payload)
     message = PAYLOAD_UNREACHABLE.format(
         payload=payload.size_label,
         r=_box6(grid.extent(passive)),

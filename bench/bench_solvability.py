@@ -43,7 +43,8 @@ def main() -> None:
                 report = validate_variant(source, seed, 1.0, runner, settings)
                 total = time.perf_counter() - started
                 if not report.ok:
-                    raise SystemExit(f"{path.name} seed {seed} failed: {[f.message for f in report.failures]}")
+                    messages = [f.message for f in report.failures]
+                    raise SystemExit(f"{path.name} seed {seed} failed: {messages}")
                 # The same variant's proofs once more, with the meshing they trigger first charged to them.
                 built = runner.build(source, seed, 1.0)
                 assert isinstance(built, BuildResult)

@@ -136,6 +136,7 @@ def test_cell_clearance_bounds_every_point_in_the_cell() -> None:
         ("goal_unreachable", FailureCode.GOAL_UNREACHABLE),
         ("goal_unreachable_sealed_box", FailureCode.GOAL_UNREACHABLE),
         ("goal_unreachable_window", FailureCode.GOAL_UNREACHABLE),
+        ("goal_unreachable_beside_forbid", FailureCode.GOAL_UNREACHABLE),
         ("payload_trapped", FailureCode.PAYLOAD_TRAPPED),
         ("payload_unreachable", FailureCode.PAYLOAD_UNREACHABLE),
     ],
@@ -154,6 +155,8 @@ def test_messages_say_where_the_way_is_cut_and_by_how_much() -> None:
     assert "less 1 mm contact slack" in window
     moat = proofs((CORPUS / "goal_unreachable.py").read_text(), 0, 1.0).failures[0].message
     assert "forbid zone 'moat' with no opening at all" in moat and "no way past x = " in moat
+    no_room = proofs((CORPUS / "goal_unreachable_beside_forbid.py").read_text(), 0, 1.0).failures[0].message
+    assert "without touching forbid zone 'hot_plate'" in no_room and "at most 15 mm of clearance" in no_room
     blocked = proofs((CORPUS / "goal_blocked.py").read_text(), 0, 1.0).failures[0].message
     assert "clear of fixture 'block'" in blocked and "needs 20 mm" in blocked
     trapped = proofs((CORPUS / "payload_trapped.py").read_text(), 0, 1.0).failures[0].message

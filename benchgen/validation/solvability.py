@@ -58,27 +58,37 @@ WIDE_CUT_CELLS = 4  # ... when it also spans more than this many cells along the
 # ----------------------------------------------------------------------------------------------------
 
 GOAL_BLOCKED = (
-    "no placement of payload {payload} with its centre in the goal x {g[0]:g}..{g[3]:g}, y {g[1]:g}..{g[4]:g}, "
-    "z {g[2]:g}..{g[5]:g} is clear of {owners}: every centre there has at most {best:g} mm of clearance, the "
-    "payload needs {need:g} mm ({fit}); move the goal into open space or cut room for the payload out of {owners}"
+    "no placement of payload {payload} with its centre in the goal x {g[0]:g}..{g[3]:g}, "
+    "y {g[1]:g}..{g[4]:g}, z {g[2]:g}..{g[5]:g} is clear of {owners}: every centre there has at most "
+    "{best:g} mm of clearance, the payload needs {need:g} mm ({fit_clearance}); move the goal into open "
+    "space or cut room for the payload out of {owners}"
 )
 GOAL_UNREACHABLE = (
-    "no way for payload {payload} from its start to the goal: {cut}, closed by {owners} with {opening}; the "
-    "payload needs {width:g} mm ({fit}); open a way at least that wide, move the goal to the start's side or "
-    "shrink the obstacle"
+    "no way for payload {payload} from its start to the goal: {cut}, closed by {owners} with {opening}; "
+    "the payload needs {width:g} mm ({fit}); open a way at least that wide, move the goal to the start's "
+    "side or shrink the obstacle"
+)
+GOAL_NO_ROOM = (
+    "payload {payload} cannot be in the goal x {g[0]:g}..{g[3]:g}, y {g[1]:g}..{g[4]:g}, "
+    "z {g[2]:g}..{g[5]:g} without touching {owners}: every centre there has at most {best:g} mm of "
+    "clearance, the payload needs {need:g} mm ({fit_clearance}); make the goal roomier or move it away "
+    "from {owners}"
 )
 PAYLOAD_TRAPPED = (
-    "payload {payload} is enclosed: its centre can move only within x {r[0]:g}..{r[3]:g}, y {r[1]:g}..{r[4]:g}, "
-    "z {r[2]:g}..{r[5]:g} and never out; {cut}, closed by {owners} with {opening}; the payload needs {width:g} mm "
-    "({fit}); open the enclosure or start the payload outside it"
+    "payload {payload} is enclosed: its centre can move only within x {r[0]:g}..{r[3]:g}, "
+    "y {r[1]:g}..{r[4]:g}, z {r[2]:g}..{r[5]:g} and never out; {cut}, closed by {owners} with {opening}; "
+    "the payload needs {width:g} mm ({fit}); open the enclosure or start the payload outside it"
 )
 PAYLOAD_UNREACHABLE = (
-    "no part can ever touch payload {payload}: left alone it stays within x {r[0]:g}..{r[3]:g}, y {r[1]:g}..{r[4]:g}, "
-    "z {r[2]:g}..{r[5]:g} (its start envelope and wherever it could fall or roll from there), and the build zone "
-    "x {b[0]:g}..{b[3]:g}, y {b[1]:g}..{b[4]:g}, z {b[2]:g}..{b[5]:g} stays {gap:g} mm beyond its reach ({reach:g} mm "
-    "from its centre); extend the build zone to the payload's start"
+    "no part can ever touch payload {payload}: left alone it stays within x {r[0]:g}..{r[3]:g}, "
+    "y {r[1]:g}..{r[4]:g}, z {r[2]:g}..{r[5]:g} (its start envelope and wherever it could fall or roll "
+    "from there), and the build zone x {b[0]:g}..{b[3]:g}, y {b[1]:g}..{b[4]:g}, z {b[2]:g}..{b[5]:g} "
+    "stays {gap:g} mm beyond its reach ({reach:g} mm from its centre); extend the build zone to the "
+    "payload's start"
 )
-FIT = "its smallest width in any orientation, less {slack:g} mm contact slack, on a {cell:g} mm grid"
+FIT = "{what} in any orientation, less {slack:g} mm contact slack, on a {cell:g} mm grid"
+FIT_WIDTH = "its smallest width"
+FIT_CLEARANCE = "half its smallest width"
 CUT_PAST = "no way past {axis} = {value:g} (across {span})"
 CUT_NEAR = "the way is cut near ({x:g}, {y:g}, {z:g})"
 OPENING_NONE = "no opening at all"
@@ -170,7 +180,8 @@ class Grid:
         )
 
     def centre(self, index) -> tuple[float, float, float]:
-        return tuple(float((n[i] + n[i + 1]) / 2) for n, i in zip(self.nodes, index))  # type: ignore[return-value]
+        x, y, z = (float((n[i] + n[i + 1]) / 2) for n, i in zip(self.nodes, index))
+        return x, y, z
 
     def extent(self, mask: np.ndarray) -> tuple[float, ...]:
         """(x0, y0, z0, x1, y1, z1) of the cells in `mask`."""
@@ -439,22 +450,24 @@ def _component(free: np.ndarray, seeds: tuple[slice, ...]) -> np.ndarray:
 def _cut(free: np.ndarray, clear: Clearance, side: np.ndarray, other: np.ndarray) -> np.ndarray:
     """The thinnest part of the obstacles between two free regions: where they first meet, grown alike.
 
-    Both regions grow one cell at a time through cells blocked by fixtures or forbid zones (through the
-    bounds' rim too if that alone cannot join them); the cells both reach in the same step are the cut.
+    Both regions grow one cell at a time through cells blocked by fixtures or forbid zones; if that cannot
+    join them, through the bounds' rim too, and last through anything (a third free pocket between them).
+    The blocked cells both reach in the same step are the cut.
     """
-    bounds_index = len(clear.names) - 1
-    for passable in (~free & (clear.owner != bounds_index), ~free):
-        a, b = side.copy(), other.copy()
+    blocked = ~free
+    passes = (blocked & (clear.owner != len(clear.names) - 1), blocked, np.ones_like(free))
+    for passable in passes:
+        a, b = side, other
         while True:
             grown_a = ndimage.binary_dilation(a, structure=NEIGHBOURS, mask=passable | a)
             grown_b = ndimage.binary_dilation(b, structure=NEIGHBOURS, mask=passable | b)
-            meet = (grown_a & grown_b) & ~(a | b) | (grown_a & b) | (grown_b & a)
+            meet = (grown_a & grown_b | grown_a & b | grown_b & a) & blocked
             if meet.any():
-                return meet & ~free
+                return meet
             if (grown_a == a).all() and (grown_b == b).all():
                 break
             a, b = grown_a, grown_b
-    return np.zeros_like(free)
+    return blocked  # the regions are disjoint free components of a connected grid: never reached
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -535,8 +548,12 @@ def _prove(spec: ScenarioSpec, pieces: list[Piece]) -> tuple[list[Failure], list
     seeds = grid.cells_touching(lo, hi)
     if not free[seeds].any():
         return [], [NOTE_SKIPPED_START.format(slack=CONTACT_SLACK_MM)]
-    fit = FIT.format(slack=CONTACT_SLACK_MM, cell=_fmt(grid.cell_mm))
-    common = {"payload": payload.size_label, "fit": fit}
+    fit = {"slack": CONTACT_SLACK_MM, "cell": _fmt(grid.cell_mm)}
+    common = {
+        "payload": payload.size_label,
+        "fit": FIT.format(what=FIT_WIDTH, **fit),
+        "fit_clearance": FIT.format(what=FIT_CLEARANCE, **fit),
+    }
     failures = []
     unreachable = _payload_unreachable(spec, grid, free, seeds, radius)
     if unreachable:
@@ -556,9 +573,17 @@ def _prove(spec: ScenarioSpec, pieces: list[Piece]) -> tuple[list[Failure], list
     reach = _component(free, seeds)
     if (reach & goal_mask & free).any():
         return failures, []
+    if not (goal_mask & free).any():  # forbid zones or the bounds leave no room in the goal itself
+        message = GOAL_NO_ROOM.format(
+            **common,
+            g=_box6((*spec.goal.min, *spec.goal.max)),
+            owners=_owner_names(clear.names, clear.owner, goal_mask),
+            best=_fmt(max(float(clear.total[goal].max()), 0.0)),
+            need=_fmt(radius),
+        )
+        return failures + [Failure(code=FailureCode.GOAL_UNREACHABLE, message=message)], []
     trapped = not _touches_bounds(reach, free, clear.bounds < need)
-    other = free & ~reach if trapped else _component(free, goal)
-    cut = _cut(free, clear, reach, other)
+    cut = _cut(free, clear, reach, free & ~reach if trapped else _component(free, goal))
     fields = {**common, **_describe_cut(grid, cut, clear, need), "width": _fmt(2 * radius)}
     if trapped:
         message = PAYLOAD_TRAPPED.format(**fields, r=_box6(grid.extent(reach)))
@@ -569,7 +594,7 @@ def _prove(spec: ScenarioSpec, pieces: list[Piece]) -> tuple[list[Failure], list
 
 
 def _touches_bounds(region: np.ndarray, free: np.ndarray, near_bounds: np.ndarray) -> bool:
-    """Whether the region reaches the bounds: a cell on the grid's rim, or a neighbour blocked by the bounds."""
+    """Whether the region reaches the bounds: a cell on the grid's rim or a neighbour blocked by them."""
     rim = region[[0, -1]].any() or region[:, [0, -1]].any() or region[:, :, [0, -1]].any()
     if rim:
         return True

@@ -1,4 +1,4 @@
-"""GOAL_UNREACHABLE: a forbid zone fills the whole cross-section of the bounds between the start and the goal."""
+"""GOAL_UNREACHABLE: a forbid zone fills the bounds' whole cross-section between the start and the goal."""
 
 import random
 

@@ -1,4 +1,4 @@
-"""GOAL_UNREACHABLE: a wall spans the bounds; its window is 28 mm square, the 40 mm cube cannot pass in any pose."""
+"""GOAL_UNREACHABLE: a wall spans the bounds; its window is 28 mm square, a 40 mm cube cannot pass."""
 
 import random
 

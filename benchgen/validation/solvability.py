@@ -45,8 +45,8 @@ MIN_CELL_MM = 0.5  # mm; no finer grid whatever the payload (a tiny payload in a
 # Left alone, the payload's centre cannot rise above its start (energy only dissipates); the search for
 # where it can fall or roll allows it to rise this many inscribed radii for numerical bounces.
 PASSIVE_RISE_SLACK_RADII = 1.0  # dimensionless
-NODE_BLOCK = 200_000  # grid nodes per vectorised distance batch (bounds memory: ~ NODE_BLOCK x faces floats)
-PAIR_BLOCK = 2_000_000  # point-triangle pairs per batch
+PAIR_BLOCK = 2_000_000  # point-plane pairs per vectorised batch (bounds memory: 16 MB of floats)
+TRIANGLE_PAIR_BLOCK = 200_000  # point-triangle pairs per batch (each pair needs ~ 30 floats of temporaries)
 PROJECTION_STEPS = 4  # projections onto violated face planes before falling back to triangle distances
 PROJECTION_TOL_MM = 1e-6  # mm; a projected point this close to inside every face plane counts as in the piece
 BOX_TOL_MM = 1e-6  # mm; a piece whose vertices all lie on its bounding box corners is that box
@@ -252,7 +252,7 @@ def _surface_distance(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     area2 = np.linalg.norm(normal, axis=1)
     unit = normal / np.maximum(area2, 1e-300)[:, None]
     best = np.full(len(points), np.inf)
-    step = max(1, PAIR_BLOCK // max(len(triangles), 1))
+    step = max(1, TRIANGLE_PAIR_BLOCK // max(len(triangles), 1))
     for start in range(0, len(points), step):
         p = points[start : start + step]
         ap = p[:, None, :] - a[None]
@@ -291,12 +291,14 @@ class Piece:
         if self.is_box:
             return _box_signed_distance(points, self.lo, self.hi)
         planes = np.empty(len(points))
-        for start in range(0, len(points), NODE_BLOCK):
-            chunk = points[start : start + NODE_BLOCK]
-            planes[start : start + NODE_BLOCK] = (chunk @ self.normals.T - self.offsets).max(axis=1)
-        near = np.flatnonzero((planes > 0) & (planes < limit))
-        if near.size:
-            planes[near] = self._outside_distance(points[near])
+        step = max(1, PAIR_BLOCK // len(self.normals))
+        for start in range(0, len(points), step):
+            chunk = points[start : start + step]
+            values = (chunk @ self.normals.T - self.offsets).max(axis=1)
+            near = np.flatnonzero((values > 0) & (values < limit))
+            if near.size:
+                values[near] = self._outside_distance(chunk[near])
+            planes[start : start + step] = values
         return planes
 
     def _outside_distance(self, points: np.ndarray) -> np.ndarray:
@@ -442,9 +444,11 @@ NEIGHBOURS = np.ones((3, 3, 3), dtype=bool)  # 26-connectivity: cells sharing a 
 
 def _component(free: np.ndarray, seeds: tuple[slice, ...]) -> np.ndarray:
     """Free cells connected to any free seed cell."""
-    labels, _ = ndimage.label(free, structure=NEIGHBOURS)
-    found = np.unique(labels[seeds])
-    return np.isin(labels, found[found > 0])
+    labels, count = ndimage.label(free, structure=NEIGHBOURS)
+    wanted = np.zeros(count + 1, dtype=bool)
+    wanted[labels[seeds]] = True
+    wanted[0] = False  # label 0 is every blocked cell
+    return wanted[labels]
 
 
 def _cut(free: np.ndarray, clear: Clearance, side: np.ndarray, other: np.ndarray) -> np.ndarray:

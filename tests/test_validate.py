@@ -12,7 +12,7 @@ import pytest
 from benchgen.codes import FailureCode
 from benchgen.errors import UsageError
 from benchgen.sandbox import SandboxLimits, SandboxRunner
-from benchgen.validation import static_checks
+from benchgen.validation import solvability, static_checks
 from benchgen.validation.report import ValidationReport
 from benchgen.validation.validator import (
     NO_VARIATION,
@@ -131,7 +131,10 @@ class TestMessages:
 
     def test_skipped_stages_are_said_in_the_report(self, runner, tight_runner):
         report = validate_script(REPO / "tests/corpus/payload_in_goal.py", (0,), runner=runner)
-        assert report.variants[0].metrics.skipped == [SKIP_SETTLE.format(codes="PAYLOAD_IN_GOAL")]
+        assert report.variants[0].metrics.skipped == [
+            solvability.NOTE_SKIPPED_STATIC,
+            SKIP_SETTLE.format(codes="PAYLOAD_IN_GOAL"),
+        ]
         report = validate_script(REPO / "tests/corpus/timeout.py", (0,), runner=tight_runner)
         assert SKIP_DETERMINISM.format(code="TIMEOUT") in report.variants[0].metrics.skipped
 

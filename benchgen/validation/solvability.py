@@ -40,7 +40,7 @@ CONTACT_SLACK_MM = 1.0
 # Target cell edge = inscribed radius / this: a passage narrower than the payload by about half a cell
 # or more is found closed (dimensionless).
 CELLS_PER_INSCRIBED_RADIUS = 2.0
-MAX_GRID_CELLS = 300_000  # cells; a larger scene gets coarser cells (weaker proofs, same soundness)
+MAX_GRID_CELLS = 200_000  # cells; a larger scene gets coarser cells (weaker proofs, same soundness)
 MIN_CELL_MM = 0.5  # mm; no finer grid whatever the payload (a tiny payload in a huge scene)
 # Left alone, the payload's centre cannot rise above its start (energy only dissipates); the search for
 # where it can fall or roll allows it to rise this many inscribed radii for numerical bounces.

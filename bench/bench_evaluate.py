@@ -1,6 +1,6 @@
 """Evaluation throughput: per-variant overhead of the sandbox, and variants evaluated per minute.
 
-Each example that has a solution (examples/<name>.solution.py) is evaluated variant by variant
+Each example that has a solution (examples/solutions/<name>.py) is evaluated variant by variant
 (build + solve in one sandboxed child, host re-checks and exact B-rep checks, solution MJCF, the MuJoCo
 run from the nominal start and every jitter corner over the solution's horizon; a start ends early once
 the payload rests in the goal and every mover has stopped) through the warm sandbox and, back to back,
@@ -23,7 +23,7 @@ from benchgen.sandbox.outcome import SolveOutcome
 from benchgen.sandbox.runner import build_and_solve_in_process
 
 REPO = Path(__file__).resolve().parents[1]
-SOLUTIONS = sorted((REPO / "examples").glob("*.solution.py"))
+SOLUTIONS = sorted((REPO / "examples" / "solutions").glob("*.py"))
 DEFAULT_VARIANTS = 24  # timed variants per path for the ratio
 WARMUP_VARIANTS = 2  # per path before timing (imports, first fork, caches)
 SEEDS = (0, 1, 2, 3, 4)
@@ -45,7 +45,7 @@ class InProcessPair:
 def variant_plan(count: int) -> list[tuple[str, str, int]]:
     """(script, solution, seed) cycling through the solved examples."""
     pairs = [
-        ((path.parent / path.name.replace(".solution.py", ".py")).read_text(), path.read_text()) for path in SOLUTIONS
+        ((REPO / "examples" / path.name).read_text(), path.read_text()) for path in SOLUTIONS
     ]
     return [(*pairs[i % len(pairs)], SEEDS[(i // len(pairs)) % len(SEEDS)]) for i in range(count)]
 

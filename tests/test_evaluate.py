@@ -15,7 +15,7 @@ from benchgen.sandbox import SandboxRunner
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = (REPO / "examples" / "gap_crossing.py").read_text()
-SOLUTION = (REPO / "examples" / "gap_crossing.solution.py").read_text()
+SOLUTION = (REPO / "examples" / "solutions" / "gap_crossing.py").read_text()
 BENCHGEN = Path(sys.executable).parent / "benchgen"
 TIMINGS = {"build_s", "solve_s", "sim_s"}  # wall-clock fields, the only ones allowed to differ between runs
 
@@ -151,7 +151,7 @@ def benchgen(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 
 def test_cli_solves_with_json_and_render(tmp_path: Path) -> None:
     result = benchgen(
-        "evaluate", "examples/gap_crossing.py", "examples/gap_crossing.solution.py",
+        "evaluate", "examples/gap_crossing.py", "examples/solutions/gap_crossing.py",
         "--seeds", "0", "--json", "--render", str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
@@ -174,3 +174,16 @@ def test_cli_not_solved_exits_1_and_usage_errors_exit_2(tmp_path: Path) -> None:
     assert len(missing.stderr.strip().splitlines()) == 1 and "does not exist" in missing.stderr
     bad_scale = benchgen("evaluate", "examples/gap_crossing.py", str(broken), "--scales", "3")
     assert bad_scale.returncode == 2 and "outside [0.5, 2]" in bad_scale.stderr
+
+
+# --- the example solutions --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solution", sorted((REPO / "examples" / "solutions").glob("*.py")), ids=lambda p: p.stem)
+def test_example_solutions_solve_every_variant(runner: SandboxRunner, solution: Path) -> None:
+    script = (REPO / "examples" / solution.name).read_text()
+    report = evaluate_sources(
+        script, solution.read_text(), solution.name, str(solution),
+        EvaluationSettings(seeds=(0, 1, 2, 3, 4), scales=(0.5, 1.0, 2.0)), runner=runner,
+    )
+    assert report.solved, [f"{f.seed}/{f.scale}: {f.message}" for f in report.failures]

@@ -6,9 +6,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from benchgen.cli.validate import DEFAULT_SCALES_OPTION, _parse_list
+from benchgen.cli.validate import DEFAULT_SCALES_OPTION, _parse_list, failure_table
 
 NOT_SOLVED_EXIT = 1  # some variant is not solved
 DEFAULT_EVALUATE_SEEDS_OPTION = "0,1,2"  # spelled here so that `--help` does not import MuJoCo
@@ -35,19 +34,7 @@ def _summary(console: Console, report) -> None:
             highlight=False,
         )
         return
-    table = Table(title=f"{report.solution}: {len(report.failures)} failure(s)", show_lines=True, expand=True)
-    table.add_column("code", style="bold red", no_wrap=True)
-    table.add_column("seed", justify="right")
-    table.add_column("scale", justify="right")
-    table.add_column("what to change")
-    for failure in report.failures:
-        table.add_row(
-            failure.code.value,
-            "-" if failure.seed is None else str(failure.seed),
-            "-" if failure.scale is None else f"{failure.scale:g}",
-            failure.message,
-        )
-    console.print(table)
+    console.print(failure_table(f"{report.solution}: {len(report.failures)} failure(s)", report.failures))
 
 
 def evaluate(

@@ -3,15 +3,12 @@ place (movers in their own colour) and a clip of the solution run from the paylo
 
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from benchgen.evaluation.evaluator import EvaluatedVariant
 from benchgen.evaluation.simulate import MoverControl
-from benchgen.kit.solution_spec import SolutionSpec
-from benchgen.render.clip import CLOCK_MIN_FONT_PX, CLOCK_TEXT_RGB, DEFAULT_FPS, GifStream, clip_frame_count
-from benchgen.render.gl import mujoco
-from benchgen.render.views import DEFAULT_SIZE, STANDARD_VIEWS, CameraParams, LoadedScene, SceneRenderer
+from benchgen.render.clip import DEFAULT_FPS, render_settle_clip
+from benchgen.render.views import DEFAULT_SIZE, STANDARD_VIEWS, SceneRenderer
 
 CLIP_VIEW = "isometric"  # the clip is filmed from this view's camera
 CLIP_FILE = "solution.gif"
@@ -50,40 +47,14 @@ class VariantFilm:
             camera = next(v.camera for v in views if v.name == CLIP_VIEW)
             nominal = report.starts[0].simulated_s if report.starts else evaluated.solved.solution.horizon_s
             seconds = min(evaluated.solved.solution.horizon_s, nominal + CLIP_TAIL_S)
-            film_solution(renderer, loaded, camera, out / CLIP_FILE, evaluated.solved.solution, seconds, self.fps)
-
-
-def film_solution(
-    renderer: SceneRenderer,
-    scene: LoadedScene,
-    camera: CameraParams,
-    path: Path,
-    solution: SolutionSpec,
-    seconds: float,
-    fps: int = DEFAULT_FPS,
-) -> int:
-    """Run the solution from the nominal start (movers driven as in the evaluation) and write the clip."""
-    frames = clip_frame_count(seconds, fps)
-    model = scene.model
-    data = mujoco.MjData(model)
-    mujoco.mj_forward(model, data)
-    control = MoverControl(model, solution)
-    font = ImageFont.load_default(size=max(CLOCK_MIN_FONT_PX, renderer.size[1] // 30))
-    step = 0
-    with GifStream(path, renderer.size, fps) as gif:
-        for index in range(frames):
-            target_step = round(index / fps / control.timestep)
-            while step < target_step:
-                control.apply(data, step)
-                event = control.next_event(step)
-                block = min(target_step - step, (event - step) if event is not None else target_step)
-                mujoco.mj_step(model, data, block)
-                step += block
-            gif.append(_stamp(renderer.render(scene, camera, data=data), data.time, font))
-    return frames
-
-
-def _stamp(frame: np.ndarray, time_s: float, font) -> np.ndarray:
-    image = Image.fromarray(frame)
-    ImageDraw.Draw(image).text((6, 4), f"solution run: t = {time_s:.2f} s", fill=CLOCK_TEXT_RGB, font=font)
-    return np.asarray(image)
+            control = MoverControl(loaded.model, evaluated.solved.solution)
+            render_settle_clip(
+                renderer,
+                loaded,
+                camera,
+                out / CLIP_FILE,
+                seconds=seconds,
+                fps=self.fps,
+                control=lambda data: control.apply(data, round(data.time / control.timestep)),
+                clock_label="solution run",
+            )

@@ -1,4 +1,5 @@
-"""Failure codes of the scenario contract: the only vocabulary validation speaks."""
+"""Failure codes: the only vocabulary validation (the scenario contract) and evaluation (the solution
+contract) speak."""
 
 from enum import StrEnum
 
@@ -37,3 +38,18 @@ class FailureCode(StrEnum):
     PART_OVERLAPS_PAYLOAD = "PART_OVERLAPS_PAYLOAD"
     OVER_LIMITS = "OVER_LIMITS"
     GOAL_NOT_REACHED = "GOAL_NOT_REACHED"
+
+
+# Codes only `benchgen evaluate` reports, about a solution; validation never reports them.
+SOLUTION_CODES = frozenset(
+    {
+        FailureCode.SOLUTION_ERROR,
+        FailureCode.PART_OUTSIDE_BUILD_ZONE,
+        FailureCode.PART_OVERLAPS_FIXTURE,
+        FailureCode.PART_OVERLAPS_PAYLOAD,
+        FailureCode.OVER_LIMITS,
+        FailureCode.GOAL_NOT_REACHED,
+    }
+)
+# The scenario contract's codes (docs/scenario-contract.md), in declaration order.
+SCENARIO_CODES = tuple(code for code in FailureCode if code not in SOLUTION_CODES)

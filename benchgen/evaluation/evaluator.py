@@ -150,7 +150,10 @@ def evaluate_variant(
     solution = solved.solution
     report.solve_s = solved.solve_s
     report.parts, report.movers = len(solution.parts), len(solution.movers)
-    static_failures, _ = check_solution(built.spec, solution, solved.breps, built.breps)
+    try:
+        static_failures, _ = check_solution(built.spec, solution, solved.breps, built.breps)
+    except KitError as error:  # a part that cannot be meshed for the hinge sweep
+        static_failures = [Failure(code=FailureCode.SOLUTION_ERROR, message=str(error))]
     if static_failures:
         return failed(static_failures, SKIP_AFTER_STATIC, built=built, solved=solved)
     report.cost, report.weight_kg = round(solution.cost, 2), round(solution.weight_kg, 4)

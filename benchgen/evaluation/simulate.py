@@ -37,6 +37,7 @@ from benchgen.validation.report import Failure
 MOVER_INTRUSION_MM = 1.0  # mm; a mover deeper than this inside a fixture or part has run into it
 # s after the last mover's motion ends before the mechanism counts as stopped (the servo's settling)
 SERVO_SETTLE_S = 0.5
+TIME_DECIMALS = 3  # reported times are multiples of the 2 ms step: ms resolution drops float noise
 
 
 class RunResult(BaseModel):
@@ -172,7 +173,7 @@ class SolutionRun:
             start_mm=self.start,
             final_mm=self._centre_mm(),
             reached_goal=reached,
-            time_to_goal_s=self.in_goal_since if reached else None,
+            time_to_goal_s=round(self.in_goal_since, TIME_DECIMALS) if reached and self.in_goal_since is not None else None,
             simulated_s=float(self.data.time),
             max_speed_m_s=self.max_speed,
             failure=failure,

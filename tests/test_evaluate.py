@@ -124,6 +124,55 @@ def solve(scenario):
     assert only_code(report) is FailureCode.OUT_OF_BOUNDS
 
 
+HINGE_SOLUTION = """
+from build123d import Box, Pos
+from benchgen.kit import Hinge, Solution
+
+def solve(scenario):
+    deck = scenario.fixture("left_deck").bbox
+    top = deck.max[2]
+    # A bat standing behind the ball, turning about y through the middle of its foot; the foot stands
+    # 6 mm above the deck so that its corners (5 mm from the pivot) never dip into it.
+    pivot = (deck.min[0] + 20, 0, top + 6)
+    bat = Hinge("bat", Pos(pivot[0], 0, top + 6 + HEIGHT / 2) * Box(10, 60, HEIGHT), pivot=pivot,
+                axis=(0, 1, 0), angle=ANGLE, speed=90, start_time=0.2)
+    return Solution(movers=[bat])
+"""
+
+
+def test_a_hinge_turning_out_of_the_build_zone_is_caught(runner: SandboxRunner) -> None:
+    # Turning -90 deg about y swings the bat's top toward -x: past the build zone's end at x = -400 mm.
+    report = evaluate(runner, HINGE_SOLUTION.replace("HEIGHT", "150").replace("ANGLE", "-90"))
+    assert only_code(report) is FailureCode.PART_OUTSIDE_BUILD_ZONE
+    message = report.failures[0].message
+    assert message.startswith("mover 'bat' reaches x = ") and "the build zone ends at x = -400 mm" in message
+    assert "limit the angle to -" in message
+
+
+def test_a_hinge_swings_and_its_run_is_judged(runner: SandboxRunner) -> None:
+    # Turning +60 deg swings the bat forward over the deck: it knocks the ball on; it is simulated and
+    # judged (here: the ball is not carried over the gap).
+    report = evaluate(runner, HINGE_SOLUTION.replace("HEIGHT", "60").replace("ANGLE", "60"))
+    assert report.variants[0].starts, report.failures
+    assert report.codes() <= {FailureCode.FORBID_ZONE_HIT, FailureCode.GOAL_NOT_REACHED, FailureCode.OUT_OF_BOUNDS}
+
+
+def test_a_mover_running_into_a_fixture_during_the_run_is_caught(runner: SandboxRunner) -> None:
+    ram = """
+from build123d import Box, Pos
+from benchgen.kit import Slider, Solution
+
+def solve(scenario):
+    deck = scenario.fixture("right_deck").bbox
+    ram = Slider("ram", Pos(deck.center[0], 0, deck.max[2] + 30) * Box(20, 20, 20),
+                 axis=(0, 0, -1), travel=40, speed=100)
+    return Solution(movers=[ram])
+"""
+    report = evaluate(runner, ram)
+    assert only_code(report) is FailureCode.PART_OVERLAPS_FIXTURE
+    assert "mover 'ram' runs" in report.failures[0].message and "into fixture 'right_deck'" in report.failures[0].message
+
+
 @pytest.mark.parametrize(
     "solution, words",
     [

@@ -44,9 +44,7 @@ class InProcessPair:
 
 def variant_plan(count: int) -> list[tuple[str, str, int]]:
     """(script, solution, seed) cycling through the solved examples."""
-    pairs = [
-        ((REPO / "examples" / path.name).read_text(), path.read_text()) for path in SOLUTIONS
-    ]
+    pairs = [((REPO / "examples" / path.name).read_text(), path.read_text()) for path in SOLUTIONS]
     return [(*pairs[i % len(pairs)], SEEDS[(i // len(pairs)) % len(SEEDS)]) for i in range(count)]
 
 
@@ -56,7 +54,9 @@ def timed_variant(source: str, solution: str, seed: int, runner) -> float:
     evaluated = evaluate_variant(source, solution, seed, 1.0, runner)
     elapsed = time.perf_counter() - started
     if not evaluated.report.solved:
-        raise SystemExit(f"an example was not solved at seed {seed}: {[f.message for f in evaluated.report.failures]}")
+        raise SystemExit(
+            f"an example was not solved at seed {seed}: {[f.message for f in evaluated.report.failures]}"
+        )
     return elapsed
 
 
@@ -80,8 +80,10 @@ def main() -> None:
             sandboxed.append(a)
             local.append(b)
             ratios.append(a / b)
-    print(f"per variant (build + solve + checks + MJCF + run from every start), {args.variants} variants "
-          f"of {len(SOLUTIONS)} solved examples:")
+    print(
+        f"per variant (build + solve + checks + MJCF + run from every start), {args.variants} variants "
+        f"of {len(SOLUTIONS)} solved examples:"
+    )
     print(f"  in-process  median {statistics.median(local) * 1000:7.1f} ms")
     print(f"  sandboxed   median {statistics.median(sandboxed) * 1000:7.1f} ms")
     print(

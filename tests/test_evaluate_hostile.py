@@ -85,7 +85,11 @@ def test_solution_cannot_reach_the_network(runner: SandboxRunner) -> None:
         listener.listen()
         listener.setblocking(False)
         port = listener.getsockname()[1]
-        run_hostile(runner, f'socket.create_connection(("127.0.0.1", {port}), timeout=2)', {FailureCode.SOLUTION_ERROR})
+        run_hostile(
+            runner,
+            f'socket.create_connection(("127.0.0.1", {port}), timeout=2)',
+            {FailureCode.SOLUTION_ERROR},
+        )
         with pytest.raises(BlockingIOError):
             listener.accept()
 
@@ -97,7 +101,9 @@ def test_fork_bomb_in_solve_hits_the_process_limit(runner: SandboxRunner) -> Non
 
 def test_memory_bomb_in_solve_hits_the_memory_limit(runner: SandboxRunner) -> None:
     run_hostile(
-        runner, "hoard = []\nwhile True:\n    hoard.append(bytearray(32 * 1024 * 1024))", {FailureCode.RESOURCE_LIMIT}
+        runner,
+        "hoard = []\nwhile True:\n    hoard.append(bytearray(32 * 1024 * 1024))",
+        {FailureCode.RESOURCE_LIMIT},
     )
 
 

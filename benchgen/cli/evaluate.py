@@ -41,10 +41,13 @@ def evaluate(
     script: Annotated[Path, typer.Argument(help="Scenario script, e.g. examples/gap_crossing.py")],
     solution: Annotated[Path, typer.Argument(help="Solution file defining solve(scenario) -> Solution")],
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = DEFAULT_EVALUATE_SEEDS_OPTION,
-    scales: Annotated[str, typer.Option(help="Comma-separated scales in [0.5, 2.0].")] = DEFAULT_SCALES_OPTION,
+    scales: Annotated[
+        str, typer.Option(help="Comma-separated scales in [0.5, 2.0].")
+    ] = DEFAULT_SCALES_OPTION,
     json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
     render: Annotated[
-        Path | None, typer.Option("--render", help="Write views and a clip of the solution run per variant here.")
+        Path | None,
+        typer.Option("--render", help="Write views and a clip of the solution run per variant here."),
     ] = None,
 ) -> None:
     """Evaluate a solution: sandboxed build + solve, static checks and a MuJoCo run from every start."""

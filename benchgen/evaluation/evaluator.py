@@ -5,7 +5,7 @@ A stage runs only when the ones before it passed; a skipped stage is recorded wi
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +32,9 @@ SKIP_AFTER_BUILD = "solve, checks and run skipped: the scenario did not build"
 SKIP_AFTER_SOLVE = "checks and run skipped: solve() gave no solution"
 SKIP_AFTER_STATIC = "run skipped: the solution breaks the static rules (see the failures)"
 SKIP_AFTER_MJCF = "run skipped: the solution's parts could not be meshed"
-BUILD_FAILED = "the scenario itself did not build ({code}): {message}; validate it with `benchgen validate {script}`"
+BUILD_FAILED = (
+    "the scenario itself did not build ({code}): {message}; validate it with `benchgen validate {script}`"
+)
 # Codes that only say a limit stopped the pair; which half hit it is not known.
 LIMIT_CODES = frozenset({FailureCode.TIMEOUT, FailureCode.RESOURCE_LIMIT})
 
@@ -42,12 +44,18 @@ class EvaluationSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    seeds: tuple[int, ...] = Field(DEFAULT_EVALUATION_SEEDS, description="Seeds passed to build(seed, scale).")
+    seeds: tuple[int, ...] = Field(
+        DEFAULT_EVALUATION_SEEDS, description="Seeds passed to build(seed, scale)."
+    )
     scales: tuple[float, ...] = Field(DEFAULT_SCALES, description="Scales, each in [0.5, 2.0].")
-    sandbox_limits: SandboxLimits = Field(default_factory=SandboxLimits, description="Per-pair sandbox limits.")
+    sandbox_limits: SandboxLimits = Field(
+        default_factory=SandboxLimits, description="Per-pair sandbox limits."
+    )
 
     def variants(self) -> list[tuple[int, float]]:
-        checked = ValidationSettings(seeds=self.seeds, scales=self.scales)  # the same rules for seeds and scales
+        checked = ValidationSettings(
+            seeds=self.seeds, scales=self.scales
+        )  # the same rules for seeds and scales
         return [(seed, scale) for scale in checked.scales for seed in checked.seeds]
 
 
@@ -94,8 +102,14 @@ def evaluate_files(
     source = read_source(script, "script")
     solution_source = read_source(solution, "solution")
     return evaluate_sources(
-        source, solution_source, str(script), str(solution), settings,
-        runner=runner, progress=progress, on_variant=on_variant,
+        source,
+        solution_source,
+        str(script),
+        str(solution),
+        settings,
+        runner=runner,
+        progress=progress,
+        on_variant=on_variant,
     )
 
 
@@ -126,7 +140,11 @@ def evaluate_sources(
                 on_variant(evaluated)
     failures = [f for r in reports for f in r.failures]
     return EvaluationReport(
-        script=script, solution=solution, solved=all(r.solved for r in reports), failures=failures, variants=reports
+        script=script,
+        solution=solution,
+        solved=all(r.solved for r in reports),
+        failures=failures,
+        variants=reports,
     )
 
 
@@ -160,7 +178,12 @@ def evaluate_variant(
     try:
         scene = build_solution_mjcf(built.spec, built.breps, solution, solved.breps)
     except KitError as error:
-        return failed([Failure(code=FailureCode.SOLUTION_ERROR, message=str(error))], SKIP_AFTER_MJCF, built=built, solved=solved)
+        return failed(
+            [Failure(code=FailureCode.SOLUTION_ERROR, message=str(error))],
+            SKIP_AFTER_MJCF,
+            built=built,
+            solved=solved,
+        )
     started = time.perf_counter()
     run = simulate_solution(scene, built.spec, solution)
     report.sim_s = time.perf_counter() - started
@@ -183,11 +206,14 @@ def _pair_failure(
     limit was hit); otherwise the scenario's, reported with its own code."""
     alone = runner.build(source, seed, scale)
     if isinstance(alone, BuildFailure):
-        return Failure(code=alone.code, message=BUILD_FAILED.format(code=alone.code.value, message=alone.message, script=script))
+        return Failure(
+            code=alone.code,
+            message=BUILD_FAILED.format(code=alone.code.value, message=alone.message, script=script),
+        )
     code = built.code if built.code in LIMIT_CODES else FailureCode.SOLUTION_ERROR
-    message = built.message.replace("build", "build + solve", 1) if built.code in LIMIT_CODES else (
-        f"the scenario builds alone, but with the solution the sandbox reported: {built.message}"
+    message = (
+        built.message.replace("build", "build + solve", 1)
+        if built.code in LIMIT_CODES
+        else (f"the scenario builds alone, but with the solution the sandbox reported: {built.message}")
     )
     return Failure(code=code, message=message)
-
-

@@ -67,7 +67,9 @@ class MoverControl:
             (
                 model.actuator(mover_actuator_name(m.label)).id,
                 round(m.start_time_s / self.timestep),
-                math.copysign(mm_to_m(m.speed) if m.kind is MoverKind.SLIDER else math.radians(m.speed), m.stroke),
+                math.copysign(
+                    mm_to_m(m.speed) if m.kind is MoverKind.SLIDER else math.radians(m.speed), m.stroke
+                ),
             )
             for m in solution.movers
         ]
@@ -100,7 +102,9 @@ class SolutionRun:
         joint = model.joint(PAYLOAD_JOINT)
         self.qpos_adr, self.qvel_adr = int(joint.qposadr[0]), int(joint.dofadr[0])
         self.geom_id = model.geom(PAYLOAD_GEOM).id
-        self.where = f"nominal start ({_mm(start)}) mm" if index == 0 else f"jitter corner {index} ({_mm(start)}) mm"
+        self.where = (
+            f"nominal start ({_mm(start)}) mm" if index == 0 else f"jitter corner {index} ({_mm(start)}) mm"
+        )
         self.bounds_min, self.bounds_max = np.array(spec.bounds.min), np.array(spec.bounds.max)
         self.forbid_min = np.array([z.min for z in spec.forbid]).reshape(-1, 3)
         self.forbid_max = np.array([z.max for z in spec.forbid]).reshape(-1, 3)
@@ -126,7 +130,12 @@ class SolutionRun:
             step += block
             box = self._payload_box_mm()
             swept = (np.minimum(previous_box[0], box[0]), np.maximum(previous_box[1], box[1]))
-            failure = self._check_stable() or self._check_bounds(box) or self._check_forbid(swept) or self._check_movers()
+            failure = (
+                self._check_stable()
+                or self._check_bounds(box)
+                or self._check_forbid(swept)
+                or self._check_movers()
+            )
             if failure is not None:
                 return self._outcome(failure.code), failure
             previous_box = box
@@ -150,10 +159,14 @@ class SolutionRun:
     def _track_goal_and_rest(self) -> None:
         t = float(self.data.time)
         qvel = self.data.qvel[self.qvel_adr : self.qvel_adr + 6]
-        at_rest = np.linalg.norm(qvel[:3]) < REST_SPEED_M_S and np.linalg.norm(qvel[3:]) < REST_ANGULAR_SPEED_RAD_S
+        at_rest = (
+            np.linalg.norm(qvel[:3]) < REST_SPEED_M_S and np.linalg.norm(qvel[3:]) < REST_ANGULAR_SPEED_RAD_S
+        )
         self.rest_since = (self.rest_since if self.rest_since is not None else t) if at_rest else None
         in_goal = self.spec.goal.contains_point(self._centre_mm())
-        self.in_goal_since = (self.in_goal_since if self.in_goal_since is not None else t) if in_goal else None
+        self.in_goal_since = (
+            (self.in_goal_since if self.in_goal_since is not None else t) if in_goal else None
+        )
 
     def _rested_in_goal(self) -> bool:
         t = float(self.data.time)
@@ -173,7 +186,9 @@ class SolutionRun:
             start_mm=self.start,
             final_mm=self._centre_mm(),
             reached_goal=reached,
-            time_to_goal_s=round(self.in_goal_since, TIME_DECIMALS) if reached and self.in_goal_since is not None else None,
+            time_to_goal_s=round(self.in_goal_since, TIME_DECIMALS)
+            if reached and self.in_goal_since is not None
+            else None,
             simulated_s=float(self.data.time),
             max_speed_m_s=self.max_speed,
             failure=failure,
@@ -192,7 +207,9 @@ class SolutionRun:
         speed = float(np.linalg.norm(data.qvel[self.qvel_adr : self.qvel_adr + 3]))
         self.max_speed = max(self.max_speed, speed)
         if speed > MAX_SPEED_M_S:
-            return self._unstable(f"the payload reached {speed:.3g} m/s at t = {t:.2f} s (limit {MAX_SPEED_M_S:g} m/s)")
+            return self._unstable(
+                f"the payload reached {speed:.3g} m/s at t = {t:.2f} s (limit {MAX_SPEED_M_S:g} m/s)"
+            )
         return None
 
     def _unstable(self, what: str) -> Failure:
@@ -242,7 +259,9 @@ class SolutionRun:
         model, data = self.model, self.data
         for mover_geom, mover in self.mover_geoms:
             for obstacle_geom, obstacle in self.obstacle_geoms:
-                distance = mujoco.mj_geomDistance(model, data, mover_geom, obstacle_geom, MOVER_INTRUSION_MM * 1e-3, None)
+                distance = mujoco.mj_geomDistance(
+                    model, data, mover_geom, obstacle_geom, MOVER_INTRUSION_MM * 1e-3, None
+                )
                 if m_to_mm(-distance) > MOVER_INTRUSION_MM:
                     return Failure(
                         code=FailureCode.PART_OVERLAPS_FIXTURE,
@@ -267,8 +286,10 @@ class SolutionRun:
             )
         else:
             gaps = [
-                (goal.min[i] - centre[i], f"+{'xyz'[i]}") if centre[i] < goal.min[i]
-                else (centre[i] - goal.max[i], f"-{'xyz'[i]}") if centre[i] > goal.max[i]
+                (goal.min[i] - centre[i], f"+{'xyz'[i]}")
+                if centre[i] < goal.min[i]
+                else (centre[i] - goal.max[i], f"-{'xyz'[i]}")
+                if centre[i] > goal.max[i]
                 else (0.0, "")
                 for i in range(3)
             ]

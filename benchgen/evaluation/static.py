@@ -56,7 +56,10 @@ def what(solid: SolidSpec) -> str:
 
 
 def check_solution(
-    spec: ScenarioSpec, solution: SolutionSpec, solution_breps: dict[str, bytes], fixture_breps: dict[str, bytes]
+    spec: ScenarioSpec,
+    solution: SolutionSpec,
+    solution_breps: dict[str, bytes],
+    fixture_breps: dict[str, bytes],
 ) -> tuple[list[Failure], dict[str, object]]:
     """Every static check; returns the failures and the parsed shapes by label (for later stages)."""
     problems = solution_problems(solution, [f.label for f in spec.fixtures], list(solution_breps))
@@ -78,7 +81,9 @@ def _load_shapes(solution: SolutionSpec, breps: dict[str, bytes]) -> tuple[dict[
         try:
             shape = brep_to_shape(breps[solid.label])
         except InvalidGeometry as error:
-            failures.append(Failure(code=FailureCode.SOLUTION_ERROR, message=f"{what(solid)} {solid.label!r}: {error}"))
+            failures.append(
+                Failure(code=FailureCode.SOLUTION_ERROR, message=f"{what(solid)} {solid.label!r}: {error}")
+            )
             continue
         volume = float(shape.volume) if shape.solids() and shape.is_valid else 0.0
         if abs(volume - solid.volume_mm3) > VOLUME_MISMATCH_REL_TOL * max(volume, solid.volume_mm3):
@@ -115,7 +120,10 @@ def _build_zone_failures(
 
 def _outside_at_rest(kind: str, label: str, lo: Vec3, hi: Vec3, zone: ZoneSpec) -> list[Failure]:
     for axis in range(3):
-        for value, limit, beyond in ((lo[axis], zone.min[axis], zone.min[axis] - lo[axis]), (hi[axis], zone.max[axis], hi[axis] - zone.max[axis])):
+        for value, limit, beyond in (
+            (lo[axis], zone.min[axis], zone.min[axis] - lo[axis]),
+            (hi[axis], zone.max[axis], hi[axis] - zone.max[axis]),
+        ):
             if beyond > BOUNDS_TOL_MM:
                 message = PART_OUTSIDE_AT_REST.format(
                     what=kind, label=label, axis="xyz"[axis], value=value, limit=limit, by=math.ceil(beyond)
@@ -129,9 +137,17 @@ def _slider_outside(mover: MoverSpec, lo: Vec3, hi: Vec3, zone: ZoneSpec) -> lis
     shift = [mover.stroke * c for c in mover.axis]
     for axis in range(3):
         if shift[axis] > 0:
-            value, limit, beyond = hi[axis] + shift[axis], zone.max[axis], hi[axis] + shift[axis] - zone.max[axis]
+            value, limit, beyond = (
+                hi[axis] + shift[axis],
+                zone.max[axis],
+                hi[axis] + shift[axis] - zone.max[axis],
+            )
         elif shift[axis] < 0:
-            value, limit, beyond = lo[axis] + shift[axis], zone.min[axis], zone.min[axis] - lo[axis] - shift[axis]
+            value, limit, beyond = (
+                lo[axis] + shift[axis],
+                zone.min[axis],
+                zone.min[axis] - lo[axis] - shift[axis],
+            )
         else:
             continue
         if beyond > BOUNDS_TOL_MM:
@@ -163,7 +179,9 @@ def _hinge_outside(mover: MoverSpec, brep: bytes, zone: ZoneSpec) -> list[Failur
         limit = zone_max[axis] if through_max else zone_min[axis]
         fix = f"limit the angle to {math.copysign(max(0.0, abs(angle) - HINGE_SWEEP_STEP_DEG), angle):.0f} deg or move the pivot"
         time = mover.start_time_s + abs(angle) / mover.speed
-        message = MOVER_OUTSIDE.format(label=mover.label, axis="xyz"[axis], value=value, limit=limit, time=time, fix=fix)
+        message = MOVER_OUTSIDE.format(
+            label=mover.label, axis="xyz"[axis], value=value, limit=limit, time=time, fix=fix
+        )
         return [Failure(code=FailureCode.PART_OUTSIDE_BUILD_ZONE, message=message)]
     return []
 
@@ -194,8 +212,13 @@ def _overlap_failures(
             if volume > FIXTURE_OVERLAP_TOL_MM3:
                 lo, hi = _exact_bbox(shape & fixture)
                 message = PART_OVERLAPS_FIXTURE.format(
-                    what=what(solid), label=solid.label, fixture=label, volume=volume,
-                    tol=FIXTURE_OVERLAP_TOL_MM3, lo=lo, hi=hi,
+                    what=what(solid),
+                    label=solid.label,
+                    fixture=label,
+                    volume=volume,
+                    tol=FIXTURE_OVERLAP_TOL_MM3,
+                    lo=lo,
+                    hi=hi,
                 )
                 failures.append(Failure(code=FailureCode.PART_OVERLAPS_FIXTURE, message=message))
         if _boxes_overlap(box, (envelope.min, envelope.max)) and _envelope_overlaps(spec.payload, shape):

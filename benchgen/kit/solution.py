@@ -30,7 +30,8 @@ from benchgen.kit.spec import PayloadSpec, ScenarioSpec, ZoneSpec
 
 def _solid(owner: str, shape: Any) -> Any:
     """Accept a build123d Part, Solid or Compound with real volume, placed where it stands at t = 0."""
-    from build123d import Compound, Part as B3dPart, Solid
+    from build123d import Compound, Solid
+    from build123d import Part as B3dPart
 
     if not isinstance(shape, (B3dPart, Solid, Compound)):
         hint = " (pass the builder's `.part`, not the builder)" if hasattr(shape, "part") else ""
@@ -38,7 +39,9 @@ def _solid(owner: str, shape: Any) -> Any:
             f"{owner}: shape must be a build123d Part, Solid or Compound, got {type(shape).__name__}{hint}"
         )
     if not shape.solids() or not shape.is_valid:
-        raise SolutionError(f"{owner} is not a valid B-rep solid; extrude it into a 3D part and check booleans")
+        raise SolutionError(
+            f"{owner} is not a valid B-rep solid; extrude it into a 3D part and check booleans"
+        )
     volume = float(shape.volume)
     if not math.isfinite(volume) or volume < MIN_FIXTURE_VOLUME_MM3:
         raise SolutionError(f"{owner} has volume {volume:g} mm^3; it needs a positive volume")
@@ -167,7 +170,11 @@ class Solution:
     """A mechanism: static parts and movers, judged over `horizon` simulated seconds."""
 
     def __init__(
-        self, *, parts: Sequence[Part] = (), movers: Sequence[Slider | Hinge] = (), horizon: float = DEFAULT_HORIZON_S
+        self,
+        *,
+        parts: Sequence[Part] = (),
+        movers: Sequence[Slider | Hinge] = (),
+        horizon: float = DEFAULT_HORIZON_S,
     ) -> None:
         for what, items, kinds in (("parts", parts, (Part,)), ("movers", movers, (Slider, Hinge))):
             if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
@@ -175,7 +182,9 @@ class Solution:
             for item in items:
                 if not isinstance(item, kinds):
                     names = " or ".join(k.__name__ for k in kinds)
-                    raise SolutionError(f"Solution {what} must hold {names} objects, got {type(item).__name__}")
+                    raise SolutionError(
+                        f"Solution {what} must hold {names} objects, got {type(item).__name__}"
+                    )
         check_counts(len(parts), len(movers))
         labels = [item.label for item in (*parts, *movers)]
         duplicates = sorted({label for label in labels if labels.count(label) > 1})
@@ -189,7 +198,9 @@ class Solution:
 
     def spec(self) -> SolutionSpec:
         return SolutionSpec(
-            parts=[p.spec() for p in self.parts], movers=[m.spec() for m in self.movers], horizon_s=self.horizon
+            parts=[p.spec() for p in self.parts],
+            movers=[m.spec() for m in self.movers],
+            horizon_s=self.horizon,
         )
 
     def breps(self) -> dict[str, bytes]:
@@ -232,5 +243,3 @@ class ScenarioView:
                 return fixture
         known = ", ".join(f.label for f in self.fixtures)
         raise SolutionError(f"the scenario has no fixture {label!r}; its fixtures are {known}")
-
-

@@ -9,7 +9,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from benchgen.kit.errors import ContractViolation, KitError
+from benchgen.codes import FailureCode
+from benchgen.kit.errors import KitError
 from benchgen.kit.materials import MATERIALS, material_names
 from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.kit.solution_limits import (
@@ -25,7 +26,6 @@ from benchgen.kit.solution_limits import (
     MOVER_PRICE,
 )
 from benchgen.kit.spec import Vec3, ZoneSpec
-from benchgen.codes import FailureCode
 
 AXIS_NORM_TOLERANCE = 1e-6  # |axis| may differ from 1 by this much after normalisation round trips
 
@@ -210,7 +210,9 @@ def check_horizon(horizon_s: float) -> float:
     return horizon_s
 
 
-def solution_problems(solution: SolutionSpec, fixture_labels: list[str], shape_labels: list[str]) -> list[KitError]:
+def solution_problems(
+    solution: SolutionSpec, fixture_labels: list[str], shape_labels: list[str]
+) -> list[KitError]:
     """Everything wrong with a solution that came back from the sandbox, as kit errors (code + message)."""
     problems: list[KitError] = []
 

@@ -138,7 +138,11 @@ def _add_mover(
 ) -> None:
     reference = mover_reference_mm(mover)
     body = ET.SubElement(
-        world, "body", name=mover_body_name(mover.label), pos=_vec(mm_to_m(c) for c in reference), gravcomp="1"
+        world,
+        "body",
+        name=mover_body_name(mover.label),
+        pos=_vec(mm_to_m(c) for c in reference),
+        gravcomp="1",
     )
     slider = mover.kind is MoverKind.SLIDER
     stroke = mm_to_m(mover.stroke) if slider else math.radians(mover.stroke)
@@ -190,8 +194,13 @@ def _own_inertia(mover: MoverSpec, reference: tuple[float, float, float], slider
     """A slider's mass (kg), or a hinge's inertia about its pivot estimated from its box (kg*m^2)."""
     if slider:
         return mover.mass_kg
-    corners = np.array([[x, y, z] for x in (mover.bbox_min[0], mover.bbox_max[0])
-                        for y in (mover.bbox_min[1], mover.bbox_max[1])
-                        for z in (mover.bbox_min[2], mover.bbox_max[2])])
+    corners = np.array(
+        [
+            [x, y, z]
+            for x in (mover.bbox_min[0], mover.bbox_max[0])
+            for y in (mover.bbox_min[1], mover.bbox_max[1])
+            for z in (mover.bbox_min[2], mover.bbox_max[2])
+        ]
+    )
     reach_m = mm_to_m(float(np.linalg.norm(corners - np.array(reference), axis=1).max()))
     return mover.mass_kg * reach_m**2 / 3  # a rod of the mover's mass turning about one end

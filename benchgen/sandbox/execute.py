@@ -150,7 +150,8 @@ def execute_solve(source: str, built: BuildResult, max_output_bytes: int) -> Sol
     # The boundary of untrusted code: whatever it raises (even SystemExit) becomes a reported failure.
     except BaseException as error:  # noqa: BLE001
         return SolveFailure(
-            code=FailureCode.SOLUTION_ERROR, message=_exception_message(error, stage, source, SOLUTION_FILENAME)
+            code=FailureCode.SOLUTION_ERROR,
+            message=_exception_message(error, stage, source, SOLUTION_FILENAME),
         )
 
 

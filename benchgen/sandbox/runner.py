@@ -254,7 +254,9 @@ def _solve_outcome(reply: BuildReply, blobs: list[bytes]) -> SolveOutcome | None
             code=FailureCode.SOLUTION_ERROR,
             message=f"the sandbox sent {len(blobs)} shapes for solution labels {reply.solution_labels}",
         )
-    return SolveResult(solution=reply.solution, breps=dict(zip(reply.solution_labels, blobs)), solve_s=reply.solve_s)
+    return SolveResult(
+        solution=reply.solution, breps=dict(zip(reply.solution_labels, blobs)), solve_s=reply.solve_s
+    )
 
 
 def build_and_solve_in_process(

@@ -260,7 +260,11 @@ def _encode_outcome(outcome: BuildOutcome, solved: SolveOutcome | None = None) -
     elif solved is not None:
         solution_labels = list(solved.breps)
         reply = reply.model_copy(
-            update={"solution": solved.solution, "solution_labels": solution_labels, "solve_s": solved.solve_s}
+            update={
+                "solution": solved.solution,
+                "solution_labels": solution_labels,
+                "solve_s": solved.solve_s,
+            }
         )
         blobs += [solved.breps[k] for k in solution_labels]
     return encode_frame(reply, blobs)

@@ -26,7 +26,8 @@ def solve(scenario) -> Solution:
     thickness = radius / 2
     plank = Part(
         "plank",
-        Pos(deck.max[0] + plank_length / 2, 0, deck_top - thickness / 2) * Box(plank_length, width, thickness),
+        Pos(deck.max[0] + plank_length / 2, 0, deck_top - thickness / 2)
+        * Box(plank_length, width, thickness),
         material="wood",
     )
     envelope = payload.envelope()

@@ -40,6 +40,12 @@ def solve(scenario) -> Solution:
     # Push the ball up to the stop and hold it there: it cannot roll on or back.
     travel = goal.max[0] - HOLD_GAP - 2 * radius - front
     pusher = Slider(
-        "pusher", pusher_shape, axis=(1, 0, 0), travel=travel, speed=4 * radius, start_time=0.2, material="abs"
+        "pusher",
+        pusher_shape,
+        axis=(1, 0, 0),
+        travel=travel,
+        speed=4 * radius,
+        start_time=0.2,
+        material="abs",
     )
     return Solution(parts=[bridge, stop], movers=[pusher], horizon=10.0)

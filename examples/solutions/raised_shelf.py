@@ -22,7 +22,7 @@ STOP_HEIGHT = 3.0  # block heights
 def solve(scenario) -> Solution:
     shelf = scenario.fixture("shelf").bbox
     payload = scenario.payload
-    length, width, height = payload.size
+    length, _, height = payload.size
     floor_top = payload.start[2] - height / 2
     envelope = payload.envelope()
 

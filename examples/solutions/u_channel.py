@@ -29,7 +29,8 @@ def solve(scenario) -> Solution:
     rail_offset = fin_width / 2 + (FIN_SIDE_PLAY + RAIL_WIDTH / 2) * radius
     toe = envelope.max[0]  # the rails start in front of every start of the ball
     rails = [
-        _wedge(toe, pad.min[0], floor_top, pad.max[2], y, RAIL_WIDTH * radius) for y in (-rail_offset, rail_offset)
+        _wedge(toe, pad.min[0], floor_top, pad.max[2], y, RAIL_WIDTH * radius)
+        for y in (-rail_offset, rail_offset)
     ]
     ramp = Part("ramp", rails[0] + rails[1], material="aluminium")
 

@@ -35,7 +35,8 @@ def solve(scenario) -> Solution:
     face_y = (envelope.min[1] if side > 0 else envelope.max[1]) - side * CLEARANCE
     aligner = Slider(
         "aligner",
-        Pos(payload.start[0], face_y - side * cube / 4, floor_top + LIFT + cube / 2) * Box(cube + 2 * payload.jitter[0], cube / 2, cube),
+        Pos(payload.start[0], face_y - side * cube / 4, floor_top + LIFT + cube / 2)
+        * Box(cube + 2 * payload.jitter[0], cube / 2, cube),
         axis=(0, side, 0),
         travel=max(LIFT, abs(window_y - side * cube / 2 - face_y)),
         speed=SPEED_MM_S,
@@ -78,7 +79,9 @@ def solve(scenario) -> Solution:
         start_time=aligned_s + 0.3,
         force=force,
     )
-    return Solution(parts=[Part("plank", plank, material="aluminium")], movers=[aligner, pusher], horizon=25.0)
+    return Solution(
+        parts=[Part("plank", plank, material="aluminium")], movers=[aligner, pusher], horizon=25.0
+    )
 
 
 def _window(wall) -> tuple[float, float, float, float]:

@@ -35,8 +35,14 @@ SKIP_AFTER_MJCF = "run skipped: the solution's parts could not be meshed"
 BUILD_FAILED = (
     "the scenario itself did not build ({code}): {message}; validate it with `benchgen validate {script}`"
 )
-# Codes that only say a limit stopped the pair; which half hit it is not known.
+# Codes that only say a limit stopped the pair; the sandbox does not tell which half was running.
 LIMIT_CODES = frozenset({FailureCode.TIMEOUT, FailureCode.RESOURCE_LIMIT})
+# Said of a pair that hit a limit when the same build, alone, finished within the limits: build() is
+# deterministic, so the limit was hit in solve() (or by what the solution added to build's memory/output).
+SOLVE_HIT_LIMIT = (
+    "; the scenario builds alone within the limits (in {build_s:.1f} s), so solve() was running: "
+    "make solve() faster or its parts simpler"
+)
 
 
 class EvaluationSettings(BaseModel):
@@ -212,7 +218,7 @@ def _pair_failure(
         )
     code = built.code if built.code in LIMIT_CODES else FailureCode.SOLUTION_ERROR
     message = (
-        built.message.replace("build", "build + solve", 1)
+        built.message.replace("build", "build + solve", 1) + SOLVE_HIT_LIMIT.format(build_s=alone.build_s)
         if built.code in LIMIT_CODES
         else (f"the scenario builds alone, but with the solution the sandbox reported: {built.message}")
     )

@@ -1,4 +1,5 @@
-"""Failure codes of the scenario contract: the only vocabulary validation speaks."""
+"""Failure codes: the only vocabulary validation (the scenario contract) and evaluation (the solution
+contract) speak."""
 
 from enum import StrEnum
 
@@ -34,3 +35,26 @@ class FailureCode(StrEnum):
     GOAL_UNREACHABLE = "GOAL_UNREACHABLE"
     PAYLOAD_TRAPPED = "PAYLOAD_TRAPPED"
     PAYLOAD_UNREACHABLE = "PAYLOAD_UNREACHABLE"
+    # Evaluation of a solution (docs/solution-contract.md); TIMEOUT, RESOURCE_LIMIT, FORBID_ZONE_HIT,
+    # OUT_OF_BOUNDS and PHYSICS_UNSTABLE above apply to solutions too.
+    SOLUTION_ERROR = "SOLUTION_ERROR"
+    PART_OUTSIDE_BUILD_ZONE = "PART_OUTSIDE_BUILD_ZONE"
+    PART_OVERLAPS_FIXTURE = "PART_OVERLAPS_FIXTURE"
+    PART_OVERLAPS_PAYLOAD = "PART_OVERLAPS_PAYLOAD"
+    OVER_LIMITS = "OVER_LIMITS"
+    GOAL_NOT_REACHED = "GOAL_NOT_REACHED"
+
+
+# Codes only `benchgen evaluate` reports, about a solution; validation never reports them.
+SOLUTION_CODES = frozenset(
+    {
+        FailureCode.SOLUTION_ERROR,
+        FailureCode.PART_OUTSIDE_BUILD_ZONE,
+        FailureCode.PART_OVERLAPS_FIXTURE,
+        FailureCode.PART_OVERLAPS_PAYLOAD,
+        FailureCode.OVER_LIMITS,
+        FailureCode.GOAL_NOT_REACHED,
+    }
+)
+# The scenario contract's codes (docs/scenario-contract.md), in declaration order.
+SCENARIO_CODES = tuple(code for code in FailureCode if code not in SOLUTION_CODES)

@@ -9,7 +9,7 @@ import pytest
 from benchgen.agents import prompts
 from benchgen.agents.llm import PlanReply, ReviewReply
 from benchgen.agents.schemas import Plan, ReviewDecision
-from benchgen.codes import FailureCode
+from benchgen.codes import SCENARIO_CODES
 from benchgen.kit import MATERIALS, Payload
 from benchgen.kit.scenario import MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.sandbox import SandboxRunner
@@ -54,7 +54,7 @@ def test_prompt_lists_materials_labels_and_codes(coder_prompt: str) -> None:
     assert f"at most {MAX_LABEL_LENGTH} characters" in coder_prompt
     for label in RESERVED_LABELS:
         assert label in coder_prompt
-    for code in FailureCode:
+    for code in SCENARIO_CODES:
         assert f"| {code.value} | {prompts.FAILURE_CODE_MEANINGS[code]} |" in coder_prompt
     assert prompts.EXAMPLE_SCRIPT in coder_prompt
 
@@ -68,7 +68,7 @@ def test_prompt_states_the_validators_source_rules(coder_prompt: str) -> None:
 
 def test_failure_code_meanings_match_the_contract_document() -> None:
     documented = {code: meaning for code, meaning in CODE_ROW.findall(CONTRACT_DOC.read_text())}
-    assert set(documented) == {code.value for code in FailureCode}
+    assert set(documented) == {code.value for code in SCENARIO_CODES}
     assert {code.value: meaning for code, meaning in prompts.FAILURE_CODE_MEANINGS.items()} == documented
 
 

@@ -5,7 +5,7 @@ import json
 from collections.abc import Callable
 
 from benchgen.agents.schemas import Plan, ScriptDraft
-from benchgen.codes import FailureCode
+from benchgen.codes import SCENARIO_CODES, FailureCode
 from benchgen.kit import MATERIALS, Fixture, Payload, Scenario, Zone
 from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.render.types import RenderBundle
@@ -131,7 +131,7 @@ def materials_table() -> str:
 
 def failure_codes_table() -> str:
     rows = ["| code | when |", "| --- | --- |"]
-    rows += [f"| {code.value} | {FAILURE_CODE_MEANINGS[code]} |" for code in FailureCode]
+    rows += [f"| {code.value} | {FAILURE_CODE_MEANINGS[code]} |" for code in SCENARIO_CODES]
     return "\n".join(rows)
 
 

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click
 
-from benchgen.cli import dataset, foundation, gallery, generate, render, reproduce, validate
+from benchgen.cli import dataset, evaluate, foundation, gallery, generate, render, reproduce, validate
 from benchgen.errors import BenchgenError
 
 app = typer.Typer(
@@ -20,7 +20,7 @@ err_console = Console(stderr=True)
 
 USAGE_EXIT = 2
 
-for commands in (foundation, validate, render, generate, dataset, gallery, reproduce):
+for commands in (foundation, validate, evaluate, render, generate, dataset, gallery, reproduce):
     commands.register(app)
 
 

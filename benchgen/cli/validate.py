@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchgen.errors import UsageError
-from benchgen.validation.report import ValidationReport, VariantReport
+from benchgen.validation.report import Failure, ValidationReport, VariantReport
 
 INVALID_EXIT = 1  # at least one script is not a valid scenario
 # The contract's defaults, spelled here so that `--help` does not import MuJoCo and the sandbox.
@@ -36,23 +36,28 @@ def _variant_line(report: VariantReport) -> str:
     return f"  seed {report.seed} scale {report.scale:g}: {status}"
 
 
-def _summary(console: Console, report: ValidationReport) -> None:
-    if report.ok:
-        console.print(f"[bold green]valid[/] {report.script} ({len(report.variants)} variants)")
-        return
-    table = Table(title=f"{report.script}: {len(report.failures)} failure(s)", show_lines=True, expand=True)
+def failure_table(title: str, failures: list[Failure]) -> Table:
+    """One row per failure: code, seed, scale and what to change."""
+    table = Table(title=title, show_lines=True, expand=True)
     table.add_column("code", style="bold red", no_wrap=True)
     table.add_column("seed", justify="right")
     table.add_column("scale", justify="right")
     table.add_column("what to change")
-    for failure in report.failures:
+    for failure in failures:
         table.add_row(
             failure.code.value,
             "-" if failure.seed is None else str(failure.seed),
             "-" if failure.scale is None else f"{failure.scale:g}",
             failure.message,
         )
-    console.print(table)
+    return table
+
+
+def _summary(console: Console, report: ValidationReport) -> None:
+    if report.ok:
+        console.print(f"[bold green]valid[/] {report.script} ({len(report.variants)} variants)")
+        return
+    console.print(failure_table(f"{report.script}: {len(report.failures)} failure(s)", report.failures))
     skipped = sorted({note for v in report.variants for note in v.metrics.skipped})
     for note in skipped:
         console.print(f"[yellow]note:[/] {note}", highlight=False)

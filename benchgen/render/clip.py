@@ -8,6 +8,7 @@ GIF blocks to the file as soon as the frame is rendered: memory stays one frame 
 import io
 import math
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -121,8 +122,12 @@ def render_settle_clip(
     *,
     seconds: float = DEFAULT_CLIP_SECONDS,
     fps: int = DEFAULT_FPS,
+    control: Callable[[object], None] | None = None,
+    clock_label: str = "left alone",
 ) -> int:
-    """Simulate the payload left alone from its nominal start and write the clip; return its frame count."""
+    """Simulate the payload left alone from its nominal start and write the clip; return its frame count.
+
+    `control(data)`, when given, runs before every step (a solution's movers are driven that way)."""
     frames = clip_frame_count(seconds, fps)
     data = mujoco.MjData(scene.model)
     mujoco.mj_forward(scene.model, data)
@@ -132,13 +137,15 @@ def render_settle_clip(
         for index in range(frames):
             target_time = index * frame_period_s
             while data.time < target_time - 0.5 * scene.model.opt.timestep:
+                if control is not None:
+                    control(data)
                 mujoco.mj_step(scene.model, data)
-            gif.append(_stamp_time(renderer.render(scene, camera, data=data), data.time, font))
+            gif.append(_stamp_time(renderer.render(scene, camera, data=data), data.time, font, clock_label))
     return frames
 
 
-def _stamp_time(frame: np.ndarray, time_s: float, font) -> np.ndarray:
-    """Write the simulated time in the top-left corner, so a viewer knows how long it has been left alone."""
+def _stamp_time(frame: np.ndarray, time_s: float, font, label: str) -> np.ndarray:
+    """Write the simulated time in the top-left corner, so a viewer knows how long it has been running."""
     image = Image.fromarray(frame)
-    ImageDraw.Draw(image).text((6, 4), f"left alone: t = {time_s:.2f} s", fill=CLOCK_TEXT_RGB, font=font)
+    ImageDraw.Draw(image).text((6, 4), f"{label}: t = {time_s:.2f} s", fill=CLOCK_TEXT_RGB, font=font)
     return np.asarray(image)

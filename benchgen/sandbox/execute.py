@@ -1,5 +1,5 @@
-"""Run a scenario script's `build(seed, scale)` and turn the result into data: one code path for the
-sandbox worker's child and for trusted in-process builds."""
+"""Run a scenario script's `build(seed, scale)` (and a solution's `solve(scenario)`) and turn the result
+into data: one code path for the sandbox worker's child and for trusted in-process builds."""
 
 import errno
 import time
@@ -9,13 +9,22 @@ import types
 from OCP.Standard import Standard_OutOfMemory
 
 from benchgen.codes import FailureCode
-from benchgen.kit import KitError, Scenario
+from benchgen.kit import KitError, OverLimits, Scenario, ScenarioView, Solution
 from benchgen.kit.exchange import shape_to_brep
 from benchgen.sandbox.limits import MIB
-from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult
+from benchgen.sandbox.outcome import (
+    BuildFailure,
+    BuildOutcome,
+    BuildResult,
+    SolveFailure,
+    SolveOutcome,
+    SolveResult,
+)
 
 SCRIPT_FILENAME = "<scenario>"  # filename the script's code is compiled under; traceback frames match it
 SCRIPT_MODULE_NAME = "scenario_script"
+SOLUTION_FILENAME = "<solution>"  # filename a solution's code is compiled under
+SOLUTION_MODULE_NAME = "solution_script"
 MAX_SCRIPT_FRAMES = 3  # traceback frames from the script quoted in a SCRIPT_ERROR message
 
 
@@ -79,6 +88,73 @@ def execute_build(source: str, seed: int, scale: float, max_output_bytes: int) -
         return BuildFailure(code=FailureCode.SCRIPT_ERROR, message=_exception_message(error, stage, source))
 
 
+def execute_solve(source: str, built: BuildResult, max_output_bytes: int) -> SolveOutcome:
+    """Compile and import a solution, call its `solve(scenario)` on the built variant and serialize the
+    Solution it returns. `solve` sees the scenario as it crossed the boundary (spec + BREP), read-only."""
+    try:
+        code = compile(source, SOLUTION_FILENAME, "exec")
+    except SyntaxError as error:
+        return SolveFailure(code=FailureCode.SOLUTION_ERROR, message=f"solution: {_syntax_message(error)}")
+    module = types.ModuleType(SOLUTION_MODULE_NAME)
+    module.__file__ = SOLUTION_FILENAME
+    stage = "import"
+    try:
+        exec(code, module.__dict__)  # noqa: S102  (the sandbox contains it)
+        solve = getattr(module, "solve", None)
+        if not callable(solve):
+            return SolveFailure(
+                code=FailureCode.SOLUTION_ERROR,
+                message="the solution defines no callable `solve`; define `def solve(scenario) -> Solution` "
+                "at module level",
+            )
+        scenario = ScenarioView(built.spec, built.breps)
+        stage = "solve"
+        started = time.perf_counter()
+        solution = solve(scenario)
+        solve_s = time.perf_counter() - started
+        if not isinstance(solution, Solution):
+            return SolveFailure(
+                code=FailureCode.SOLUTION_ERROR,
+                message=f"solve(scenario) returned {type(solution).__module__}.{type(solution).__qualname__}; "
+                "it must return benchgen.kit.Solution(parts=[...], movers=[...])",
+            )
+        stage = "serialize"
+        spec = solution.spec()
+        breps = solution.breps()
+        total = sum(len(blob) for blob in breps.values())
+        if total > max_output_bytes:
+            raise OutputTooLarge(
+                f"the solution's parts serialize to {total / MIB:.1f} MiB of BREP, more than the limit of "
+                f"{max_output_bytes / MIB:.1f} MiB; use fewer or simpler parts"
+            )
+        return SolveResult(solution=spec, breps=breps, solve_s=solve_s)
+    except KitError as error:
+        code = FailureCode.OVER_LIMITS if isinstance(error, OverLimits) else FailureCode.SOLUTION_ERROR
+        return SolveFailure(code=code, message=f"{error}{_script_location(error, SOLUTION_FILENAME)}")
+    except OutputTooLarge as error:
+        return SolveFailure(code=FailureCode.RESOURCE_LIMIT, message=str(error))
+    except (MemoryError, Standard_OutOfMemory):
+        return SolveFailure(
+            code=FailureCode.RESOURCE_LIMIT,
+            message=f"the solution ran out of memory during {stage}; build smaller or fewer shapes",
+        )
+    except OSError as error:
+        failure = _os_error_failure(error, stage, source)
+        code = FailureCode.SOLUTION_ERROR if failure.code is FailureCode.SCRIPT_ERROR else failure.code
+        message = failure.message.replace("the script", "the solution")
+        if code is FailureCode.SOLUTION_ERROR:
+            message = _exception_message(error, stage, source, SOLUTION_FILENAME)
+        return SolveFailure(code=code, message=message)
+    except KeyboardInterrupt:
+        raise
+    # The boundary of untrusted code: whatever it raises (even SystemExit) becomes a reported failure.
+    except BaseException as error:  # noqa: BLE001
+        return SolveFailure(
+            code=FailureCode.SOLUTION_ERROR,
+            message=_exception_message(error, stage, source, SOLUTION_FILENAME),
+        )
+
+
 def truncated_text(head: bytes, size: int, max_bytes: int) -> str:
     """Captured output for an outcome: the first `max_bytes` of `size` bytes, marked when cut."""
     text = head[:max_bytes].decode("utf-8", errors="replace")
@@ -109,24 +185,24 @@ def _syntax_message(error: SyntaxError) -> str:
     return f"syntax error at {where}: {error.msg}" + (f": `{text}`" if text else "")
 
 
-def _script_location(error: BaseException) -> str:
+def _script_location(error: BaseException, filename: str = SCRIPT_FILENAME) -> str:
     """' (at line N in f)' for the innermost script frame of `error`, or '' when none is in the script."""
-    frames = _script_frames(error)
+    frames = _script_frames(error, filename)
     if not frames:
         return ""
     frame = frames[-1]
     return f" (at line {frame.lineno} in {frame.name})"
 
 
-def _script_frames(error: BaseException) -> list[traceback.FrameSummary]:
+def _script_frames(error: BaseException, filename: str = SCRIPT_FILENAME) -> list[traceback.FrameSummary]:
     frames = traceback.extract_tb(error.__traceback__)
-    return [frame for frame in frames if frame.filename == SCRIPT_FILENAME][-MAX_SCRIPT_FRAMES:]
+    return [frame for frame in frames if frame.filename == filename][-MAX_SCRIPT_FRAMES:]
 
 
-def _exception_message(error: BaseException, stage: str, source: str) -> str:
-    what = {"import": "importing the script", "build": "build()"}.get(stage, stage)
+def _exception_message(error: BaseException, stage: str, source: str, filename: str = SCRIPT_FILENAME) -> str:
+    what = {"import": "importing the script", "build": "build()", "solve": "solve()"}.get(stage, stage)
     lines = [f"{type(error).__name__} during {what}: {error}"]
-    frames = _script_frames(error)
+    frames = _script_frames(error, filename)
     if frames:
         source_lines = source.splitlines()
         lines.append("script traceback (innermost last):")

@@ -1,8 +1,9 @@
-"""What one build of a scenario script yields: the scenario as data, or a coded failure."""
+"""What one build of a scenario script (and one solve of a solution) yields: data, or a coded failure."""
 
 from pydantic import BaseModel, ConfigDict
 
 from benchgen.codes import FailureCode
+from benchgen.kit.solution_spec import SolutionSpec
 from benchgen.kit.spec import ScenarioSpec
 
 
@@ -28,3 +29,25 @@ class BuildFailure(BaseModel):
 
 
 BuildOutcome = BuildResult | BuildFailure
+
+
+class SolveResult(BaseModel):
+    """A solution as plain data: its spec and one BREP blob per part and mover label."""
+
+    model_config = ConfigDict(frozen=True)
+
+    solution: SolutionSpec
+    breps: dict[str, bytes]
+    solve_s: float
+
+
+class SolveFailure(BaseModel):
+    """Why `solve` produced no solution: SOLUTION_ERROR, OVER_LIMITS, or a limit of the sandbox."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: FailureCode
+    message: str
+
+
+SolveOutcome = SolveResult | SolveFailure

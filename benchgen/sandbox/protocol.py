@@ -15,6 +15,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from benchgen.codes import FailureCode
+from benchgen.kit.solution_spec import SolutionSpec
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.sandbox.limits import SandboxLimits
 
@@ -22,7 +23,8 @@ LENGTH = struct.Struct(">I")  # the header-length prefix
 READ_CHUNK_BYTES = 1 << 16  # bytes per os.read from a pipe
 FRAME_OVERHEAD_BYTES = 1 << 20  # bytes allowed for a reply's JSON header on top of the output limit
 MAX_SOURCE_BYTES = 4 << 20  # bytes of script source a request may carry; real scripts are a few KiB
-MAX_REQUEST_BYTES = MAX_SOURCE_BYTES + FRAME_OVERHEAD_BYTES  # bytes of a whole request frame
+# bytes of a whole request frame: a scenario script and, for an evaluation, a solution script
+MAX_REQUEST_BYTES = 2 * MAX_SOURCE_BYTES + FRAME_OVERHEAD_BYTES
 
 
 class ProtocolError(Exception):
@@ -46,12 +48,14 @@ class FrameHeader(BaseModel):
 
 
 class BuildRequest(FrameHeader):
-    """Host -> worker: build this source for one variant under these limits."""
+    """Host -> worker: build this source for one variant under these limits, then (when a solution source
+    is given) run its `solve` on the built variant in the same child, under the same limits."""
 
     source: str
     seed: int
     scale: float
     limits: SandboxLimits
+    solution_source: str | None = None
 
 
 class WorkerStats(BaseModel):
@@ -69,7 +73,10 @@ class WorkerReady(FrameHeader):
 
 
 class BuildReply(FrameHeader):
-    """Build child -> worker -> host: a scenario spec plus one BREP blob per label, or a coded failure."""
+    """Build child -> worker -> host: a scenario spec plus one BREP blob per label, or a coded failure.
+
+    With a solution: its spec, and one BREP blob per solution label after the fixtures' blobs, or the
+    solve's coded failure."""
 
     spec: ScenarioSpec | None = None
     labels: list[str] = Field(default_factory=list)
@@ -78,6 +85,11 @@ class BuildReply(FrameHeader):
     message: str = ""
     output: str = ""
     stats: WorkerStats | None = None
+    solution: SolutionSpec | None = None
+    solution_labels: list[str] = Field(default_factory=list)
+    solve_s: float = 0.0
+    solve_code: FailureCode | None = None
+    solve_message: str = ""
 
 
 Header = TypeVar("Header", bound=FrameHeader)

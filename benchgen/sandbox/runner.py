@@ -18,7 +18,14 @@ from benchgen.codes import FailureCode
 from benchgen.errors import SandboxUnavailable
 from benchgen.sandbox.bwrap import worker_command
 from benchgen.sandbox.limits import DEFAULT_LIMITS, MIB, SandboxLimits
-from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult
+from benchgen.sandbox.outcome import (
+    BuildFailure,
+    BuildOutcome,
+    BuildResult,
+    SolveFailure,
+    SolveOutcome,
+    SolveResult,
+)
 from benchgen.sandbox.protocol import (
     FRAME_OVERHEAD_BYTES,
     MAX_SOURCE_BYTES,
@@ -71,15 +78,37 @@ class SandboxRunner:
 
     def build(self, source: str, seed: int, scale: float) -> BuildOutcome:
         """Build one variant of `source` in the sandbox. Raises SandboxUnavailable only if no worker starts."""
-        source_bytes = len(source.encode())
+        outcome, _ = self._run(BuildRequest(source=source, seed=seed, scale=scale, limits=self.limits))
+        return outcome
+
+    def build_and_solve(
+        self, source: str, seed: int, scale: float, solution_source: str
+    ) -> tuple[BuildOutcome, SolveOutcome | None]:
+        """Build one variant and run the solution's `solve` on it, in one sandboxed child under the same
+        limits. The solve outcome is None when the build failed (or a limit stopped the pair)."""
+        solution_bytes = len(solution_source.encode())
+        if solution_bytes > MAX_SOURCE_BYTES:
+            failure = SolveFailure(
+                code=FailureCode.RESOURCE_LIMIT,
+                message=f"the solution is {solution_bytes / MIB:.1f} MiB of source, more than the limit of "
+                f"{MAX_SOURCE_BYTES / MIB:.0f} MiB; solutions build geometry, they do not embed data",
+            )
+            return self.build(source, seed, scale), failure
+        request = BuildRequest(
+            source=source, seed=seed, scale=scale, limits=self.limits, solution_source=solution_source
+        )
+        return self._run(request)
+
+    def _run(self, build_request: BuildRequest) -> tuple[BuildOutcome, SolveOutcome | None]:
+        source_bytes = len(build_request.source.encode())
         if source_bytes > MAX_SOURCE_BYTES:
             return BuildFailure(
                 code=FailureCode.RESOURCE_LIMIT,
                 message=f"the script is {source_bytes / MIB:.1f} MiB of source, more than the limit of "
                 f"{MAX_SOURCE_BYTES / MIB:.0f} MiB; scenario scripts build geometry, they do not embed data",
-            )
+            ), None
         with self._lock:
-            request = encode_frame(BuildRequest(source=source, seed=seed, scale=scale, limits=self.limits))
+            request = encode_frame(build_request)
             self._send(request)
             deadline = time.monotonic() + self.limits.wall_seconds + self.limits.host_grace_seconds
             try:
@@ -94,13 +123,14 @@ class SandboxRunner:
                     code=FailureCode.TIMEOUT,
                     message=f"build did not finish within {self.limits.wall_seconds:g} s of wall time "
                     "(the host stopped the whole sandbox); remove loops that do not end",
-                )
+                ), None
             except ProtocolError as error:
                 how = self._death_note(error)
                 self._stop()
-                return BuildFailure(code=FailureCode.SCRIPT_ERROR, message=WORKER_DIED.format(how=how))
+                return BuildFailure(code=FailureCode.SCRIPT_ERROR, message=WORKER_DIED.format(how=how)), None
             self.worker_stats = reply.stats
-            return _outcome(reply, blobs)
+            fixture_blobs = blobs[: len(reply.labels)]
+            return _outcome(reply, fixture_blobs), _solve_outcome(reply, blobs[len(reply.labels) :])
 
     def close(self) -> None:
         with self._lock:
@@ -211,6 +241,34 @@ def _outcome(reply: BuildReply, blobs: list[bytes]) -> BuildOutcome:
     return BuildResult(
         spec=reply.spec, breps=dict(zip(reply.labels, blobs)), build_s=reply.build_s, output=reply.output
     )
+
+
+def _solve_outcome(reply: BuildReply, blobs: list[bytes]) -> SolveOutcome | None:
+    """The solve half of a reply; its labels and numbers are re-checked later by the evaluator."""
+    if reply.solve_code is not None:
+        return SolveFailure(code=reply.solve_code, message=reply.solve_message)
+    if reply.solution is None:
+        return None
+    if len(reply.solution_labels) != len(blobs):
+        return SolveFailure(
+            code=FailureCode.SOLUTION_ERROR,
+            message=f"the sandbox sent {len(blobs)} shapes for solution labels {reply.solution_labels}",
+        )
+    return SolveResult(
+        solution=reply.solution, breps=dict(zip(reply.solution_labels, blobs)), solve_s=reply.solve_s
+    )
+
+
+def build_and_solve_in_process(
+    source: str, seed: int, scale: float, solution_source: str, limits: SandboxLimits = DEFAULT_LIMITS
+) -> tuple[BuildOutcome, SolveOutcome | None]:
+    """`SandboxRunner.build_and_solve` for trusted code (bench baselines) in this process, no sandbox."""
+    from benchgen.sandbox.execute import execute_build, execute_solve
+
+    built = execute_build(source, seed, scale, limits.max_output_bytes)
+    if isinstance(built, BuildFailure):
+        return built, None
+    return built, execute_solve(solution_source, built, limits.max_output_bytes)
 
 
 def build_in_process(

@@ -22,9 +22,9 @@ from typing import NoReturn
 
 from benchgen.codes import FailureCode
 from benchgen.sandbox.bwrap import SCRATCH_DIRS, python_paths
-from benchgen.sandbox.execute import execute_build, truncated_text
+from benchgen.sandbox.execute import execute_build, execute_solve, truncated_text
 from benchgen.sandbox.limits import DEFAULT_MAX_OUTPUT_BYTES, MIB, SandboxLimits
-from benchgen.sandbox.outcome import BuildFailure, BuildOutcome
+from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult, SolveFailure, SolveOutcome
 from benchgen.sandbox.protocol import (
     FRAME_OVERHEAD_BYTES,
     MAX_REQUEST_BYTES,
@@ -198,10 +198,13 @@ def _run_child(workdir: str, output_path: str, request_fd: int, reply_fd: int) -
         _apply_limits(request.limits)
         confine_signals()
         outcome = execute_build(request.source, request.seed, request.scale, request.limits.max_output_bytes)
+        solved = None
+        if request.solution_source is not None and isinstance(outcome, BuildResult):
+            solved = execute_solve(request.solution_source, outcome, request.limits.max_output_bytes)
         if os.getpid() != child_pid:
             return  # a process the script forked came back here: only the build child replies
         _flush_captured_output()
-        write_all(reply_fd, _encode_outcome(outcome))
+        write_all(reply_fd, _encode_outcome(outcome, solved))
         os.close(reply_fd)  # end of stream now, not after the (slow) teardown of this process's memory
         status = 0
     except PeerClosed:
@@ -246,14 +249,25 @@ def _apply_limits(limits: SandboxLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _encode_outcome(outcome: BuildOutcome) -> bytes:
+def _encode_outcome(outcome: BuildOutcome, solved: SolveOutcome | None = None) -> bytes:
     if isinstance(outcome, BuildFailure):
         return encode_frame(BuildReply(code=outcome.code, message=outcome.message))
     labels = list(outcome.breps)
-    return encode_frame(
-        BuildReply(spec=outcome.spec, labels=labels, build_s=outcome.build_s),
-        [outcome.breps[k] for k in labels],
-    )
+    reply = BuildReply(spec=outcome.spec, labels=labels, build_s=outcome.build_s)
+    blobs = [outcome.breps[k] for k in labels]
+    if isinstance(solved, SolveFailure):
+        reply = reply.model_copy(update={"solve_code": solved.code, "solve_message": solved.message})
+    elif solved is not None:
+        solution_labels = list(solved.breps)
+        reply = reply.model_copy(
+            update={
+                "solution": solved.solution,
+                "solution_labels": solution_labels,
+                "solve_s": solved.solve_s,
+            }
+        )
+        blobs += [solved.breps[k] for k in solution_labels]
+    return encode_frame(reply, blobs)
 
 
 def _collect(pid: int, read_fd: int, limits: SandboxLimits) -> tuple[BuildReply, list[bytes]]:

@@ -5,6 +5,7 @@ All builds run in real bubblewrap sandboxes; one warm runner serves the whole mo
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,22 +199,28 @@ def test_in_process_build_enforces_output_limit() -> None:
     assert "more than the limit" in outcome.message
 
 
-def test_scratch_clean_up_keeps_binds_inside_a_scratch_directory(tmp_path):
-    """A checkout under /tmp is bound inside the sandbox's scratch /tmp: clean-up must not walk into it."""
-    from benchgen.sandbox.worker import _clear_directory
+def test_binds_inside_a_scratch_directory_stay_visible_over_the_fresh_scratch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A checkout or venv under /tmp is bound inside the sandbox's /tmp: a build's fresh /tmp keeps it."""
+    import sys
 
-    venv = tmp_path / "checkout" / ".venv"
-    venv.mkdir(parents=True)
-    (venv / "python").write_text("kept")
-    (tmp_path / "checkout" / "left_by_a_build").write_text("x")
-    (tmp_path / "stray").mkdir()
-    (tmp_path / "stray" / "file").write_text("x")
-    (tmp_path / "note.txt").write_text("x")
+    from benchgen.sandbox import bwrap
 
-    _clear_directory(str(tmp_path), [str(venv)])
-
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
-        "checkout",
-        "checkout/.venv",
-        "checkout/.venv/python",
-    ]
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "kept.txt").write_text("kept")
+    os.chmod(tmp_path, 0o755)  # the sandbox's uid (as root: a random host uid) must reach it
+    paths = bwrap.python_paths()
+    monkeypatch.setattr(bwrap, "python_paths", lambda: [*paths, str(checkout)])
+    program = (
+        "import os; from benchgen.sandbox.isolate import enter_build_namespaces; "
+        f"enter_build_namespaces([{str(checkout)!r}]); "
+        f"print(sorted(os.listdir({str(checkout)!r})), open({str(checkout / 'kept.txt')!r}).read(), "
+        f"os.path.exists({str(tmp_path / 'elsewhere')!r}))"
+    )
+    (tmp_path / "elsewhere").write_text("not bound")
+    command = bwrap.sandbox_command([os.path.join(sys.prefix, "bin", "python"), "-c", program])
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['kept.txt'] kept False"

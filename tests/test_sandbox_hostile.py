@@ -1,8 +1,8 @@
 """Hostile scenario scripts: each attack must be contained (checked from the host) and reported with a
 code, and the runner must stay usable afterwards. Small limits keep the suite fast."""
 
+import ast
 import os
-import re
 import secrets
 import socket
 import textwrap
@@ -13,6 +13,11 @@ import pytest
 
 from benchgen.codes import FailureCode
 from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner
+from benchgen.sandbox.bwrap import SANDBOX_HOME
+from benchgen.sandbox.isolate import SCRATCH_MOUNTS
+from benchgen.sandbox.limits import MIB
+from benchgen.validation.report import VariantReport
+from benchgen.validation.validator import ValidationSettings, _validate_variants, validate_variant
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = (REPO / "examples" / "gap_crossing.py").read_text()
@@ -296,3 +301,215 @@ def test_nothing_survives_into_the_next_build(runner: SandboxRunner) -> None:
 def test_dev_holds_no_files(runner: SandboxRunner) -> None:
     outcome = run_hostile(runner, 'open("/dev/stash", "w")', {FailureCode.SCRIPT_ERROR})
     assert "Read-only file system" in outcome.message
+
+
+# --- the trust boundary: verdicts stay honest ---------------------------------------------------------
+# Every script below has full Python in the sandbox (the import allow-list is a separate layer that scripts
+# have bypassed before: `random._os`, `functools.__builtins__`). Verdicts come from the validator on the
+# host; the scripts run one after the other in one warm sandbox, as in one `benchgen validate` call.
+
+RETURNS_NONE = "def build(seed, scale):\n    return None\n"
+KEY_SYSCALLS = {"x86_64": 248, "aarch64": 217}  # add_key
+EXIT_THREAD_SYSCALLS = {"x86_64": 60, "aarch64": 93}  # exit: ends the calling thread only
+
+FORGER = f"""
+import ctypes, fcntl, os, platform, signal
+
+FORGED = b"\\x00\\x00\\x00\\x02{{}}"  # a frame: a reply with no failure code
+
+def build(seed, scale):
+    me = os.getpid()
+    reached = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        for leaf in ("mem", "environ"):
+            try:
+                os.close(os.open(f"/proc/{{entry}}/{{leaf}}", os.O_RDWR))
+                reached.append(f"{{entry}}/{{leaf}}")
+            except OSError:
+                pass
+        try:
+            for fd in os.listdir(f"/proc/{{entry}}/fd"):
+                handle = os.open(f"/proc/{{entry}}/fd/{{fd}}", os.O_WRONLY | os.O_NONBLOCK)
+                os.write(handle, FORGED)
+                reached.append(f"{{entry}}/fd/{{fd}}")
+        except OSError:
+            pass
+        try:
+            os.kill(int(entry), signal.SIGKILL)
+            reached.append(f"kill {{entry}}")
+        except OSError:
+            pass
+    for command, name in ((8, "F_SETOWN"), (10, "F_SETSIG")):
+        try:
+            fcntl.fcntl(2, command, 1 if command == 8 else signal.SIGKILL)
+            reached.append(name)
+        except OSError:
+            pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall({KEY_SYSCALLS}[platform.machine()], b"user", b"stash", b"state", 5, -4) >= 0:
+        reached.append("add_key")
+    status = open("/proc/self/status").read()
+    caps = [line for line in status.splitlines() if line.startswith(("CapInh", "CapPrm", "CapEff", "CapAmb"))]
+    raise RuntimeError(f"reached={{reached}} caps={{caps}}")
+"""
+
+
+def verdict(runner: SandboxRunner, source: str, seed: int = 0) -> VariantReport:
+    return validate_variant(source, seed, 1.0, runner, ValidationSettings(seeds=(seed,)))
+
+
+def codes(report: VariantReport) -> set[FailureCode]:
+    return {failure.code for failure in report.failures}
+
+
+def test_forger_reaches_nothing_and_the_next_scripts_get_their_own_verdicts(runner: SandboxRunner) -> None:
+    forger = verdict(runner, FORGER)
+    assert codes(forger) == {FailureCode.SCRIPT_ERROR}, forger
+    message = forger.failures[0].message
+    assert "reached=[]" in message, message
+    assert "0000000000000000" in message and "CapEff:\\t0000000000000000" in message, message
+    assert codes(verdict(runner, RETURNS_NONE)) == {FailureCode.CONTRACT_VIOLATION}
+    example = verdict(runner, EXAMPLE)
+    assert example.ok, example.failures
+    assert runner.worker_starts == 1, "the forger must not have killed the worker"
+
+
+def test_urandom_cached_in_the_sandbox_cannot_fool_the_determinism_check(runner: SandboxRunner) -> None:
+    """Geometry drawn from os.urandom once and cached in any writable place would look deterministic."""
+    cached = EXAMPLE.replace(
+        "    gap = rng.uniform(80, 160) * scale  # mm between the decks\n",
+        "    gap = rng.uniform(80, 160) * scale + _noise()\n",
+    ).replace(
+        "def build(",
+        textwrap.dedent(
+            """
+            import os
+
+            def _noise():
+                places = ("/etc", "/", "/usr", "/var/tmp", "/tmp", "/home/sandbox", "/dev/shm")
+                for place in places:
+                    try:
+                        return float(open(os.path.join(place, ".noise")).read())
+                    except OSError:
+                        pass
+                value = os.urandom(2)[0] / 10
+                for place in places:
+                    try:
+                        with open(os.path.join(place, ".noise"), "w") as handle:
+                            handle.write(repr(value))
+                    except OSError:
+                        pass
+                return value
+
+            def build("""
+        ),
+        1,
+    )
+    report = _validate_variants(cached, "cached.py", [(0, 1.0)], runner, ValidationSettings(seeds=(0,)), None)
+    assert FailureCode.NONDETERMINISTIC in {f.code for f in report.failures}, report.failures
+
+
+def _sandbox_processes(runner: SandboxRunner) -> list[str]:
+    """Host view: every process and thread below the runner's sandbox launcher, as 'pid/tid comm'."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat_line = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat_line.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [runner.worker_pid]
+    while todo:
+        pid = todo.pop()
+        for tid in os.listdir(f"/proc/{pid}/task") if os.path.exists(f"/proc/{pid}/task") else []:
+            found.append(f"{pid}/{tid} {Path(f'/proc/{pid}/task/{tid}/comm').read_text().strip()}")
+        todo += children.get(pid, [])
+    return sorted(found)
+
+
+def test_daemon_with_a_zombie_leader_dies_with_its_build(runner: SandboxRunner) -> None:
+    assert isinstance(runner.build(EXAMPLE, 0, 1.0), BuildResult)
+    clean = len(_sandbox_processes(runner))
+    daemon = f"""
+import ctypes, os, platform, threading, time
+
+def build(seed, scale):
+    if os.fork() == 0:
+        os.setsid()
+        threading.Thread(target=time.sleep, args=(3600,)).start()
+        ctypes.CDLL(None).syscall({EXIT_THREAD_SYSCALLS}[platform.machine()], 0)  # the leader alone exits
+    time.sleep(0.3)
+    raise RuntimeError("planted a daemon")
+"""
+    assert codes(verdict(runner, daemon)) == {FailureCode.SCRIPT_ERROR}
+    example = verdict(runner, EXAMPLE)
+    assert example.ok, example.failures
+    assert len(_sandbox_processes(runner)) == clean, _sandbox_processes(runner)
+
+
+PLANT = """
+import ctypes, os
+
+def build(seed, scale):
+    report = {}
+    for place in ("/", "/etc", "/usr"):
+        try:
+            open(os.path.join(place, "left_behind"), "w").close()
+            report[place] = "written"
+        except OSError as error:
+            report[place] = error.strerror
+    for place in ("/tmp", os.path.expanduser("~"), "/dev/shm"):
+        open(os.path.join(place, "left_behind"), "w").close()
+    os.mkdir("/tmp/locked")
+    open("/tmp/locked/file", "w").close()
+    os.chmod("/tmp/locked", 0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    report["shm"] = libc.shmget(0x6265, 4096, 0o1000 | 0o600)  # IPC_CREAT
+    report["mq"] = ctypes.CDLL("librt.so.1").mq_open(b"/left_behind", os.O_CREAT | os.O_RDWR, 0o600, None)
+    mib = 0
+    try:
+        while True:
+            with open(f"/tmp/big{mib}", "wb") as handle:
+                handle.write(b"x" * (1 << 20))
+            mib += 1
+    except OSError as error:
+        report["mib"] = (mib, error.strerror)
+    for index in range(mib):
+        os.unlink(f"/tmp/big{index}")
+    files = 0
+    try:
+        while True:
+            open(f"/tmp/empty{files}", "w").close()
+            files += 1
+    except OSError as error:
+        report["files"] = (files, error.strerror)
+    raise RuntimeError(repr(report))
+"""
+
+LOOK = """
+import ctypes, os
+
+def build(seed, scale):
+    report = {place: sorted(os.listdir(place)) for place in ("/tmp", os.path.expanduser("~"), "/dev/shm")}
+    report["shm"] = ctypes.CDLL(None).shmget(0x6265, 0, 0)
+    report["mq"] = ctypes.CDLL("librt.so.1").mq_open(b"/left_behind", os.O_RDONLY)
+    raise RuntimeError(repr(report))
+"""
+
+
+def test_every_build_starts_with_fresh_limited_scratch_and_ipc(runner: SandboxRunner) -> None:
+    planted = verdict(runner, PLANT)
+    assert codes(planted) == {FailureCode.SCRIPT_ERROR}
+    report = ast.literal_eval(planted.failures[0].message.split(": ", 1)[1].split("\n")[0])
+    assert {report[p] for p in ("/", "/etc", "/usr")} == {"Read-only file system"}, report
+    assert report["shm"] >= 0 and report["mq"] >= 0, report  # created: the cleanup has work to do
+    scratch_bytes, scratch_inodes = SCRATCH_MOUNTS["/tmp"]
+    assert report["mib"][0] <= scratch_bytes // MIB and report["mib"][1] == "No space left on device"
+    assert report["files"][0] < scratch_inodes and report["files"][1] == "No space left on device"
+    looked = verdict(runner, LOOK)
+    report = ast.literal_eval(looked.failures[0].message.split(": ", 1)[1].split("\n")[0])
+    assert report == {"/tmp": [], SANDBOX_HOME: [], "/dev/shm": [], "shm": -1, "mq": -1}
+    assert verdict(runner, EXAMPLE).ok

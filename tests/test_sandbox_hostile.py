@@ -2,9 +2,12 @@
 code, and the runner must stay usable afterwards. Small limits keep the suite fast."""
 
 import ast
+import json
 import os
 import secrets
 import socket
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +15,18 @@ from pathlib import Path
 import pytest
 
 from benchgen.codes import FailureCode
-from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner
+from benchgen.physics.budget import MAX_FIXTURES
+from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner, build_in_process
 from benchgen.sandbox.bwrap import SANDBOX_HOME
 from benchgen.sandbox.isolate import SCRATCH_MOUNTS
 from benchgen.sandbox.limits import MIB
 from benchgen.validation.report import VariantReport
-from benchgen.validation.validator import ValidationSettings, _validate_variants, validate_variant
+from benchgen.validation.validator import (
+    ValidationSettings,
+    _validate_variants,
+    check_built_variant,
+    validate_variant,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = (REPO / "examples" / "gap_crossing.py").read_text()
@@ -513,3 +522,93 @@ def test_every_build_starts_with_fresh_limited_scratch_and_ipc(runner: SandboxRu
     report = ast.literal_eval(looked.failures[0].message.split(": ", 1)[1].split("\n")[0])
     assert report == {"/tmp": [], SANDBOX_HOME: [], "/dev/shm": [], "shm": -1, "mq": -1}
     assert verdict(runner, EXAMPLE).ok
+
+
+# --- data the host re-checks, and host-side limits ---------------------------------------------------
+
+MUTATED_MATERIAL = EXAMPLE.replace(
+    "    return Scenario(\n",
+    "    ball = Payload.sphere(radius=20, start=(-(gap / 2 + 100 * scale), 0, 100 * scale), material='steel')\n"
+    "    object.__setattr__(ball._spec, 'material', 'unobtanium')  # after the kit checked it\n"
+    "    return Scenario(\n",
+).replace("payload=Payload.sphere(", "payload=ball if True else Payload.sphere(")
+
+
+def test_a_spec_changed_after_the_kit_checked_it_is_a_contract_violation(runner: SandboxRunner) -> None:
+    report = verdict(runner, MUTATED_MATERIAL)
+    assert codes(report) == {FailureCode.CONTRACT_VIOLATION}, report.failures
+    assert "unknown material 'unobtanium'" in report.failures[0].message
+
+
+def test_a_reply_forged_past_the_kit_is_checked_again(runner: SandboxRunner) -> None:
+    """The script writes its own reply frame (spec with a bad material, absurd sizes) and exits."""
+    forged = """
+import json, os, stat, struct
+
+def build(seed, scale):
+    zone = {"min": [0, 0, 0], "max": [1, 1, 1]}
+    spec = {
+        "fixtures": [{"label": "deck", "material": "abs", "volume_mm3": 1.0, "bbox_min": [0, 0, 0], "bbox_max": [1, 1, 1]}],
+        "payload": {"shape": "sphere", "radius": 1e300, "start": [0, 0, 0], "jitter": [-1, 0, 0], "material": "unobtanium"},
+        "goal": zone, "forbid": [], "build_zone": zone, "bounds": zone,
+    }
+    body = json.dumps({"spec": spec, "labels": ["deck"], "blob_sizes": [0]}).encode()
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, struct.pack(">I", len(body)) + body)
+        except OSError:
+            pass
+    os._exit(0)
+"""
+    report = verdict(runner, forged)
+    assert codes(report) == {FailureCode.CONTRACT_VIOLATION}, report.failures
+    message = report.failures[0].message
+    assert "radius" in message and "jitter" in message and "unobtanium" in message, message
+    assert verdict(runner, EXAMPLE).ok
+
+
+def test_over_the_fixture_budget_is_a_resource_limit_before_any_host_work() -> None:
+    many = MAX_FIXTURES + 1
+    source = (
+        "from build123d import Box, Pos\nfrom benchgen.kit import Fixture, Payload, Scenario, Zone\n\n"
+        "def build(seed, scale):\n"
+        f"    posts = [Fixture(f'post_{{i}}', Pos(i * 20, 0, 5) * Box(10, 10, 10)) for i in range({many})]\n"
+        "    return Scenario(fixtures=posts, payload=Payload.sphere(radius=4, start=(0, 0, 20)),\n"
+        "                    goal=Zone((100, 50, 0), (120, 70, 20)), build_zone=Zone((-10, -10, 0), (2000, 100, 100)),\n"
+        "                    bounds=Zone((-20, -20, -20), (2100, 200, 200)))\n"
+    )
+    report = check_built_variant(build_in_process(source, 0, 1.0), 0, 1.0, ValidationSettings(seeds=(0,)))
+    assert codes(report) == {FailureCode.RESOURCE_LIMIT}, report.failures
+    assert f"fixtures: {many}, over the limit of {MAX_FIXTURES} by 1" in report.failures[0].message
+
+
+@pytest.mark.slow
+def test_cli_gives_every_script_in_one_call_its_honest_verdict(tmp_path: Path) -> None:
+    """One `benchgen validate --json` call: a forger, a build that returns None, a radius of 1e300, a deck
+    whose misaligned pockets would cost the host's meshing gigabytes, then a valid example."""
+    scripts = {
+        "forger.py": FORGER,
+        "returns_none.py": RETURNS_NONE,
+        "huge_radius.py": EXAMPLE.replace("radius=20 * scale", "radius=1e300"),
+        "pockets.py": (REPO / "tests" / "hostile" / "misaligned_pockets.py").read_text(),
+        "example.py": EXAMPLE,
+    }
+    for name, source in scripts.items():
+        (tmp_path / name).write_text(source)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "benchgen"), "validate", *scripts, "--seeds", "0", "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    reports = {Path(report["script"]).name: report for report in lines}
+    verdicts = {name: {f["code"] for f in r["failures"]} for name, r in reports.items()}
+    assert not reports["forger.py"]["ok"] and verdicts["forger.py"] <= {"SCRIPT_ERROR", "CONTRACT_VIOLATION"}
+    assert verdicts["returns_none.py"] == {"CONTRACT_VIOLATION"}
+    assert verdicts["huge_radius.py"] == {"CONTRACT_VIOLATION"}
+    assert "radius" in reports["huge_radius.py"]["failures"][0]["message"]
+    assert verdicts["pockets.py"] == {"RESOURCE_LIMIT"}
+    assert "over the limit of" in reports["pockets.py"]["failures"][0]["message"]
+    assert reports["example.py"]["ok"], reports["example.py"]["failures"]

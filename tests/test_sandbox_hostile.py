@@ -139,9 +139,14 @@ def test_environment_secrets_do_not_reach_the_script(runner: SandboxRunner) -> N
     assert "PYTHONHASHSEED" in outcome.message  # the script did see its own (clean) environment
 
 
-def test_worker_channel_is_not_reachable_through_proc(runner: SandboxRunner) -> None:
-    outcome = run_hostile(runner, 'os.listdir(f"/proc/{os.getppid()}/fd")', {FailureCode.SCRIPT_ERROR})
-    assert "PermissionError" in outcome.message
+def test_the_worker_has_no_pid_in_the_build(runner: SandboxRunner) -> None:
+    """The build is pid 1 of its own pid namespace: its parent, the worker, is outside it and its /proc."""
+    outcome = run_hostile(
+        runner,
+        'raise RuntimeError(f"ppid={os.getppid()} pids={[p for p in os.listdir(\'/proc\') if p.isdigit()]}")',
+        {FailureCode.SCRIPT_ERROR},
+    )
+    assert "ppid=0 pids=['1']" in outcome.message
 
 
 # --- network ------------------------------------------------------------------------------------------
@@ -271,7 +276,9 @@ def test_huge_reply_hits_the_output_limit(runner: SandboxRunner) -> None:
     ids=["kill_parent", "killpg_parent", "kill_all", "killpg_own"],
 )
 def test_signals_stay_inside_the_sandbox(runner: SandboxRunner, attack: str) -> None:
-    run_hostile(runner, f"{attack}\ntime.sleep(1)", {FailureCode.SCRIPT_ERROR, FailureCode.RESOURCE_LIMIT})
+    # A build that survives its own attack (as pid 1 of its namespace it ignores its own signals) fails.
+    survived = f"{attack}\ntime.sleep(1)\nraise RuntimeError('survived')"
+    run_hostile(runner, survived, {FailureCode.SCRIPT_ERROR, FailureCode.RESOURCE_LIMIT})
 
 
 # --- state between builds -----------------------------------------------------------------------------
@@ -304,7 +311,7 @@ def test_nothing_survives_into_the_next_build(runner: SandboxRunner) -> None:
         {FailureCode.SCRIPT_ERROR},
     )
     assert "files=[]" in outcome.message
-    assert "pids=[1, 2]\n" in outcome.message, "only the build's init and this build: the worker has no pid here"
+    assert "pids=[1]\n" in outcome.message, "only this build: the worker has no pid in its namespace"
 
 
 def test_dev_holds_no_files(runner: SandboxRunner) -> None:

@@ -2,13 +2,14 @@
 
 The worker holds CAP_SYS_ADMIN in the sandbox's user namespace (only there) to set each build up:
 
-- the build's launcher unshares new mount, IPC, pid, network and UTS namespaces; its mounts are private,
-  and fresh tmpfs mounts, limited in bytes and in inodes, cover every writable directory. Everything else
-  is read-only (bwrap remounts the root read-only). System V and POSIX IPC objects, sockets and files of
-  one build die with its namespaces.
-- the build's init (pid 1 of the new pid namespace) mounts a /proc that shows only the build's own
-  processes (the worker has no pid there) and drops every capability before it forks the build. When the
-  init dies the kernel kills every process of the namespace, zombie leaders and daemons included.
+- the build child is forked as pid 1 of a new pid namespace. When it dies the kernel kills every process
+  of that namespace, zombie thread-group leaders and daemons in new sessions included.
+- the child unshares new mount, IPC, network and UTS namespaces; its mounts are private, and fresh tmpfs
+  mounts, limited in bytes and in inodes, cover every writable directory. Everything else is read-only
+  (bwrap remounts the root read-only). System V and POSIX IPC objects, sockets and files of one build die
+  with its namespaces.
+- the child mounts a /proc that shows only the build's own processes (the worker has no pid there) and
+  drops every capability before the script runs.
 """
 
 import ctypes
@@ -21,7 +22,7 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-BUILD_NAMESPACES = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET
+BUILD_NAMESPACES = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET  # besides the pid namespace
 MS_NOSUID = 0x2  # mount(2) flags (linux/mount.h)
 MS_NODEV = 0x4
 MS_NOEXEC = 0x8
@@ -65,10 +66,43 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     )
 
 
+def own_pid_namespace() -> None:
+    """Continue as pid 1 of a new pid namespace that belongs to this process's own user namespace.
+
+    bwrap's pid namespace belongs to an outer user namespace (--disable-userns nests one more), so the
+    worker could not setns back into it after forking a build; into its own one it can. Returns in the
+    child; the calling process closes every file, waits for the child and exits with its status."""
+    _check(_libc().unshare(CLONE_NEWPID), "unshare of the worker's pid namespace")
+    pid = os.fork()
+    if pid == 0:
+        return
+    os.closerange(0, 2)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    _, status = os.waitpid(pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) % 256)
+
+
+def fork_into_new_pid_namespace() -> int:
+    """os.fork() whose child is pid 1 of a new pid namespace; the caller's own namespaces stay as they were
+    (its children-to-be go back to its own pid namespace), so it can do this once per build."""
+    libc = _libc()
+    own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _check(libc.unshare(CLONE_NEWPID), "unshare of a pid namespace")
+        pid = -1
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:  # the parent, also when the fork failed
+                _check(libc.setns(own, CLONE_NEWPID), "setns back to the worker's pid namespace")
+        return pid
+    finally:
+        os.close(own)
+
+
 def enter_build_namespaces(kept_paths: list[str]) -> None:
-    """In the build's launcher: new namespaces and fresh scratch mounts. The next child forked is pid 1 of
-    the new pid namespace. `kept_paths` (read-only binds of Python and benchgen) that lie inside a scratch
-    directory are bound again on top of its fresh tmpfs."""
+    """In the build child: new namespaces and fresh scratch mounts. `kept_paths` (read-only binds of
+    Python and benchgen) that lie inside a scratch directory are bound again over its fresh tmpfs."""
     _check(_libc().unshare(BUILD_NAMESPACES), "unshare of the build namespaces")
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     for directory, (size_bytes, inodes) in SCRATCH_MOUNTS.items():
@@ -91,7 +125,7 @@ def enter_build_namespaces(kept_paths: list[str]) -> None:
 
 
 def mount_build_proc() -> None:
-    """In the build's init: a /proc of the build's pid namespace only."""
+    """In the build child: a /proc of the build's pid namespace only."""
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 

@@ -2,13 +2,13 @@
 requests from the host, each in a freshly forked child with its own rlimits, namespaces, scratch and clock.
 
 Run as `python -m benchgen.sandbox.worker` with the host channel on stdin/stdout (frames, see protocol).
-The worker is the sandbox's pid 1 and undumpable. Per build it forks a launcher that enters fresh
-namespaces (see `isolate`) and forks the build's init, then exits; the init (pid 1 of the build's pid
-namespace, a child of the worker from then on) drops every capability and forks the build child, which
-runs the script. The script sees neither the worker nor the host channel: the worker has no pid in its
-namespace and its /proc, and the build child holds only its own request, reply and output files.
-After every build the worker kills the init, which makes the kernel kill everything the build started,
-and waits for it; only then does it set up the next build.
+The worker is the sandbox's pid 1 and undumpable. Per build it forks a child that is pid 1 of a new
+pid namespace; the child enters fresh mount, IPC, network and UTS namespaces with fresh scratch (see
+`isolate`), drops every capability and runs the script. The script sees neither the worker nor the host
+channel: the worker has no pid in its namespace and its /proc, and the child holds only its own request,
+reply and output files. After every build the worker kills the child, which makes the kernel kill
+everything the build started, and waits for it before the next build starts. One fork per build, as
+with no namespaces at all: forking the worker (~0.5 GiB resident) is the cost that matters.
 """
 
 import ctypes
@@ -18,7 +18,6 @@ import os
 import resource
 import select
 import signal
-import struct
 import sys
 import time
 import traceback
@@ -28,7 +27,13 @@ from typing import NoReturn
 from benchgen.codes import FailureCode
 from benchgen.sandbox.bwrap import SANDBOX_TMP, python_paths
 from benchgen.sandbox.execute import execute_build, truncated_text
-from benchgen.sandbox.isolate import drop_capabilities, enter_build_namespaces, mount_build_proc
+from benchgen.sandbox.isolate import (
+    drop_capabilities,
+    enter_build_namespaces,
+    fork_into_new_pid_namespace,
+    mount_build_proc,
+    own_pid_namespace,
+)
 from benchgen.sandbox.limits import DEFAULT_MAX_OUTPUT_BYTES, MIB, SandboxLimits
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome
 from benchgen.sandbox.protocol import (
@@ -53,8 +58,6 @@ PR_SET_DUMPABLE = 4  # prctl option (linux/prctl.h)
 CPU_HARD_GRACE_SECONDS = 1  # s between RLIMIT_CPU's SIGXCPU (soft) and its SIGKILL (hard)
 MAX_OPEN_FILES = 256  # file descriptors a build may hold open (RLIMIT_NOFILE)
 OUTPUT_MEMFD_NAME = "build-output"  # the build's captured stdout and stderr: a memory file of the worker
-PID_FORMAT = struct.Struct("=i")  # a pid as the launcher sends it to the worker
-STATUS_FORMAT = struct.Struct("=i")  # the build child's wait status as its init sends it to the worker
 # s a waiting child idles before it warms up: a request sent back to back arrives sooner and is better
 # served at once than after a warm-up
 WARM_UP_AFTER_IDLE_SECONDS = 0.05
@@ -86,10 +89,6 @@ class WarmUpFailed(Exception):
     """The worker's own warm-up scenario did not build: the kit or build123d is broken here."""
 
 
-class BuildSetupFailed(Exception):
-    """A build's namespaces could not be set up (the launcher failed); the worker cannot go on safely."""
-
-
 def main() -> None:
     if os.getpid() != SANDBOX_WORKER_PID:
         raise SystemExit(
@@ -97,6 +96,7 @@ def main() -> None:
             "benchgen.sandbox.SandboxRunner"
         )
     _make_undumpable()
+    own_pid_namespace()
     channel_in, channel_out = _take_channel()
     import build123d  # noqa: F401  (the point of a warm worker: pay this import once)
     import OCP.BRepTools  # noqa: F401  (used by every serialization)
@@ -145,38 +145,26 @@ def _stats(builds: int) -> WorkerStats:
 
 @dataclass(frozen=True)
 class Child:
-    """A build waiting for its request: set up ahead, so that forks and mounts stay off the request's path."""
+    """A build waiting for its request: set up ahead, so that the fork and mounts stay off the request's path."""
 
-    pid: int  # the build's init, pid 1 of the build's pid namespace and a child of the worker
+    pid: int  # pid 1 of the build's own pid namespace
     request_fd: int  # the worker writes the request here
     reply_fd: int  # and reads the reply here
-    status_fd: int  # the init sends the build child's wait status here
-    output_fd: int  # the build child's captured stdout and stderr
+    output_fd: int  # the child's captured stdout and stderr: a memory file only the worker reads back
 
 
 def _fork_child() -> Child:
-    """Fork the launcher, which sets up the build's namespaces and forks its init; returns the init."""
     output_fd = os.memfd_create(OUTPUT_MEMFD_NAME)
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
-    status_read, status_write = os.pipe()
-    launched_read, launched_write = os.pipe()
-    launcher = os.fork()
-    if launcher == 0:
-        for fd in (request_write, reply_read, status_read, launched_read):
-            os.close(fd)
-        _run_launcher(launched_write, status_write, request_read, reply_write, output_fd)
-    for fd in (request_read, reply_write, status_write, launched_write):
-        os.close(fd)
-    try:
-        data = fd_reader(launched_read)(PID_FORMAT.size)
-    except PeerClosed:
-        raise BuildSetupFailed("the build launcher exited before it started the build (see stderr)") from None
-    finally:
-        os.close(launched_read)
-        os.waitpid(launcher, 0)
-    (init,) = PID_FORMAT.unpack(data)
-    return Child(pid=init, request_fd=request_write, reply_fd=reply_read, status_fd=status_read, output_fd=output_fd)
+    pid = fork_into_new_pid_namespace()
+    if pid == 0:
+        os.close(request_write)
+        os.close(reply_read)
+        _run_child(request_read, reply_write, output_fd)
+    os.close(request_read)
+    os.close(reply_write)
+    return Child(pid=pid, request_fd=request_write, reply_fd=reply_read, output_fd=output_fd)
 
 
 def _serve(child: Child, request: BuildRequest) -> tuple[BuildReply, list[bytes]]:
@@ -192,71 +180,26 @@ def _serve(child: Child, request: BuildRequest) -> tuple[BuildReply, list[bytes]
 
 
 def _end_build(child: Child) -> None:
-    """Kill the build's init: the kernel then kills every process of the build's pid namespace, and the
-    wait returns only after they are all gone. The build's mounts and IPC objects go with them."""
-    try:
-        os.kill(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    """Kill the build's pid 1: the kernel then kills every process of its pid namespace, and the wait
+    returns only after they are all gone. The build's mounts and IPC objects go with them."""
+    _kill_build(child.pid)
     try:
         os.waitpid(child.pid, 0)
     except ChildProcessError:
         pass  # already reaped by `_collect`
-    os.close(child.status_fd)
     os.close(child.output_fd)
 
 
-def _run_launcher(launched_fd: int, status_fd: int, request_fd: int, reply_fd: int, output_fd: int) -> NoReturn:
-    """The launcher: enter fresh namespaces, fork the build's init, send its pid, exit. Never returns."""
-    status = 1
-    try:
-        enter_build_namespaces(python_paths())
-        init = os.fork()
-        if init == 0:
-            os.close(launched_fd)
-            _run_init(status_fd, request_fd, reply_fd, output_fd)
-        write_all(launched_fd, PID_FORMAT.pack(init))
-        status = 0
-    except BaseException:  # noqa: BLE001  (report to the worker's stderr, then exit)
-        traceback.print_exc()
-    finally:
-        os._exit(status)
-
-
-def _run_init(status_fd: int, request_fd: int, reply_fd: int, output_fd: int) -> NoReturn:
-    """pid 1 of the build's namespace: mount its /proc, drop every capability, fork the build child, then
-    hold nothing but the status pipe and reap until the build child ends. Never returns."""
-    try:
-        mount_build_proc()
-        drop_capabilities()
-        build = os.fork()
-        if build == 0:
-            os.close(status_fd)
-            _run_child(request_fd, reply_fd, output_fd)
-        _close_all_but(status_fd)
-        for sig in signal.valid_signals() - {signal.SIGCHLD, signal.SIGKILL, signal.SIGSTOP}:
-            signal.signal(sig, signal.SIG_IGN)
-        while True:
-            pid, status = os.waitpid(-1, 0)
-            if pid == build:
-                write_all(status_fd, STATUS_FORMAT.pack(status))
-                os._exit(0)
-    except BaseException:  # noqa: BLE001  (the worker reads a missing status as a failed build)
-        traceback.print_exc()
-        os._exit(1)
-
-
-def _close_all_but(keep: int) -> None:
-    os.closerange(0, keep)
-    os.closerange(keep + 1, MAX_OPEN_FILES * 4)
-
-
 def _run_child(request_fd: int, reply_fd: int, output_fd: int) -> NoReturn:
-    """The build child: wait for the request, limit, build, reply, exit. Never returns."""
+    """The build child, pid 1 of its namespace: isolate, wait for the request, limit, build, reply, exit.
+    Never returns."""
     status = 1
     child_pid = os.getpid()
     try:
-        os.setsid()  # own session and process group, apart from the init's
+        enter_build_namespaces(python_paths())
+        mount_build_proc()
+        drop_capabilities()
+        os.setsid()  # own session and process group, apart from the worker's
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
@@ -371,26 +314,10 @@ def _collect(child: Child, limits: SandboxLimits) -> tuple[BuildReply, list[byte
             if pidfd in ready:
                 watched.remove(pidfd)
         _drain(read_fd, data, watched, budget)
-        _, _, usage = os.wait4(child.pid, 0)  # the init's usage includes the build's, which it reaped
+        _, status, usage = os.wait4(child.pid, 0)
     finally:
         os.close(pidfd)
-    status = _build_status(child.status_fd)
-    if status is None:
-        return _failure(
-            FailureCode.SCRIPT_ERROR,
-            "the build's namespace ended without reporting how the build process ended; scripts must "
-            "not signal or kill the processes around them",
-        )
     return _decode_exit(status, usage.ru_utime + usage.ru_stime, bytes(data), limits, budget)
-
-
-def _build_status(status_fd: int) -> int | None:
-    """The build child's wait status, as its init sent it; None when the init died first."""
-    try:
-        (status,) = STATUS_FORMAT.unpack(fd_reader(status_fd)(STATUS_FORMAT.size))
-    except PeerClosed:
-        return None
-    return status
 
 
 def _drain(fd: int, data: bytearray, watched: list[int], budget: int) -> None:
@@ -447,10 +374,10 @@ def _failure(code: FailureCode, message: str) -> tuple[BuildReply, list[bytes]]:
     return BuildReply(code=code, message=message), []
 
 
-def _kill_build(init: int) -> None:
-    """Kill the build's init; the kernel kills every other process of its pid namespace with it."""
+def _kill_build(pid: int) -> None:
+    """Kill the build child; as pid 1 of its namespace it takes every other process there with it."""
     try:
-        os.kill(init, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 

@@ -60,6 +60,8 @@ except ImportError as error:
     sys.exit(f"{IMPORT_FAILED_MARK} {{error!r}}; sys.path={{sys.path!r}}")
 main()
 """
+# Printed by the worker (stderr) when a build child cannot enter its namespaces or mount its scratch.
+SETUP_FAILED_MARK = "benchgen-sandbox-setup-failed:"
 PROBE_PROGRAM = "/usr/bin/true"  # what ensure_bubblewrap runs in a sandbox to prove one can start
 STDERR_LINES_QUOTED = 5  # last stderr lines quoted when a start-up failure has no known cause
 PROBE_TIMEOUT_SECONDS = 30.0  # s a probe sandbox may take to start and exit on a busy machine
@@ -141,6 +143,13 @@ def startup_failure(stderr: str, status: str) -> str:
                 "install benchgen into the environment of the Python that runs it (pip install -e . in "
                 "the checkout), not only on PYTHONPATH. benchgen never runs scripts unsandboxed"
             )
+    if any(SETUP_FAILED_MARK in line for line in lines):
+        cause = next((line for line in reversed(lines) if line.startswith("benchgen.sandbox.isolate.")), "")
+        return (
+            f"the sandbox started, but could not give a build its own namespaces and scratch ({cause}); "
+            "the kernel must allow mount, IPC, network, UTS and pid namespaces and tmpfs and proc mounts "
+            "inside a user namespace. benchgen never runs scripts unsandboxed"
+        )
     bwrap_errors = [line for line in lines if line.startswith("bwrap:")]
     if bwrap_errors and USERNS_ERROR.search(bwrap_errors[-1]):
         return (

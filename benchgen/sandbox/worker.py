@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from benchgen.codes import FailureCode
-from benchgen.sandbox.bwrap import SANDBOX_TMP, python_paths
+from benchgen.sandbox.bwrap import SANDBOX_TMP, SETUP_FAILED_MARK, python_paths
 from benchgen.sandbox.execute import execute_build, truncated_text
 from benchgen.sandbox.isolate import (
     drop_capabilities,
@@ -87,6 +87,10 @@ CPU_ACCOUNTING_SLACK_SECONDS = 0.5
 
 class WarmUpFailed(Exception):
     """The worker's own warm-up scenario did not build: the kit or build123d is broken here."""
+
+
+class BuildSetupFailed(Exception):
+    """A build child could not enter its namespaces (its traceback is on stderr); no build can run safely."""
 
 
 def main() -> None:
@@ -154,16 +158,22 @@ class Child:
 
 
 def _fork_child() -> Child:
+    """Fork the next build child and wait until it is isolated (a few ms, while the host is busy)."""
     output_fd = os.memfd_create(OUTPUT_MEMFD_NAME)
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
+    isolated_read, isolated_write = os.pipe()
     pid = fork_into_new_pid_namespace()
     if pid == 0:
-        os.close(request_write)
-        os.close(reply_read)
-        _run_child(request_read, reply_write, output_fd)
-    os.close(request_read)
-    os.close(reply_write)
+        for fd in (request_write, reply_read, isolated_read):
+            os.close(fd)
+        _run_child(request_read, reply_write, output_fd, isolated_write)
+    for fd in (request_read, reply_write, isolated_write):
+        os.close(fd)
+    isolated = os.read(isolated_read, 1)
+    os.close(isolated_read)
+    if not isolated:
+        raise BuildSetupFailed(f"{SETUP_FAILED_MARK} a build child could not enter its namespaces (see above)")
     return Child(pid=pid, request_fd=request_write, reply_fd=reply_read, output_fd=output_fd)
 
 
@@ -190,7 +200,7 @@ def _end_build(child: Child) -> None:
     os.close(child.output_fd)
 
 
-def _run_child(request_fd: int, reply_fd: int, output_fd: int) -> NoReturn:
+def _run_child(request_fd: int, reply_fd: int, output_fd: int, isolated_fd: int) -> NoReturn:
     """The build child, pid 1 of its namespace: isolate, wait for the request, limit, build, reply, exit.
     Never returns."""
     status = 1
@@ -199,6 +209,12 @@ def _run_child(request_fd: int, reply_fd: int, output_fd: int) -> NoReturn:
         enter_build_namespaces(python_paths())
         mount_build_proc()
         drop_capabilities()
+    except BaseException:  # noqa: BLE001  (to the worker's stderr: the worker stops, the host says why)
+        traceback.print_exc()
+        os._exit(status)
+    try:
+        write_all(isolated_fd, b"\x01")
+        os.close(isolated_fd)
         os.setsid()  # own session and process group, apart from the worker's
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)

@@ -226,7 +226,9 @@ def test_binds_inside_a_scratch_directory_stay_visible_over_the_fresh_scratch(
     assert result.stdout.strip() == "['kept.txt'] kept False"
 
 
-def test_start_up_error_names_a_module_not_found_and_where_python_looked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_up_error_names_a_module_not_found_and_where_python_looked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """benchgen not bound into the sandbox (installed only on the host's PYTHONPATH, say)."""
     from benchgen.sandbox import bwrap
 

@@ -533,12 +533,21 @@ def test_every_build_starts_with_fresh_limited_scratch_and_ipc(runner: SandboxRu
 
 # --- data the host re-checks, and host-side limits ---------------------------------------------------
 
-MUTATED_MATERIAL = EXAMPLE.replace(
-    "    return Scenario(\n",
-    "    ball = Payload.sphere(radius=20, start=(-(gap / 2 + 100 * scale), 0, 100 * scale), material='steel')\n"
-    "    object.__setattr__(ball._spec, 'material', 'unobtanium')  # after the kit checked it\n"
-    "    return Scenario(\n",
-).replace("payload=Payload.sphere(", "payload=ball if True else Payload.sphere(")
+MUTATED_MATERIAL = """
+from build123d import Box, Pos
+from benchgen.kit import Fixture, Payload, Scenario, Zone
+
+def build(seed, scale):
+    ball = Payload.sphere(radius=20, start=(0, 0, 100), material="steel")
+    object.__setattr__(ball._spec, "material", "unobtanium")  # after the kit checked it
+    return Scenario(
+        fixtures=[Fixture("deck", Pos(0, 0, 40) * Box(200, 200, 80))],
+        payload=ball,
+        goal=Zone((150, -50, 0), (250, 50, 100)),
+        build_zone=Zone((-300, -300, 0), (300, 300, 300)),
+        bounds=Zone((-400, -400, -100), (400, 400, 400)),
+    )
+"""
 
 
 def test_a_spec_changed_after_the_kit_checked_it_is_a_contract_violation(runner: SandboxRunner) -> None:
@@ -555,8 +564,12 @@ import json, os, stat, struct
 def build(seed, scale):
     zone = {"min": [0, 0, 0], "max": [1, 1, 1]}
     spec = {
-        "fixtures": [{"label": "deck", "material": "abs", "volume_mm3": 1.0, "bbox_min": [0, 0, 0], "bbox_max": [1, 1, 1]}],
-        "payload": {"shape": "sphere", "radius": 1e300, "start": [0, 0, 0], "jitter": [-1, 0, 0], "material": "unobtanium"},
+        "fixtures": [
+            {"label": "deck", "material": "abs", "volume_mm3": 1.0, "bbox_min": [0, 0, 0], "bbox_max": [1, 1, 1]}
+        ],
+        "payload": {
+            "shape": "sphere", "radius": 1e300, "start": [0, 0, 0], "jitter": [-1, 0, 0], "material": "unobtanium"
+        },
         "goal": zone, "forbid": [], "build_zone": zone, "bounds": zone,
     }
     body = json.dumps({"spec": spec, "labels": ["deck"], "blob_sizes": [0]}).encode()

@@ -165,7 +165,9 @@ class PayloadSpec(BaseModel):
         }[self.shape]
         given = {name for name in ("radius", "size", "height") if getattr(self, name) is not None}
         if given != set(needed):
-            raise ValueError(f"a {self.shape.value} payload has exactly {', '.join(needed)}, got {sorted(given)}")
+            raise ValueError(
+                f"a {self.shape.value} payload has exactly {', '.join(needed)}, got {sorted(given)}"
+            )
         return self
 
     @property

@@ -44,11 +44,14 @@ INSTALL_HINT = (
 SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/localtime")
 # bwrap's own errors (its stderr lines start with "bwrap: ") that mean it could not create or map the
 # user namespace, rather than a bad option or path.
-USERNS_ERROR = re.compile(r"namespace|uid map|gid map|setgroups|Operation not permitted|Permission denied", re.I)
+USERNS_ERROR = re.compile(
+    r"namespace|uid map|gid map|setgroups|Operation not permitted|Permission denied", re.IGNORECASE
+)
 USERNS_HINT = (
     "user namespaces must be allowed for this user: check `sysctl user.max_user_namespaces` (> 0), "
     "`sysctl kernel.unprivileged_userns_clone` (1, Debian kernels), "
-    "`sysctl kernel.apparmor_restrict_unprivileged_userns` (0, or an AppArmor profile for bwrap, Ubuntu 24.04) "
+    "`sysctl kernel.apparmor_restrict_unprivileged_userns` (0, or an AppArmor profile for bwrap, "
+    "Ubuntu 24.04) "
     "and that no container runtime forbids them (seccomp, missing CAP_SYS_ADMIN)"
 )
 # Printed by the worker's bootstrap (stderr) when the sandbox's Python cannot import benchgen.
@@ -157,7 +160,10 @@ def startup_failure(stderr: str, status: str) -> str:
             f"({bwrap_errors[-1]}); {USERNS_HINT}. benchgen never runs scripts unsandboxed"
         )
     if bwrap_errors:
-        return f"bubblewrap cannot create a sandbox here ({bwrap_errors[-1]}). benchgen never runs scripts unsandboxed"
+        return (
+            f"bubblewrap cannot create a sandbox here ({bwrap_errors[-1]}). benchgen never runs scripts "
+            "unsandboxed"
+        )
     tail = " | ".join(lines[-STDERR_LINES_QUOTED:]) or "no output"
     return (
         f"bubblewrap cannot create a sandbox here, or the sandbox exited while starting ({status}; "

@@ -121,7 +121,7 @@ def enter_build_namespaces(kept_paths: list[str]) -> None:
             os.close(handle)
             # A bind copies the source mount's flags, read-only included (bwrap's --ro-bind locks them).
             if not os.statvfs(path).f_flag & os.ST_RDONLY:
-                raise IsolationError(0, f"{path} is not read-only after binding it over the scratch of {directory}")
+                raise IsolationError(0, f"{path} is not read-only after binding it over {directory}'s scratch")
 
 
 def mount_build_proc() -> None:
@@ -134,7 +134,11 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 def drop_capabilities() -> None:

@@ -149,7 +149,7 @@ def _stats(builds: int) -> WorkerStats:
 
 @dataclass(frozen=True)
 class Child:
-    """A build waiting for its request: set up ahead, so that the fork and mounts stay off the request's path."""
+    """A build waiting for its request: set up ahead, so that the fork and mounts stay off its path."""
 
     pid: int  # pid 1 of the build's own pid namespace
     request_fd: int  # the worker writes the request here
@@ -173,7 +173,7 @@ def _fork_child() -> Child:
     isolated = os.read(isolated_read, 1)
     os.close(isolated_read)
     if not isolated:
-        raise BuildSetupFailed(f"{SETUP_FAILED_MARK} a build child could not enter its namespaces (see above)")
+        raise BuildSetupFailed(f"{SETUP_FAILED_MARK} a build child could not enter its namespaces")
     return Child(pid=pid, request_fd=request_write, reply_fd=reply_read, output_fd=output_fd)
 
 

@@ -4,6 +4,7 @@ code, and the runner must stay usable afterwards. Small limits keep the suite fa
 import ast
 import json
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -325,6 +326,9 @@ def test_dev_holds_no_files(runner: SandboxRunner) -> None:
 # host; the scripts run one after the other in one warm sandbox, as in one `benchgen validate` call.
 
 RETURNS_NONE = "def build(seed, scale):\n    return None\n"
+# MiB: the validating CLI (build123d, MuJoCo, one scene at a time) stays near 1 GiB; the misaligned pockets
+# alone drove an unbudgeted host to 8 GB.
+HOST_PEAK_RSS_BUDGET_MIB = 2048
 KEY_SYSCALLS = {"x86_64": 248, "aarch64": 217}  # add_key
 EXIT_THREAD_SYSCALLS = {"x86_64": 60, "aarch64": 93}  # exit: ends the calling thread only
 
@@ -565,10 +569,12 @@ def build(seed, scale):
     zone = {"min": [0, 0, 0], "max": [1, 1, 1]}
     spec = {
         "fixtures": [
-            {"label": "deck", "material": "abs", "volume_mm3": 1.0, "bbox_min": [0, 0, 0], "bbox_max": [1, 1, 1]}
+            {"label": "deck", "material": "abs", "volume_mm3": 1.0,
+             "bbox_min": [0, 0, 0], "bbox_max": [1, 1, 1]}
         ],
         "payload": {
-            "shape": "sphere", "radius": 1e300, "start": [0, 0, 0], "jitter": [-1, 0, 0], "material": "unobtanium"
+            "shape": "sphere", "radius": 1e300, "start": [0, 0, 0], "jitter": [-1, 0, 0],
+            "material": "unobtanium",
         },
         "goal": zone, "forbid": [], "build_zone": zone, "bounds": zone,
     }
@@ -595,7 +601,8 @@ def test_over_the_fixture_budget_is_a_resource_limit_before_any_host_work() -> N
         "def build(seed, scale):\n"
         f"    posts = [Fixture(f'post_{{i}}', Pos(i * 20, 0, 5) * Box(10, 10, 10)) for i in range({many})]\n"
         "    return Scenario(fixtures=posts, payload=Payload.sphere(radius=4, start=(0, 0, 20)),\n"
-        "                    goal=Zone((100, 50, 0), (120, 70, 20)), build_zone=Zone((-10, -10, 0), (2000, 100, 100)),\n"
+        "                    goal=Zone((100, 50, 0), (120, 70, 20)),\n"
+        "                    build_zone=Zone((-10, -10, 0), (2000, 100, 100)),\n"
         "                    bounds=Zone((-20, -20, -20), (2100, 200, 200)))\n"
     )
     report = check_built_variant(build_in_process(source, 0, 1.0), 0, 1.0, ValidationSettings(seeds=(0,)))
@@ -622,6 +629,8 @@ def test_cli_gives_every_script_in_one_call_its_honest_verdict(tmp_path: Path) -
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child waited for so far
+    assert peak_kib < HOST_PEAK_RSS_BUDGET_MIB * 1024, f"a host process peaked at {peak_kib // 1024} MiB"
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     reports = {Path(report["script"]).name: report for report in lines}
     verdicts = {name: {f["code"] for f in r["failures"]} for name, r in reports.items()}

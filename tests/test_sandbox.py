@@ -4,7 +4,10 @@ All builds run in real bubblewrap sandboxes; one warm runner serves the whole mo
 """
 
 import os
+import shlex
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,22 +201,68 @@ def test_in_process_build_enforces_output_limit() -> None:
     assert "more than the limit" in outcome.message
 
 
-def test_scratch_clean_up_keeps_binds_inside_a_scratch_directory(tmp_path):
-    """A checkout under /tmp is bound inside the sandbox's scratch /tmp: clean-up must not walk into it."""
-    from benchgen.sandbox.worker import _clear_directory
+def test_binds_inside_a_scratch_directory_stay_visible_over_the_fresh_scratch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A checkout or venv under /tmp is bound inside the sandbox's /tmp: a build's fresh /tmp keeps it."""
+    from benchgen.sandbox import bwrap
 
-    venv = tmp_path / "checkout" / ".venv"
-    venv.mkdir(parents=True)
-    (venv / "python").write_text("kept")
-    (tmp_path / "checkout" / "left_by_a_build").write_text("x")
-    (tmp_path / "stray").mkdir()
-    (tmp_path / "stray" / "file").write_text("x")
-    (tmp_path / "note.txt").write_text("x")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "kept.txt").write_text("kept")
+    os.chmod(tmp_path, 0o755)  # the sandbox's uid (as root: a random host uid) must reach it
+    paths = bwrap.python_paths()
+    monkeypatch.setattr(bwrap, "python_paths", lambda: [*paths, str(checkout)])
+    program = (
+        "import os; from benchgen.sandbox.isolate import enter_build_namespaces; "
+        f"enter_build_namespaces([{str(checkout)!r}]); "
+        f"print(sorted(os.listdir({str(checkout)!r})), open({str(checkout / 'kept.txt')!r}).read(), "
+        f"os.path.exists({str(tmp_path / 'elsewhere')!r}))"
+    )
+    (tmp_path / "elsewhere").write_text("not bound")
+    command = bwrap.sandbox_command([os.path.join(sys.prefix, "bin", "python"), "-c", program])
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['kept.txt'] kept False"
 
-    _clear_directory(str(tmp_path), [str(venv)])
 
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
-        "checkout",
-        "checkout/.venv",
-        "checkout/.venv/python",
-    ]
+def test_start_up_error_names_a_module_not_found_and_where_python_looked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """benchgen not bound into the sandbox (installed only on the host's PYTHONPATH, say)."""
+    from benchgen.sandbox import bwrap
+
+    without_package = [p for p in bwrap.python_paths() if not p.endswith(os.sep + "benchgen")]
+    monkeypatch.setattr(bwrap, "python_paths", lambda: without_package)
+    with pytest.raises(SandboxUnavailable) as raised:
+        SandboxRunner(TEST_LIMITS).build(EXAMPLE, 0, 1.0)
+    message = str(raised.value)
+    assert "could not import benchgen" in message and "No module named 'benchgen'" in message, message
+    assert "sys.path=[" in message and without_package[0] in message, message
+    assert "user namespace" not in message
+
+
+def test_start_up_error_names_a_user_namespace_problem() -> None:
+    """A real refusal: the user namespaces this process may create are capped at its own one."""
+    program = (
+        "from benchgen.errors import SandboxUnavailable\n"
+        "from benchgen.sandbox import SandboxRunner, ensure_bubblewrap\n"
+        "for attempt in (ensure_bubblewrap, lambda: SandboxRunner().build('', 0, 1.0)):\n"
+        "    try:\n"
+        "        attempt()\n"
+        "    except SandboxUnavailable as error:\n"
+        "        print(error)\n"
+    )
+    script = (
+        "echo 1 > /proc/sys/user/max_user_namespaces && "
+        f"exec unshare --user {shlex.quote(sys.executable)} -c {shlex.quote(program)}"
+    )
+    result = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "sh", "-c", script],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2, result.stdout + result.stderr
+    for line in lines:
+        assert "could not set up the user namespace" in line and "max_user_namespaces" in line, line
+        assert "import" not in line

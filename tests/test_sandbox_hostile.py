@@ -1,10 +1,14 @@
 """Hostile scenario scripts: each attack must be contained (checked from the host) and reported with a
 code, and the runner must stay usable afterwards. Small limits keep the suite fast."""
 
+import ast
+import json
 import os
-import re
+import resource
 import secrets
 import socket
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +16,18 @@ from pathlib import Path
 import pytest
 
 from benchgen.codes import FailureCode
-from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner
+from benchgen.physics.budget import MAX_FIXTURES
+from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner, build_in_process
+from benchgen.sandbox.bwrap import SANDBOX_HOME
+from benchgen.sandbox.isolate import SCRATCH_MOUNTS
+from benchgen.sandbox.limits import MIB
+from benchgen.validation.report import VariantReport
+from benchgen.validation.validator import (
+    ValidationSettings,
+    _validate_variants,
+    check_built_variant,
+    validate_variant,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = (REPO / "examples" / "gap_crossing.py").read_text()
@@ -125,9 +140,14 @@ def test_environment_secrets_do_not_reach_the_script(runner: SandboxRunner) -> N
     assert "PYTHONHASHSEED" in outcome.message  # the script did see its own (clean) environment
 
 
-def test_worker_channel_is_not_reachable_through_proc(runner: SandboxRunner) -> None:
-    outcome = run_hostile(runner, 'os.listdir(f"/proc/{os.getppid()}/fd")', {FailureCode.SCRIPT_ERROR})
-    assert "PermissionError" in outcome.message
+def test_the_worker_has_no_pid_in_the_build(runner: SandboxRunner) -> None:
+    """The build is pid 1 of its own pid namespace: its parent, the worker, is outside it and its /proc."""
+    outcome = run_hostile(
+        runner,
+        'raise RuntimeError(f"ppid={os.getppid()} pids={[p for p in os.listdir(\'/proc\') if p.isdigit()]}")',
+        {FailureCode.SCRIPT_ERROR},
+    )
+    assert "ppid=0 pids=['1']" in outcome.message
 
 
 # --- network ------------------------------------------------------------------------------------------
@@ -257,7 +277,9 @@ def test_huge_reply_hits_the_output_limit(runner: SandboxRunner) -> None:
     ids=["kill_parent", "killpg_parent", "kill_all", "killpg_own"],
 )
 def test_signals_stay_inside_the_sandbox(runner: SandboxRunner, attack: str) -> None:
-    run_hostile(runner, f"{attack}\ntime.sleep(1)", {FailureCode.SCRIPT_ERROR, FailureCode.RESOURCE_LIMIT})
+    # A build that survives its own attack (as pid 1 of its namespace it ignores its own signals) fails.
+    survived = f"{attack}\ntime.sleep(1)\nraise RuntimeError('survived')"
+    run_hostile(runner, survived, {FailureCode.SCRIPT_ERROR, FailureCode.RESOURCE_LIMIT})
 
 
 # --- state between builds -----------------------------------------------------------------------------
@@ -290,9 +312,332 @@ def test_nothing_survives_into_the_next_build(runner: SandboxRunner) -> None:
         {FailureCode.SCRIPT_ERROR},
     )
     assert "files=[]" in outcome.message
-    assert re.search(r"pids=\[1, 2, \d+\]\n", outcome.message), "only bwrap's init, the worker and this build"
+    assert "pids=[1]\n" in outcome.message, "only this build: the worker has no pid in its namespace"
 
 
 def test_dev_holds_no_files(runner: SandboxRunner) -> None:
     outcome = run_hostile(runner, 'open("/dev/stash", "w")', {FailureCode.SCRIPT_ERROR})
     assert "Read-only file system" in outcome.message
+
+
+# --- the trust boundary: verdicts stay honest ---------------------------------------------------------
+# Every script below has full Python in the sandbox (the import allow-list is a separate layer that scripts
+# have bypassed before: `random._os`, `functools.__builtins__`). Verdicts come from the validator on the
+# host; the scripts run one after the other in one warm sandbox, as in one `benchgen validate` call.
+
+RETURNS_NONE = "def build(seed, scale):\n    return None\n"
+# MiB: the validating CLI (build123d, MuJoCo, one scene at a time) stays near 1 GiB; the misaligned pockets
+# alone drove an unbudgeted host to 8 GB.
+HOST_PEAK_RSS_BUDGET_MIB = 2048
+KEY_SYSCALLS = {"x86_64": 248, "aarch64": 217}  # add_key
+EXIT_THREAD_SYSCALLS = {"x86_64": 60, "aarch64": 93}  # exit: ends the calling thread only
+
+FORGER = f"""
+import ctypes, fcntl, os, platform, signal
+
+FORGED = b"\\x00\\x00\\x00\\x02{{}}"  # a frame: a reply with no failure code
+
+def build(seed, scale):
+    me = os.getpid()
+    reached = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        for leaf in ("mem", "environ"):
+            try:
+                os.close(os.open(f"/proc/{{entry}}/{{leaf}}", os.O_RDWR))
+                reached.append(f"{{entry}}/{{leaf}}")
+            except OSError:
+                pass
+        try:
+            for fd in os.listdir(f"/proc/{{entry}}/fd"):
+                handle = os.open(f"/proc/{{entry}}/fd/{{fd}}", os.O_WRONLY | os.O_NONBLOCK)
+                os.write(handle, FORGED)
+                reached.append(f"{{entry}}/fd/{{fd}}")
+        except OSError:
+            pass
+        try:
+            os.kill(int(entry), signal.SIGKILL)
+            reached.append(f"kill {{entry}}")
+        except OSError:
+            pass
+    for command, name in ((8, "F_SETOWN"), (10, "F_SETSIG")):
+        try:
+            fcntl.fcntl(2, command, 1 if command == 8 else signal.SIGKILL)
+            reached.append(name)
+        except OSError:
+            pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall({KEY_SYSCALLS}[platform.machine()], b"user", b"stash", b"state", 5, -4) >= 0:
+        reached.append("add_key")
+    status = open("/proc/self/status").read()
+    caps = [line for line in status.splitlines() if line.startswith(("CapInh", "CapPrm", "CapEff", "CapAmb"))]
+    raise RuntimeError(f"reached={{reached}} caps={{caps}}")
+"""
+
+
+def verdict(runner: SandboxRunner, source: str, seed: int = 0) -> VariantReport:
+    return validate_variant(source, seed, 1.0, runner, ValidationSettings(seeds=(seed,)))
+
+
+def codes(report: VariantReport) -> set[FailureCode]:
+    return {failure.code for failure in report.failures}
+
+
+def test_forger_reaches_nothing_and_the_next_scripts_get_their_own_verdicts(runner: SandboxRunner) -> None:
+    forger = verdict(runner, FORGER)
+    assert codes(forger) == {FailureCode.SCRIPT_ERROR}, forger
+    message = forger.failures[0].message
+    assert "reached=[]" in message, message
+    assert "0000000000000000" in message and "CapEff:\\t0000000000000000" in message, message
+    assert codes(verdict(runner, RETURNS_NONE)) == {FailureCode.CONTRACT_VIOLATION}
+    example = verdict(runner, EXAMPLE)
+    assert example.ok, example.failures
+    assert runner.worker_starts == 1, "the forger must not have killed the worker"
+
+
+def test_urandom_cached_in_the_sandbox_cannot_fool_the_determinism_check(runner: SandboxRunner) -> None:
+    """Geometry drawn from os.urandom once and cached in any writable place would look deterministic."""
+    cached = EXAMPLE.replace(
+        "    gap = rng.uniform(80, 160) * scale  # mm between the decks\n",
+        "    gap = rng.uniform(80, 160) * scale + _noise()\n",
+    ).replace(
+        "def build(",
+        textwrap.dedent(
+            """
+            import os
+
+            def _noise():
+                places = ("/etc", "/", "/usr", "/var/tmp", "/tmp", "/home/sandbox", "/dev/shm")
+                for place in places:
+                    try:
+                        return float(open(os.path.join(place, ".noise")).read())
+                    except OSError:
+                        pass
+                value = os.urandom(2)[0] / 10
+                for place in places:
+                    try:
+                        with open(os.path.join(place, ".noise"), "w") as handle:
+                            handle.write(repr(value))
+                    except OSError:
+                        pass
+                return value
+
+            def build("""
+        ),
+        1,
+    )
+    report = _validate_variants(cached, "cached.py", [(0, 1.0)], runner, ValidationSettings(seeds=(0,)), None)
+    assert FailureCode.NONDETERMINISTIC in {f.code for f in report.failures}, report.failures
+
+
+def _sandbox_processes(runner: SandboxRunner) -> list[str]:
+    """Host view: every process and thread below the runner's sandbox launcher, as 'pid/tid comm'."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat_line = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat_line.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [runner.worker_pid]
+    while todo:
+        pid = todo.pop()
+        for tid in os.listdir(f"/proc/{pid}/task") if os.path.exists(f"/proc/{pid}/task") else []:
+            found.append(f"{pid}/{tid} {Path(f'/proc/{pid}/task/{tid}/comm').read_text().strip()}")
+        todo += children.get(pid, [])
+    return sorted(found)
+
+
+def test_daemon_with_a_zombie_leader_dies_with_its_build(runner: SandboxRunner) -> None:
+    assert isinstance(runner.build(EXAMPLE, 0, 1.0), BuildResult)
+    clean = len(_sandbox_processes(runner))
+    daemon = f"""
+import ctypes, os, platform, threading, time
+
+def build(seed, scale):
+    if os.fork() == 0:
+        os.setsid()
+        threading.Thread(target=time.sleep, args=(3600,)).start()
+        ctypes.CDLL(None).syscall({EXIT_THREAD_SYSCALLS}[platform.machine()], 0)  # the leader alone exits
+    time.sleep(0.3)
+    raise RuntimeError("planted a daemon")
+"""
+    assert codes(verdict(runner, daemon)) == {FailureCode.SCRIPT_ERROR}
+    example = verdict(runner, EXAMPLE)
+    assert example.ok, example.failures
+    assert len(_sandbox_processes(runner)) == clean, _sandbox_processes(runner)
+
+
+PLANT = """
+import ctypes, os
+
+def build(seed, scale):
+    report = {}
+    for place in ("/", "/etc", "/usr"):
+        try:
+            open(os.path.join(place, "left_behind"), "w").close()
+            report[place] = "written"
+        except OSError as error:
+            report[place] = error.strerror
+    for place in ("/tmp", os.path.expanduser("~"), "/dev/shm"):
+        open(os.path.join(place, "left_behind"), "w").close()
+    os.mkdir("/tmp/locked")
+    open("/tmp/locked/file", "w").close()
+    os.chmod("/tmp/locked", 0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    report["shm"] = libc.shmget(0x6265, 4096, 0o1000 | 0o600)  # IPC_CREAT
+    report["mq"] = ctypes.CDLL("librt.so.1").mq_open(b"/left_behind", os.O_CREAT | os.O_RDWR, 0o600, None)
+    mib = 0
+    try:
+        while True:
+            with open(f"/tmp/big{mib}", "wb") as handle:
+                handle.write(b"x" * (1 << 20))
+            mib += 1
+    except OSError as error:
+        report["mib"] = (mib, error.strerror)
+    for index in range(mib):
+        os.unlink(f"/tmp/big{index}")
+    files = 0
+    try:
+        while True:
+            open(f"/tmp/empty{files}", "w").close()
+            files += 1
+    except OSError as error:
+        report["files"] = (files, error.strerror)
+    raise RuntimeError(repr(report))
+"""
+
+LOOK = """
+import ctypes, os
+
+def build(seed, scale):
+    report = {place: sorted(os.listdir(place)) for place in ("/tmp", os.path.expanduser("~"), "/dev/shm")}
+    report["shm"] = ctypes.CDLL(None).shmget(0x6265, 0, 0)
+    report["mq"] = ctypes.CDLL("librt.so.1").mq_open(b"/left_behind", os.O_RDONLY)
+    raise RuntimeError(repr(report))
+"""
+
+
+def test_every_build_starts_with_fresh_limited_scratch_and_ipc(runner: SandboxRunner) -> None:
+    planted = verdict(runner, PLANT)
+    assert codes(planted) == {FailureCode.SCRIPT_ERROR}
+    report = ast.literal_eval(planted.failures[0].message.split(": ", 1)[1].split("\n")[0])
+    assert {report[p] for p in ("/", "/etc", "/usr")} == {"Read-only file system"}, report
+    assert report["shm"] >= 0 and report["mq"] >= 0, report  # created: the cleanup has work to do
+    scratch_bytes, scratch_inodes = SCRATCH_MOUNTS["/tmp"]
+    assert report["mib"][0] <= scratch_bytes // MIB and report["mib"][1] == "No space left on device"
+    assert report["files"][0] < scratch_inodes and report["files"][1] == "No space left on device"
+    looked = verdict(runner, LOOK)
+    report = ast.literal_eval(looked.failures[0].message.split(": ", 1)[1].split("\n")[0])
+    assert report == {"/tmp": [], SANDBOX_HOME: [], "/dev/shm": [], "shm": -1, "mq": -1}
+    assert verdict(runner, EXAMPLE).ok
+
+
+# --- data the host re-checks, and host-side limits ---------------------------------------------------
+
+MUTATED_MATERIAL = """
+from build123d import Box, Pos
+from benchgen.kit import Fixture, Payload, Scenario, Zone
+
+def build(seed, scale):
+    ball = Payload.sphere(radius=20, start=(0, 0, 100), material="steel")
+    object.__setattr__(ball._spec, "material", "unobtanium")  # after the kit checked it
+    return Scenario(
+        fixtures=[Fixture("deck", Pos(0, 0, 40) * Box(200, 200, 80))],
+        payload=ball,
+        goal=Zone((150, -50, 0), (250, 50, 100)),
+        build_zone=Zone((-300, -300, 0), (300, 300, 300)),
+        bounds=Zone((-400, -400, -100), (400, 400, 400)),
+    )
+"""
+
+
+def test_a_spec_changed_after_the_kit_checked_it_is_a_contract_violation(runner: SandboxRunner) -> None:
+    report = verdict(runner, MUTATED_MATERIAL)
+    assert codes(report) == {FailureCode.CONTRACT_VIOLATION}, report.failures
+    assert "unknown material 'unobtanium'" in report.failures[0].message
+
+
+def test_a_reply_forged_past_the_kit_is_checked_again(runner: SandboxRunner) -> None:
+    """The script writes its own reply frame (spec with a bad material, absurd sizes) and exits."""
+    forged = """
+import json, os, stat, struct
+
+def build(seed, scale):
+    zone = {"min": [0, 0, 0], "max": [1, 1, 1]}
+    spec = {
+        "fixtures": [
+            {"label": "deck", "material": "abs", "volume_mm3": 1.0,
+             "bbox_min": [0, 0, 0], "bbox_max": [1, 1, 1]}
+        ],
+        "payload": {
+            "shape": "sphere", "radius": 1e300, "start": [0, 0, 0], "jitter": [-1, 0, 0],
+            "material": "unobtanium",
+        },
+        "goal": zone, "forbid": [], "build_zone": zone, "bounds": zone,
+    }
+    body = json.dumps({"spec": spec, "labels": ["deck"], "blob_sizes": [0]}).encode()
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, struct.pack(">I", len(body)) + body)
+        except OSError:
+            pass
+    os._exit(0)
+"""
+    report = verdict(runner, forged)
+    assert codes(report) == {FailureCode.CONTRACT_VIOLATION}, report.failures
+    message = report.failures[0].message
+    assert "radius" in message and "jitter" in message and "unobtanium" in message, message
+    assert verdict(runner, EXAMPLE).ok
+
+
+def test_over_the_fixture_budget_is_a_resource_limit_before_any_host_work() -> None:
+    many = MAX_FIXTURES + 1
+    source = (
+        "from build123d import Box, Pos\nfrom benchgen.kit import Fixture, Payload, Scenario, Zone\n\n"
+        "def build(seed, scale):\n"
+        f"    posts = [Fixture(f'post_{{i}}', Pos(i * 20, 0, 5) * Box(10, 10, 10)) for i in range({many})]\n"
+        "    return Scenario(fixtures=posts, payload=Payload.sphere(radius=4, start=(0, 0, 20)),\n"
+        "                    goal=Zone((100, 50, 0), (120, 70, 20)),\n"
+        "                    build_zone=Zone((-10, -10, 0), (2000, 100, 100)),\n"
+        "                    bounds=Zone((-20, -20, -20), (2100, 200, 200)))\n"
+    )
+    report = check_built_variant(build_in_process(source, 0, 1.0), 0, 1.0, ValidationSettings(seeds=(0,)))
+    assert codes(report) == {FailureCode.RESOURCE_LIMIT}, report.failures
+    assert f"fixtures: {many}, over the limit of {MAX_FIXTURES} by 1" in report.failures[0].message
+
+
+@pytest.mark.slow
+def test_cli_gives_every_script_in_one_call_its_honest_verdict(tmp_path: Path) -> None:
+    """One `benchgen validate --json` call: a forger, a build that returns None, a radius of 1e300, a deck
+    whose misaligned pockets would cost the host's meshing gigabytes, then a valid example."""
+    scripts = {
+        "forger.py": FORGER,
+        "returns_none.py": RETURNS_NONE,
+        "huge_radius.py": EXAMPLE.replace("radius=20 * scale", "radius=1e300"),
+        "pockets.py": (REPO / "tests" / "hostile" / "misaligned_pockets.py").read_text(),
+        "example.py": EXAMPLE,
+    }
+    for name, source in scripts.items():
+        (tmp_path / name).write_text(source)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "benchgen"), "validate", *scripts, "--seeds", "0", "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child waited for so far
+    assert peak_kib < HOST_PEAK_RSS_BUDGET_MIB * 1024, f"a host process peaked at {peak_kib // 1024} MiB"
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    reports = {Path(report["script"]).name: report for report in lines}
+    verdicts = {name: {f["code"] for f in r["failures"]} for name, r in reports.items()}
+    assert not reports["forger.py"]["ok"] and verdicts["forger.py"] <= {"SCRIPT_ERROR", "CONTRACT_VIOLATION"}
+    assert verdicts["returns_none.py"] == {"CONTRACT_VIOLATION"}
+    assert verdicts["huge_radius.py"] == {"CONTRACT_VIOLATION"}
+    assert "radius" in reports["huge_radius.py"]["failures"][0]["message"]
+    assert verdicts["pockets.py"] == {"RESOURCE_LIMIT"}
+    assert "over the limit of" in reports["pockets.py"]["failures"][0]["message"]
+    assert reports["example.py"]["ok"], reports["example.py"]["failures"]

@@ -5,18 +5,22 @@ whose message names the bad value and how to fix it; the validator reports it un
 """
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from benchgen.kit.errors import ContractViolation, InvalidGeometry, ZoneInvalid
 from benchgen.kit.materials import MATERIALS, material_names
-from benchgen.kit.spec import FixtureSpec, PayloadShape, PayloadSpec, ScenarioSpec, Vec3, ZoneSpec
-
-LABEL_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
-MAX_LABEL_LENGTH = 48
-# Names the MJCF builder uses for its own bodies, geoms and sites; a fixture may not take them.
-RESERVED_LABELS = frozenset({"world", "payload", "goal", "build_zone", "bounds", "floor"})
+from benchgen.kit.spec import (
+    LABEL_PATTERN,
+    MAX_LABEL_LENGTH,
+    RESERVED_LABELS,
+    FixtureSpec,
+    PayloadShape,
+    PayloadSpec,
+    ScenarioSpec,
+    Vec3,
+    ZoneSpec,
+)
 MIN_FIXTURE_VOLUME_MM3 = 1e-3  # a solid smaller than this is degenerate
 
 

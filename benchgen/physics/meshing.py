@@ -8,7 +8,8 @@ by the axis plane through each piece's box centre that leaves the smallest hulls
 hugs its hull within CONCAVITY_GAP_MM. This is deterministic and 10-100x faster than CoACD on troughs,
 tubes, bowls and funnels (0.03-0.3 s vs 1-30 s per solid), and the pieces' union is the mesh exactly.
 Results are cached per BREP digest because validation converts the same fixture many times. All
-lengths here are millimetres.
+lengths here are millimetres. The work is bounded by `budget` (faces, cells, time): a fixture over a
+budget raises SceneTooLarge before the work that would cost too much.
 """
 
 import manifold3d
@@ -17,6 +18,14 @@ import trimesh
 
 from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.exchange import brep_to_shape, sha256_hex
+from benchgen.physics.budget import (
+    MAX_CELLS_PER_SOLID,
+    MAX_FACES_PER_FIXTURE,
+    MAX_MESHING_SECONDS,
+    Deadline,
+    check_count,
+    max_cells,
+)
 
 # Tessellation: chordal tolerance is a fraction of the solid's bounding-box diagonal, clamped.
 TESSELLATION_FRACTION_OF_DIAGONAL = 1e-3  # dimensionless
@@ -43,20 +52,43 @@ MAX_CACHED_FIXTURES = 256
 _PIECE_CACHE: dict[str, tuple[trimesh.Trimesh, ...]] = {}  # insertion order = recency
 
 
-def fixture_pieces(label: str, brep: bytes) -> tuple[trimesh.Trimesh, ...]:
+def meshing_deadline() -> Deadline:
+    """The wall-clock budget for meshing the fixtures of one scene."""
+    return Deadline("meshing the fixtures", MAX_MESHING_SECONDS, "use fewer or simpler fixtures")
+
+
+def fixture_pieces(label: str, brep: bytes, deadline: Deadline | None = None) -> tuple[trimesh.Trimesh, ...]:
     """Convex, watertight pieces whose union is the fixture; cached by the BREP's sha256."""
     key = sha256_hex(brep)
     cached = _PIECE_CACHE.pop(key, None)
     if cached is None:
-        shape = brep_to_shape(brep)
-        solids = shape.solids()
-        if not solids:
-            raise InvalidGeometry(f"fixture {label!r} has no solids to mesh; extrude it into a 3D part")
-        cached = tuple(piece for solid in solids for piece in _solid_pieces(label, solid))
+        cached = _decompose(label, brep, deadline or meshing_deadline())
         if len(_PIECE_CACHE) >= MAX_CACHED_FIXTURES:
             del _PIECE_CACHE[next(iter(_PIECE_CACHE))]
     _PIECE_CACHE[key] = cached
     return cached
+
+
+def _decompose(label: str, brep: bytes, deadline: Deadline) -> tuple[trimesh.Trimesh, ...]:
+    from OCP.Standard import Standard_Failure
+
+    try:
+        shape = brep_to_shape(brep)
+        check_count(
+            f"fixture {label!r} faces",
+            len(shape.faces()),
+            MAX_FACES_PER_FIXTURE,
+            "split it into several fixtures or simplify it (fewer holes, fillets and pockets)",
+        )
+        solids = shape.solids()
+        if not solids:
+            raise InvalidGeometry(f"fixture {label!r} has no solids to mesh; extrude it into a 3D part")
+        return tuple(piece for solid in solids for piece in _solid_pieces(label, solid, deadline))
+    except Standard_Failure as error:  # OCCT gave up on the (untrusted) geometry
+        raise InvalidGeometry(
+            f"OCCT failed on fixture {label!r} while meshing it ({error}); check it for sliver faces, "
+            "self-touching walls and invalid booleans"
+        ) from None
 
 
 def clear_cache() -> None:
@@ -64,12 +96,19 @@ def clear_cache() -> None:
     _PIECE_CACHE.clear()
 
 
-def _solid_pieces(label: str, solid) -> list[trimesh.Trimesh]:
+def _solid_pieces(label: str, solid, deadline: Deadline) -> list[trimesh.Trimesh]:
     """Split by the planes of planar faces that cut the solid (exact), then mesh each cell."""
     planes = _cutting_planes(solid)
+    check_count(
+        f"fixture {label!r}: convex cells its {len(planes)} concave face planes may cut it into",
+        max_cells([tuple(_canonical(normal)) for normal, _ in planes]),
+        MAX_CELLS_PER_SOLID,
+        "align the walls of pockets and notches on common planes, or use fewer of them",
+    )
     cells = _split_by_planes(label, solid, planes) if planes else [solid]
     pieces: list[trimesh.Trimesh] = []
     for cell in cells:
+        deadline.check()
         if _is_polyhedron(cell):  # the split leaves only convex cells of a polyhedron
             pieces.append(_vertex_hull(label, cell))
             continue
@@ -152,7 +191,7 @@ def _cutting_planes(solid) -> list[tuple[np.ndarray, np.ndarray]]:
         if side.max() <= PLANE_SIDE_TOLERANCE_MM or side.min() >= -PLANE_SIDE_TOLERANCE_MM:
             continue
         # Several faces can lie in one plane (the floor on both sides of a notch): split by it once.
-        canonical = normal if normal[np.argmax(np.abs(normal))] > 0 else -normal
+        canonical = _canonical(normal)
         offset = float(canonical @ origin)
         if any(
             1.0 - float(n @ canonical) < PLANE_NORMAL_TOLERANCE
@@ -163,6 +202,11 @@ def _cutting_planes(solid) -> list[tuple[np.ndarray, np.ndarray]]:
         seen.append((canonical, offset))
         planes.append((normal, origin))
     return planes
+
+
+def _canonical(normal: np.ndarray) -> np.ndarray:
+    """The normal or its opposite, whichever has a positive largest component: one per plane family."""
+    return normal if normal[np.argmax(np.abs(normal))] > 0 else -normal
 
 
 def _split_by_planes(label: str, solid, planes: list[tuple[np.ndarray, np.ndarray]]) -> list:

@@ -20,7 +20,13 @@ from pydantic import BaseModel, ConfigDict
 
 from benchgen.kit.materials import MATERIALS
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, ZoneSpec
-from benchgen.physics.meshing import fixture_pieces
+from benchgen.physics.budget import (
+    MAX_FIXTURES,
+    MAX_PIECES_PER_SCENE,
+    MAX_TRIANGLES_PER_SCENE,
+    check_count,
+)
+from benchgen.physics.meshing import fixture_pieces, meshing_deadline
 from benchgen.units import mm_to_m
 
 TIMESTEP_S = 0.002  # s; the contract's coarsest allowed step
@@ -119,12 +125,21 @@ def build_mjcf(spec: ScenarioSpec, breps: dict[str, bytes], timestep_s: float = 
     _add_light(world, spec.bounds)
 
     assets: dict[str, bytes] = {}
+    check_count("fixtures", len(spec.fixtures), MAX_FIXTURES, "merge fixtures that belong together")
+    deadline = meshing_deadline()
+    pieces_total = triangles_total = 0
     for fixture in spec.fixtures:
         if fixture.label not in breps:
             raise KeyError(f"no BREP for fixture {fixture.label!r}; breps has {sorted(breps)}")
         material = MATERIALS[fixture.material]
         body = ET.SubElement(world, "body", name=fixture_body_name(fixture.label))
-        for index, piece in enumerate(fixture_pieces(fixture.label, breps[fixture.label])):
+        pieces = fixture_pieces(fixture.label, breps[fixture.label], deadline)
+        pieces_total += len(pieces)
+        triangles_total += sum(len(piece.faces) for piece in pieces)
+        advice = "use fewer or simpler concave fixtures (pockets, notches, curved troughs)"
+        check_count("convex pieces of all fixtures", pieces_total, MAX_PIECES_PER_SCENE, advice)
+        check_count("triangles of all convex pieces", triangles_total, MAX_TRIANGLES_PER_SCENE, advice)
+        for index, piece in enumerate(pieces):
             name = fixture_geom_name(fixture.label, index)
             metres = piece.copy()
             metres.vertices = mm_to_m(piece.vertices)

@@ -14,7 +14,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from benchgen.codes import FailureCode
+from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, Vec3
+from benchgen.physics.budget import MAX_CONTACTS, SceneTooLarge, check_count
 from benchgen.physics.mjcf import (
     GRAVITY_M_S2,
     PAYLOAD_GEOM,
@@ -120,14 +122,26 @@ DEFAULT_SETTLE_SETTINGS = SettleSettings()  # frozen, so safe to share as a defa
 def simulate_settle(
     scene: MjcfScene, spec: ScenarioSpec, settings: SettleSettings = DEFAULT_SETTLE_SETTINGS
 ) -> SettleResult:
-    """Simulate every start of the payload and report failures with what to change."""
-    model = scene.load_model()
+    """Simulate every start of the payload and report failures with what to change.
+
+    Raises InvalidGeometry when MuJoCo cannot compile the scene and SceneTooLarge when a simulation goes
+    over a budget (contacts, MuJoCo's memory arena)."""
+    try:
+        model = scene.load_model()
+    except ValueError as error:  # the MJCF compiler's refusal (a mesh it cannot hull, a size it rejects)
+        raise InvalidGeometry(f"MuJoCo could not compile the scene: {error}") from None
     model.opt.timestep = settings.timestep_s
     data = mujoco.MjData(model)
     result = SettleResult()
     for index, start in enumerate(spec.payload.start_positions()):
         run = _StartRun(model, data, spec, settings, index, start)
-        outcome, failure = run.simulate()
+        try:
+            outcome, failure = run.simulate()
+        except mujoco.FatalError as error:  # mj_stackAlloc and friends: the arena MuJoCo sized is full
+            raise SceneTooLarge(
+                f"MuJoCo ran out of its memory arena while simulating ({error}); use fewer or simpler "
+                "fixtures near the payload"
+            ) from None
         result.starts.append(outcome)
         if failure is not None:
             result.failures.append(failure)
@@ -215,6 +229,12 @@ class _StartRun:
 
     def _track_contacts_and_rest(self) -> None:
         data = self.data
+        check_count(
+            f"{self.where}: MuJoCo contacts at t={data.time:.3f} s",
+            int(data.ncon),
+            MAX_CONTACTS,
+            "use fewer or coarser fixture pieces where the payload rests",
+        )
         if data.ncon:
             deepest = float(data.contact.dist[: data.ncon].min())
             self.min_contact_m = deepest if self.min_contact_m is None else min(self.min_contact_m, deepest)

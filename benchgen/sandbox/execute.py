@@ -7,10 +7,12 @@ import traceback
 import types
 
 from OCP.Standard import Standard_OutOfMemory
+from pydantic import ValidationError
 
 from benchgen.codes import FailureCode
 from benchgen.kit import KitError, OverLimits, Scenario, ScenarioView, Solution
 from benchgen.kit.exchange import shape_to_brep
+from benchgen.kit.spec import describe_validation_error
 from benchgen.sandbox.limits import MIB
 from benchgen.sandbox.outcome import (
     BuildFailure,
@@ -72,6 +74,12 @@ def execute_build(source: str, seed: int, scale: float, max_output_bytes: int) -
         return BuildResult(spec=spec, breps=breps, build_s=build_s)
     except KitError as error:
         return BuildFailure(code=error.code, message=f"{error}{_script_location(error)}")
+    except ValidationError as error:  # the spec's own checks: what the host checks again on arrival
+        return BuildFailure(
+            code=FailureCode.CONTRACT_VIOLATION,
+            message=f"the scenario breaks the contract: {describe_validation_error(error)}"
+            f"{_script_location(error)}",
+        )
     except OutputTooLarge as error:
         return BuildFailure(code=FailureCode.RESOURCE_LIMIT, message=str(error))
     except (MemoryError, Standard_OutOfMemory):  # Python's and OCCT's way of saying RLIMIT_AS was hit

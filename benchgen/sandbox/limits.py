@@ -10,8 +10,8 @@ DEFAULT_WALL_SECONDS = 40.0  # s of wall time per build, measured by the worker 
 # libraries; measured with build123d 0.13) and building the examples adds < 10 MiB. 2 GiB leaves ~1 GiB
 # for real geometry while a memory bomb still fails quickly.
 DEFAULT_MEMORY_MB = 2048
-# Processes and threads of the sandbox's host user counted together: two bwrap processes, the worker, the
-# build and what it starts. Spare slots let OCCT start threads; a fork bomb stops here.
+# Processes and threads of the sandbox's host user counted together: bwrap, the worker and its waiting
+# parent, the build and what it starts. Spare slots let OCCT start threads; a fork bomb stops here.
 DEFAULT_MAX_PROCESSES = 24
 DEFAULT_MAX_OUTPUT_BYTES = 64 * MIB  # bytes: cap on everything a build sends back (spec JSON + BREP blobs)
 DEFAULT_MAX_TEXT_BYTES = 64 * 1024  # bytes of the script's stdout/stderr kept in the outcome

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from benchgen.codes import FailureCode
 from benchgen.kit.solution_spec import SolutionSpec
-from benchgen.kit.spec import ScenarioSpec
+from benchgen.kit.spec import ScenarioSpec, describe_validation_error
 from benchgen.sandbox.limits import SandboxLimits
 
 LENGTH = struct.Struct(">I")  # the header-length prefix
@@ -29,6 +29,10 @@ MAX_REQUEST_BYTES = 2 * MAX_SOURCE_BYTES + FRAME_OVERHEAD_BYTES
 
 class ProtocolError(Exception):
     """A peer sent bytes that are not a valid frame (truncated, malformed or over the budget)."""
+
+
+class InvalidFrame(ProtocolError):
+    """A well-formed frame whose content breaks the models' checks (a spec that breaks the contract)."""
 
 
 class FrameTooLarge(ProtocolError):
@@ -109,10 +113,13 @@ def read_frame(
     (header_len,) = LENGTH.unpack(read_exact(LENGTH.size))
     if header_len > max_bytes:
         raise FrameTooLarge(f"frame header of {header_len} bytes exceeds the budget of {max_bytes} bytes")
+    body = read_exact(header_len)
     try:
-        header = header_type.model_validate_json(read_exact(header_len))
+        header = header_type.model_validate_json(body)
     except ValidationError as error:
-        raise ProtocolError(f"malformed {header_type.__name__} frame: {error}") from None
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            raise ProtocolError(f"malformed {header_type.__name__} frame: {error}") from None
+        raise InvalidFrame(describe_validation_error(error)) from None
     total = header_len + sum(header.blob_sizes)
     if total > max_bytes or any(size < 0 for size in header.blob_sizes):
         raise FrameTooLarge(f"frame of {total} bytes exceeds the budget of {max_bytes} bytes")

@@ -16,7 +16,7 @@ from typing import Self
 
 from benchgen.codes import FailureCode
 from benchgen.errors import SandboxUnavailable
-from benchgen.sandbox.bwrap import worker_command
+from benchgen.sandbox.bwrap import startup_failure, worker_command
 from benchgen.sandbox.limits import DEFAULT_LIMITS, MIB, SandboxLimits
 from benchgen.sandbox.outcome import (
     BuildFailure,
@@ -173,12 +173,10 @@ class SandboxRunner:
         try:
             ready, _ = read_frame(fd_reader(self._from_worker, deadline), WorkerReady, FRAME_OVERHEAD_BYTES)
         except ProtocolError as error:
-            detail = self._death_note(error)
+            status = self._exit_note(error)
+            stderr = self._stderr_tail()
             self._stop()
-            raise SandboxUnavailable(
-                f"the bubblewrap sandbox did not start ({detail}). Check that bwrap works here "
-                "(user namespaces enabled); benchgen never runs scripts unsandboxed"
-            ) from None
+            raise SandboxUnavailable(startup_failure(stderr, status)) from None
         self.worker_stats = ready.stats
         self.worker_starts += 1
 
@@ -198,6 +196,13 @@ class SandboxRunner:
 
     def _death_note(self, error: Exception) -> str:
         """How the worker ended, with the tail of its stderr, for messages."""
+        parts = [self._exit_note(error)]
+        tail = self._stderr_tail().strip()
+        if tail:
+            parts.append(f"stderr: {tail}")
+        return "; ".join(parts)
+
+    def _exit_note(self, error: Exception) -> str:
         process = self._process
         status = process.poll() if process is not None else None
         if status is None and process is not None:
@@ -205,13 +210,13 @@ class SandboxRunner:
                 status = process.wait(timeout=1.0)
             except subprocess.TimeoutExpired:
                 status = None
-        parts = [f"exit status {status}" if status is not None else str(error)]
-        if self._stderr is not None:
-            self._stderr.seek(max(0, self._stderr.seek(0, os.SEEK_END) - STDERR_TAIL_BYTES))
-            tail = self._stderr.read().decode("utf-8", errors="replace").strip()
-            if tail:
-                parts.append(f"stderr: {tail}")
-        return "; ".join(parts)
+        return f"exit status {status}" if status is not None else str(error)
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(max(0, self._stderr.seek(0, os.SEEK_END) - STDERR_TAIL_BYTES))
+        return self._stderr.read().decode("utf-8", errors="replace")
 
 
 def _kill_session(process: subprocess.Popen[bytes]) -> None:

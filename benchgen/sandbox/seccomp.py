@@ -1,9 +1,11 @@
 """A seccomp filter for the build child: it may signal only itself and its own process group.
 
-Scripts run as the same uid as the worker that forked them, so without this filter a script could kill
-the worker (`os.kill(os.getppid(), SIGKILL)`, `kill(-1, ...)`) and force a slow restart. The filter
-answers EPERM to every signal aimed elsewhere, and to ptrace and process_vm_* (belt and braces: the
-worker is also undumpable).
+Each build runs in its own pid namespace where the worker has no pid at all, so a script cannot name the
+worker; this filter is the second wall. It answers EPERM to every signal aimed elsewhere; to signal
+routing that the kernel delivers later on the script's behalf (fcntl F_SETOWN, F_SETOWN_EX, F_SETSIG and
+the FIOSETOWN/SIOCSPGRP ioctls); to ptrace and process_vm_*; to the key management calls (a user's
+keyrings outlive the build and would carry state to the next one); and to memfd_create (memory files
+that no scratch size limit counts).
 """
 
 import ctypes
@@ -24,7 +26,17 @@ BPF_RET_K = 0x06
 SECCOMP_DATA_NR = 0  # offsets into struct seccomp_data
 SECCOMP_DATA_ARCH = 4
 SECCOMP_DATA_ARG0_LOW = 16
+SECCOMP_DATA_ARG1_LOW = 24
 X32_SYSCALL_BIT = 0x40000000  # x86_64's x32 ABI: denied outright so it cannot bypass the numbers below
+# fcntl commands (asm-generic/fcntl.h) and ioctl requests (asm-generic/sockios.h, ioctls.h) that make the
+# kernel send signals to a process chosen by the caller, later, when a file becomes ready.
+F_SETOWN = 8
+F_SETSIG = 10
+F_SETOWN_EX = 15
+FIOSETOWN = 0x8901
+SIOCSPGRP = 0x8902
+SIGNAL_ROUTING_FCNTL = (F_SETOWN, F_SETSIG, F_SETOWN_EX)
+SIGNAL_ROUTING_IOCTL = (FIOSETOWN, SIOCSPGRP)
 
 
 class Syscalls:
@@ -32,18 +44,24 @@ class Syscalls:
 
     def __init__(self, audit_arch: int, kill: int, tkill: int, tgkill: int, rt_sigqueueinfo: int,
                  rt_tgsigqueueinfo: int, pidfd_send_signal: int, ptrace: int, process_vm_readv: int,
-                 process_vm_writev: int) -> None:  # fmt: skip
+                 process_vm_writev: int, fcntl: int, ioctl: int, add_key: int, request_key: int,
+                 keyctl: int, memfd_create: int) -> None:  # fmt: skip
         self.audit_arch = audit_arch
         self.by_pid = (kill, rt_sigqueueinfo)  # first argument: pid, 0 or -pgid
         self.by_tgid = (tgkill, rt_tgsigqueueinfo)  # first argument: thread group id
-        self.denied = (tkill, pidfd_send_signal, ptrace, process_vm_readv, process_vm_writev)
+        self.fcntl = fcntl  # second argument: the command
+        self.ioctl = ioctl  # second argument: the request
+        self.denied = (tkill, pidfd_send_signal, ptrace, process_vm_readv, process_vm_writev, add_key,
+                       request_key, keyctl, memfd_create)  # fmt: skip
 
 
 SYSCALLS = {
     "x86_64": Syscalls(0xC000003E, kill=62, tkill=200, tgkill=234, rt_sigqueueinfo=129, rt_tgsigqueueinfo=297,
-                       pidfd_send_signal=424, ptrace=101, process_vm_readv=310, process_vm_writev=311),
+                       pidfd_send_signal=424, ptrace=101, process_vm_readv=310, process_vm_writev=311,
+                       fcntl=72, ioctl=16, add_key=248, request_key=249, keyctl=250, memfd_create=319),
     "aarch64": Syscalls(0xC00000B7, kill=129, tkill=130, tgkill=131, rt_sigqueueinfo=138, rt_tgsigqueueinfo=240,
-                        pidfd_send_signal=424, ptrace=117, process_vm_readv=270, process_vm_writev=271),
+                        pidfd_send_signal=424, ptrace=117, process_vm_readv=270, process_vm_writev=271,
+                        fcntl=25, ioctl=29, add_key=217, request_key=218, keyctl=219, memfd_create=279),
 }  # fmt: skip
 
 
@@ -88,7 +106,21 @@ def _program(syscalls: Syscalls, pid: int) -> list[tuple[int, str | int, str | i
     program += [(BPF_JEQ_K, "check_pid", 0, nr) for nr in syscalls.by_pid]
     program += [(BPF_JEQ_K, "check_tgid", 0, nr) for nr in syscalls.by_tgid]
     program += [
+        (BPF_JEQ_K, "check_fcntl", 0, syscalls.fcntl),
+        (BPF_JEQ_K, "check_ioctl", 0, syscalls.ioctl),
         (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),  # every syscall the filter does not look at
+        ("check_fcntl", 0, 0, 0),
+        (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARG1_LOW),
+    ]
+    program += [(BPF_JEQ_K, "deny", 0, command) for command in SIGNAL_ROUTING_FCNTL]
+    program += [
+        (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+        ("check_ioctl", 0, 0, 0),
+        (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARG1_LOW),
+    ]
+    program += [(BPF_JEQ_K, "deny", 0, request) for request in SIGNAL_ROUTING_IOCTL]
+    program += [
+        (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
         ("check_pid", 0, 0, 0),
         (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARG0_LOW),
         (BPF_JEQ_K, "allow", 0, 0),

@@ -1,7 +1,14 @@
 """The warm worker that runs INSIDE the sandbox: imports build123d and the kit once, then serves build
-requests from the host, each in a freshly forked child with its own rlimits, private directory and clock.
+requests from the host, each in a freshly forked child with its own rlimits, namespaces, scratch and clock.
 
 Run as `python -m benchgen.sandbox.worker` with the host channel on stdin/stdout (frames, see protocol).
+The worker is the sandbox's pid 1 and undumpable. Per build it forks a child that is pid 1 of a new
+pid namespace; the child enters fresh mount, IPC, network and UTS namespaces with fresh scratch (see
+`isolate`), drops every capability and runs the script. The script sees neither the worker nor the host
+channel: the worker has no pid in its namespace and its /proc, and the child holds only its own request,
+reply and output files. After every build the worker kills the child, which makes the kernel kill
+everything the build started, and waits for it before the next build starts. One fork per build, as
+with no namespaces at all: forking the worker (~0.5 GiB resident) is the cost that matters.
 """
 
 import ctypes
@@ -10,19 +17,23 @@ import math
 import os
 import resource
 import select
-import shutil
 import signal
-import stat
 import sys
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass
 from typing import NoReturn
 
 from benchgen.codes import FailureCode
-from benchgen.sandbox.bwrap import SCRATCH_DIRS, python_paths
+from benchgen.sandbox.bwrap import SANDBOX_TMP, SETUP_FAILED_MARK, python_paths
 from benchgen.sandbox.execute import execute_build, execute_solve, truncated_text
+from benchgen.sandbox.isolate import (
+    drop_capabilities,
+    enter_build_namespaces,
+    fork_into_new_pid_namespace,
+    mount_build_proc,
+    own_pid_namespace,
+)
 from benchgen.sandbox.limits import DEFAULT_MAX_OUTPUT_BYTES, MIB, SandboxLimits
 from benchgen.sandbox.outcome import BuildFailure, BuildOutcome, BuildResult, SolveFailure, SolveOutcome
 from benchgen.sandbox.protocol import (
@@ -30,6 +41,7 @@ from benchgen.sandbox.protocol import (
     MAX_REQUEST_BYTES,
     BuildReply,
     BuildRequest,
+    InvalidFrame,
     PeerClosed,
     ProtocolError,
     WorkerReady,
@@ -45,7 +57,7 @@ from benchgen.sandbox.seccomp import confine_signals
 PR_SET_DUMPABLE = 4  # prctl option (linux/prctl.h)
 CPU_HARD_GRACE_SECONDS = 1  # s between RLIMIT_CPU's SIGXCPU (soft) and its SIGKILL (hard)
 MAX_OPEN_FILES = 256  # file descriptors a build may hold open (RLIMIT_NOFILE)
-OUTPUT_FILENAME = "output.txt"  # the build's captured stdout and stderr, in its private directory
+OUTPUT_MEMFD_NAME = "build-output"  # the build's captured stdout and stderr: a memory file of the worker
 # s a waiting child idles before it warms up: a request sent back to back arrives sooner and is better
 # served at once than after a warm-up
 WARM_UP_AFTER_IDLE_SECONDS = 0.05
@@ -66,9 +78,7 @@ def build(seed, scale):
         bounds=Zone((-200, -200, -100), (200, 200, 300)),
     )
 """
-SANDBOX_INIT_PID = 1  # bwrap's reaper process in the sandbox's pid namespace: never signalled
-SANDBOX_WORKER_PID = 2  # the worker is the first process bwrap's init starts
-STRAY_POLL_SECONDS = 0.001  # s between rounds of killing left-over processes until none is alive
+SANDBOX_WORKER_PID = 1  # bwrap runs the worker as the sandbox's pid 1 (--as-pid-1)
 # RLIMIT_CPU sends SIGXCPU at the soft limit (fatal: Python leaves it at its default) and SIGKILL at the
 # hard one (if a script ignored SIGXCPU). rusage samples CPU time more coarsely than the limit counts it,
 # so a SIGKILL counts as the CPU limit when rusage is within this many seconds of it.
@@ -79,13 +89,18 @@ class WarmUpFailed(Exception):
     """The worker's own warm-up scenario did not build: the kit or build123d is broken here."""
 
 
+class BuildSetupFailed(Exception):
+    """A build child could not enter its namespaces (its traceback is on stderr); no build can run safely."""
+
+
 def main() -> None:
     if os.getpid() != SANDBOX_WORKER_PID:
         raise SystemExit(
-            "benchgen.sandbox.worker runs only inside its bubblewrap sandbox (after each build it kills every "
-            "other process in its pid namespace); start it through benchgen.sandbox.SandboxRunner"
+            "benchgen.sandbox.worker runs only inside its bubblewrap sandbox, as its pid 1; start it through "
+            "benchgen.sandbox.SandboxRunner"
         )
     _make_undumpable()
+    own_pid_namespace()
     channel_in, channel_out = _take_channel()
     import build123d  # noqa: F401  (the point of a warm worker: pay this import once)
     import OCP.BRepTools  # noqa: F401  (used by every serialization)
@@ -103,7 +118,7 @@ def main() -> None:
         reply, blobs = _serve(spare, request)
         builds += 1
         write_all(channel_out, encode_frame(reply.model_copy(update={"stats": _stats(builds)}), blobs))
-        _clean_up()  # while the host works on the reply
+        _end_build(spare)  # while the host works on the reply
         spare = _fork_child()
 
 
@@ -134,63 +149,82 @@ def _stats(builds: int) -> WorkerStats:
 
 @dataclass(frozen=True)
 class Child:
-    """A forked build child waiting for its request: forking ahead keeps the fork off the request's path."""
+    """A build waiting for its request: set up ahead, so that the fork and mounts stay off its path."""
 
-    pid: int
+    pid: int  # pid 1 of the build's own pid namespace
     request_fd: int  # the worker writes the request here
     reply_fd: int  # and reads the reply here
-    output_path: str  # the child's captured stdout and stderr
+    output_fd: int  # the child's captured stdout and stderr: a memory file only the worker reads back
 
 
 def _fork_child() -> Child:
-    workdir = tempfile.mkdtemp(prefix="build-")
-    output_path = os.path.join(workdir, OUTPUT_FILENAME)
+    """Fork the next build child and wait until it is isolated (a few ms, while the host is busy)."""
+    output_fd = os.memfd_create(OUTPUT_MEMFD_NAME)
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
-    pid = os.fork()
+    isolated_read, isolated_write = os.pipe()
+    pid = fork_into_new_pid_namespace()
     if pid == 0:
-        os.close(request_write)
-        os.close(reply_read)
-        _run_child(workdir, output_path, request_read, reply_write)
-    os.close(request_read)
-    os.close(reply_write)
-    return Child(pid=pid, request_fd=request_write, reply_fd=reply_read, output_path=output_path)
+        for fd in (request_write, reply_read, isolated_read):
+            os.close(fd)
+        _run_child(request_read, reply_write, output_fd, isolated_write)
+    for fd in (request_read, reply_write, isolated_write):
+        os.close(fd)
+    isolated = os.read(isolated_read, 1)
+    os.close(isolated_read)
+    if not isolated:
+        raise BuildSetupFailed(f"{SETUP_FAILED_MARK} a build child could not enter its namespaces")
+    return Child(pid=pid, request_fd=request_write, reply_fd=reply_read, output_fd=output_fd)
 
 
 def _serve(child: Child, request: BuildRequest) -> tuple[BuildReply, list[bytes]]:
-    """Hand the request to the waiting child and collect its reply; call `_clean_up` after answering."""
+    """Hand the request to the waiting child and collect its reply; call `_end_build` after answering."""
     try:
         write_all(child.request_fd, encode_frame(request))
         os.close(child.request_fd)
-        reply, blobs = _collect(child.pid, child.reply_fd, request.limits)
+        reply, blobs = _collect(child, request.limits)
     finally:
         os.close(child.reply_fd)
-    output = _read_output(child.output_path, request.limits.max_text_bytes)
+    output = _read_output(child.output_fd, request.limits.max_text_bytes)
     return reply.model_copy(update={"output": output}), blobs
 
 
-def _clean_up() -> None:
-    """Kill what the build left running, reap it, and empty the scratch directories."""
-    _kill_strays()
-    _clear_scratch()
+def _end_build(child: Child) -> None:
+    """Kill the build's pid 1: the kernel then kills every process of its pid namespace, and the wait
+    returns only after they are all gone. The build's mounts and IPC objects go with them."""
+    _kill_build(child.pid)
+    try:
+        os.waitpid(child.pid, 0)
+    except ChildProcessError:
+        pass  # already reaped by `_collect`
+    os.close(child.output_fd)
 
 
-def _run_child(workdir: str, output_path: str, request_fd: int, reply_fd: int) -> NoReturn:
-    """The forked child: isolate, wait for the request, limit, build, reply, exit. Never returns."""
+def _run_child(request_fd: int, reply_fd: int, output_fd: int, isolated_fd: int) -> NoReturn:
+    """The build child, pid 1 of its namespace: isolate, wait for the request, limit, build, reply, exit.
+    Never returns."""
     status = 1
     child_pid = os.getpid()
     try:
-        os.setsid()  # own process group: the worker kills the build and all it started at once
-        output_fd = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        enter_build_namespaces(python_paths())
+        mount_build_proc()
+        drop_capabilities()
+    except BaseException:  # noqa: BLE001  (to the worker's stderr: the worker stops, the host says why)
+        traceback.print_exc()
+        os._exit(status)
+    try:
+        write_all(isolated_fd, b"\x01")
+        os.close(isolated_fd)
+        os.setsid()  # own session and process group, apart from the worker's
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         keep = sorted((request_fd, reply_fd))
-        os.closerange(3, keep[0])  # the host channel among them
+        os.closerange(3, keep[0])  # whatever the worker held, the host channel among them
         os.closerange(keep[0] + 1, keep[1])
         os.closerange(keep[1] + 1, MAX_OPEN_FILES * 4)
-        os.chdir(workdir)
+        os.chdir(SANDBOX_TMP)
         if not select.select([request_fd], [], [], WARM_UP_AFTER_IDLE_SECONDS)[0]:
             _warm_up()  # the host is busy elsewhere: use the idle time
         request, _ = read_frame(fd_reader(request_fd), BuildRequest, MAX_REQUEST_BYTES)
@@ -270,15 +304,16 @@ def _encode_outcome(outcome: BuildOutcome, solved: SolveOutcome | None = None) -
     return encode_frame(reply, blobs)
 
 
-def _collect(pid: int, read_fd: int, limits: SandboxLimits) -> tuple[BuildReply, list[bytes]]:
-    """Read the child's reply while watching its exit and the wall clock; kill it when a limit is hit.
+def _collect(child: Child, limits: SandboxLimits) -> tuple[BuildReply, list[bytes]]:
+    """Read the child's reply while watching the build's end and the wall clock; kill it at a limit.
 
-    Returns as soon as a whole, valid reply has arrived: the child's exit and clean-up happen after the
-    worker has answered the host (see `_clean_up`).
+    Returns as soon as a whole, valid reply has arrived: the build's end and clean-up happen after the
+    worker has answered the host (see `_end_build`).
     """
+    read_fd = child.reply_fd
     budget = limits.max_output_bytes + FRAME_OVERHEAD_BYTES
     deadline = time.monotonic() + limits.wall_seconds
-    pidfd = os.pidfd_open(pid)
+    pidfd = os.pidfd_open(child.pid)
     os.set_blocking(read_fd, False)
     data = bytearray()
     watched = [read_fd, pidfd]
@@ -286,7 +321,7 @@ def _collect(pid: int, read_fd: int, limits: SandboxLimits) -> tuple[BuildReply,
         while pidfd in watched:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                _kill_group(pid)
+                _kill_build(child.pid)
                 return _failure(
                     FailureCode.TIMEOUT,
                     f"build did not finish within the wall-time limit of {limits.wall_seconds:g} s; "
@@ -296,7 +331,7 @@ def _collect(pid: int, read_fd: int, limits: SandboxLimits) -> tuple[BuildReply,
             if read_fd in ready:
                 _drain(read_fd, data, watched, budget)
             if len(data) > budget:
-                _kill_group(pid)
+                _kill_build(child.pid)
                 return _failure(
                     FailureCode.RESOURCE_LIMIT,
                     f"build sent back more than {budget / MIB:.1f} MiB; use fewer or simpler fixtures",
@@ -309,7 +344,7 @@ def _collect(pid: int, read_fd: int, limits: SandboxLimits) -> tuple[BuildReply,
             if pidfd in ready:
                 watched.remove(pidfd)
         _drain(read_fd, data, watched, budget)
-        _, status, usage = os.wait4(pid, 0)
+        _, status, usage = os.wait4(child.pid, 0)
     finally:
         os.close(pidfd)
     return _decode_exit(status, usage.ru_utime + usage.ru_stime, bytes(data), limits, budget)
@@ -357,6 +392,10 @@ def _decode_exit(
         )
     try:
         return read_frame(bytes_reader(data), BuildReply, budget)
+    except InvalidFrame as error:
+        return _failure(
+            FailureCode.CONTRACT_VIOLATION, f"the build sent back a scenario that breaks the contract: {error}"
+        )
     except ProtocolError as error:
         return _failure(FailureCode.SCRIPT_ERROR, f"the build process sent a malformed reply: {error}")
 
@@ -365,96 +404,18 @@ def _failure(code: FailureCode, message: str) -> tuple[BuildReply, list[bytes]]:
     return BuildReply(code=code, message=message), []
 
 
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def _kill_strays() -> None:
-    """Kill whatever a build left behind (daemons, processes in new sessions): only the worker may remain.
-
-    The sandbox has its own pid namespace, so /proc lists exactly the sandbox's processes. Repeats until
-    none is left, since a stray may fork while the others are killed (RLIMIT_NPROC bounds how often).
-    """
-    while True:
-        strays = _living_strays()
-        for pid in strays:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-        _reap_children()
-        if not strays:
-            return
-        time.sleep(STRAY_POLL_SECONDS)
-
-
-def _reap_children() -> None:
-    """Collect every child of the worker that has ended (the build child; strays are bwrap's init's)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _living_strays() -> list[int]:
-    """Processes of the sandbox other than its init and this worker, not counting zombies."""
-    strays = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in (SANDBOX_INIT_PID, os.getpid()):
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                state = handle.read().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue  # exited while we looked
-        if state != "Z":
-            strays.append(int(entry))
-    return strays
-
-
-def _clear_scratch() -> None:
-    """Empty the private tmpfs directories so that no build sees files an earlier build left.
-
-    The read-only binds of Python and benchgen may sit inside a scratch directory (a checkout under
-    /tmp): they and the directories leading to them are kept, everything else goes.
-    """
-    kept = python_paths()
-    for scratch in SCRATCH_DIRS:
-        _clear_directory(scratch, kept)
-
-
-def _clear_directory(directory: str, kept: list[str]) -> None:
-    for entry in os.scandir(directory):
-        if entry.path in kept:
-            continue
-        if any(path.startswith(entry.path + os.sep) for path in kept):
-            _clear_directory(entry.path, kept)
-        elif entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            os.unlink(entry.path)
-
-
-def _read_output(path: str, max_text_bytes: int) -> str:
-    """The head of the build's captured output. The build could have swapped the file for a FIFO or a
-    link, so open it without following links or blocking, and read only a regular file."""
+def _kill_build(pid: int) -> None:
+    """Kill the build child; as pid 1 of its namespace it takes every other process there with it."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return ""  # missing, or a link
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return ""
-        head = handle.read(max_text_bytes)
-        size = os.fstat(fd).st_size
-    return truncated_text(head, size, max_text_bytes)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _read_output(output_fd: int, max_text_bytes: int) -> str:
+    """The head of the build's captured output (a memory file the worker created and alone reads back)."""
+    head = os.pread(output_fd, max_text_bytes, 0)
+    return truncated_text(head, os.fstat(output_fd).st_size, max_text_bytes)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from benchgen.errors import BenchgenError, UsageError
 from benchgen.kit import InvalidGeometry
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.physics import build_mjcf
+from benchgen.physics.budget import MAX_FIXTURES, SceneTooLarge, check_count
 from benchgen.physics.settle import SettleResult, SettleSettings, simulate_settle
 from benchgen.sandbox import BuildFailure, BuildOutcome, BuildResult, SandboxLimits, SandboxRunner
 from benchgen.validation import solvability, static_checks
@@ -69,6 +70,7 @@ SKIP_NOT_RUN = "not built: the source breaks the contract (see the failures); fi
 SKIP_AFTER_BUILD = "static checks, MJCF and settle skipped: the build failed"
 SKIP_SETTLE = "MJCF and settle skipped after {codes}: the scene or the start is already invalid, so a settle would say nothing"
 SKIP_SETTLE_MJCF = "settle skipped: the MJCF could not be built"
+SKIP_TOO_LARGE = "static checks, MJCF and settle skipped: the scene is over a host-side budget"
 
 
 class ValidationSettings(BaseModel):
@@ -260,6 +262,12 @@ def check_built_variant(
     metrics.geometry_hash = geometry_hash(spec, breps)
     metrics.build_s = outcome.build_s
     metrics.payload_mass_kg = spec.payload.mass_kg
+    try:  # before any work that grows with the number of fixtures
+        check_count("fixtures", len(spec.fixtures), MAX_FIXTURES, "merge fixtures that belong together")
+    except SceneTooLarge as exc:
+        metrics.skipped.append(SKIP_TOO_LARGE)
+        failures = _stamp([Failure(code=exc.code, message=str(exc))], seed, scale)
+        return VariantReport(seed=seed, scale=scale, ok=False, failures=failures, metrics=metrics)
     failures, notes = static_checks.check_variant(spec, breps)
     metrics.skipped += notes
     proofs = solvability.check_solvability(spec, breps, failures)
@@ -280,11 +288,14 @@ def _simulate(
 ) -> list[Failure]:
     try:
         scene = build_mjcf(spec, breps)
-    except InvalidGeometry as exc:
+    except (InvalidGeometry, SceneTooLarge) as exc:
         metrics.skipped.append(SKIP_SETTLE_MJCF)
-        return [Failure(code=FailureCode.INVALID_GEOMETRY, message=str(exc))]
+        return [Failure(code=exc.code, message=str(exc))]
     started = time.perf_counter()
-    result = simulate_settle(scene, spec, settings.settle)
+    try:
+        result = simulate_settle(scene, spec, settings.settle)
+    except (InvalidGeometry, SceneTooLarge) as exc:
+        return [Failure(code=exc.code, message=str(exc))]
     metrics.sim_s = time.perf_counter() - started
     _record_settle_metrics(result, metrics)
     return list(result.failures)

@@ -145,6 +145,24 @@ def solve(scenario):
     assert only_code(report) is FailureCode.OUT_OF_BOUNDS
 
 
+def test_a_part_too_costly_to_decompose_is_a_resource_limit(runner: SandboxRunner) -> None:
+    pocketed_plate = """
+from build123d import Box, Pos
+from benchgen.kit import Part, Solution
+
+def solve(scenario):
+    plate = Box(300, 300, 20)
+    for row in range(6):
+        for column in range(6):
+            offset = (row * 6 + column) * 0.37
+            plate -= Pos(-112.5 + column * 45 + offset, -112.5 + row * 45 + offset, 5) * Box(30, 30, 10)
+    return Solution(parts=[Part("shelf", Pos(0, 0, 250) * plate)])
+"""
+    report = evaluate(runner, pocketed_plate)
+    assert only_code(report) is FailureCode.RESOURCE_LIMIT
+    assert "over the limit of 1000" in report.failures[0].message
+
+
 HINGE_SOLUTION = """
 from build123d import Box, Pos
 from benchgen.kit import Hinge, Solution

@@ -13,7 +13,7 @@ import pytest
 import trimesh
 
 from benchgen.codes import FailureCode
-from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, ZoneSpec
+from benchgen.kit.spec import FixtureSpec, PayloadShape, PayloadSpec, ScenarioSpec, ZoneSpec
 from benchgen.offline.coder import OfflineCoder
 from benchgen.offline.families import FAMILIES
 from benchgen.offline.planner import OfflinePlanner
@@ -42,10 +42,12 @@ def proofs(source: str, seed: int, scale: float) -> solvability.SolvabilityResul
 
 
 def box_spec(payload: PayloadSpec, forbid: list[ZoneSpec] = ()) -> ScenarioSpec:
+    """A scene whose one fixture is the piece each test passes to the proofs itself (a spec needs one)."""
     bounds = ZoneSpec(min=(-100, -100, -100), max=(100, 100, 100))
     goal = ZoneSpec(min=(50, -20, -20), max=(90, 20, 20))
+    block = FixtureSpec(label="block", material="abs", volume_mm3=1.0, bbox_min=(0, 0, 0), bbox_max=(1, 1, 1))
     return ScenarioSpec(
-        fixtures=[], payload=payload, goal=goal, forbid=list(forbid), build_zone=bounds, bounds=bounds
+        fixtures=[block], payload=payload, goal=goal, forbid=list(forbid), build_zone=bounds, bounds=bounds
     )
 
 

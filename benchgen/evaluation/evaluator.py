@@ -19,6 +19,7 @@ from benchgen.evaluation.report import EvaluationReport, VariantEvaluation
 from benchgen.evaluation.simulate import simulate_solution
 from benchgen.evaluation.static import check_solution
 from benchgen.kit import KitError
+from benchgen.physics.budget import SceneTooLarge
 from benchgen.physics.mjcf import MjcfScene
 from benchgen.physics.solution_scene import build_solution_mjcf
 from benchgen.sandbox import BuildFailure, BuildOutcome, SandboxLimits, SandboxRunner
@@ -32,6 +33,7 @@ SKIP_AFTER_BUILD = "solve, checks and run skipped: the scenario did not build"
 SKIP_AFTER_SOLVE = "checks and run skipped: solve() gave no solution"
 SKIP_AFTER_STATIC = "run skipped: the solution breaks the static rules (see the failures)"
 SKIP_AFTER_MJCF = "run skipped: the solution's parts could not be meshed"
+SKIP_AFTER_RUN = "run stopped: MuJoCo could not run the solution"
 BUILD_FAILED = (
     "the scenario itself did not build ({code}): {message}; validate it with `benchgen validate {script}`"
 )
@@ -176,22 +178,20 @@ def evaluate_variant(
     report.parts, report.movers = len(solution.parts), len(solution.movers)
     try:
         static_failures, _ = check_solution(built.spec, solution, solved.breps, built.breps)
-    except KitError as error:  # a part that cannot be meshed for the hinge sweep
-        static_failures = [Failure(code=FailureCode.SOLUTION_ERROR, message=str(error))]
+    except (KitError, SceneTooLarge) as error:  # a part that cannot be meshed for the hinge sweep
+        static_failures = [_host_work_failure(error)]
     if static_failures:
         return failed(static_failures, SKIP_AFTER_STATIC, built=built, solved=solved)
     report.cost, report.weight_kg = round(solution.cost, 2), round(solution.weight_kg, 4)
     try:
         scene = build_solution_mjcf(built.spec, built.breps, solution, solved.breps)
-    except KitError as error:
-        return failed(
-            [Failure(code=FailureCode.SOLUTION_ERROR, message=str(error))],
-            SKIP_AFTER_MJCF,
-            built=built,
-            solved=solved,
-        )
+    except (KitError, SceneTooLarge) as error:
+        return failed([_host_work_failure(error)], SKIP_AFTER_MJCF, built=built, solved=solved)
     started = time.perf_counter()
-    run = simulate_solution(scene, built.spec, solution)
+    try:
+        run = simulate_solution(scene, built.spec, solution)
+    except (KitError, SceneTooLarge) as error:
+        return failed([_host_work_failure(error)], SKIP_AFTER_RUN, built=built, solved=solved, scene=scene)
     report.sim_s = time.perf_counter() - started
     report.starts = run.starts
     report.failures = [f.model_copy(update={"seed": seed, "scale": scale}) for f in run.failures]
@@ -203,6 +203,13 @@ def evaluate_variant(
         slowest = max(run.starts, key=lambda s: s.time_to_goal_s or 0.0)
         report.worst_start, report.time_to_goal_s = slowest.index, slowest.time_to_goal_s
     return EvaluatedVariant(report=report, built=built, solved=solved, scene=scene)
+
+
+def _host_work_failure(error: KitError | SceneTooLarge) -> Failure:
+    """Host-side work on the solution's geometry that failed: over a budget (RESOURCE_LIMIT) or geometry
+    that cannot be meshed or compiled (SOLUTION_ERROR)."""
+    code = FailureCode.RESOURCE_LIMIT if isinstance(error, SceneTooLarge) else FailureCode.SOLUTION_ERROR
+    return Failure(code=code, message=str(error))
 
 
 def _pair_failure(

@@ -27,6 +27,7 @@ from scipy import ndimage
 from benchgen.codes import FailureCode
 from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, ZoneSpec
+from benchgen.physics.budget import SceneTooLarge
 from benchgen.physics.meshing import fixture_pieces
 from benchgen.validation.report import Failure
 
@@ -94,7 +95,7 @@ CUT_NEAR = "the way is cut near ({x:g}, {y:g}, {z:g})"
 OPENING_NONE = "no opening at all"
 OPENING_AT_MOST = "no opening wider than {width:g} mm"
 NOTE_SKIPPED_STATIC = "unsolvability checks skipped: the static checks failed"
-NOTE_SKIPPED_MESH = "unsolvability checks skipped: a fixture could not be meshed ({error})"
+NOTE_SKIPPED_MESH = "unsolvability checks skipped: the fixtures could not be meshed ({error})"
 NOTE_SKIPPED_START = (
     "unsolvability checks skipped: no grid cell around the payload's start is free "
     "(the start touches an obstacle within the {slack:g} mm contact slack)"
@@ -533,7 +534,7 @@ def check_solvability(
     labels = {f.label: k for k, f in enumerate(spec.fixtures)}
     try:
         meshes = [(labels[label], mesh) for label in labels for mesh in fixture_pieces(label, breps[label])]
-    except InvalidGeometry as exc:
+    except (InvalidGeometry, SceneTooLarge) as exc:  # the MJCF step reports it with its code
         return SolvabilityResult(failures=[], notes=[NOTE_SKIPPED_MESH.format(error=exc)])
     started = time.perf_counter()
     failures, notes = _prove(spec, [_piece(owner, mesh) for owner, mesh in meshes])

@@ -26,6 +26,7 @@ from benchgen.dataset.publish import (
     promote,
     stage_dataset,
     staged_checksums,
+    staged_scripts,
     upload_data_docs,
     version_prefix,
 )
@@ -335,13 +336,20 @@ class CheckedDataset(BaseModel):
 def check_dataset(
     index: DatasetIndex, card: str, thresholds: GateThresholds, settings: Settings, docs_dir: Path
 ) -> CheckedDataset:
-    """Stage the version, run the GX gate on it, and store the Data Docs next to the versions.
+    """Stage the version, run the GX gate on it (scripts re-checked as staged), and store the Data Docs
+    next to the versions.
 
     A failing gate discards the staging copy, so nothing of the version remains.
     """
     store = open_store(settings)
     staged = stage_dataset(store, index, card)
-    gate = run_gate(index, staged_checksums(store, staged), thresholds=thresholds, docs_dir=docs_dir)
+    gate = run_gate(
+        index,
+        staged_checksums(store, staged),
+        staged_scripts(store, staged, index),
+        thresholds=thresholds,
+        docs_dir=docs_dir,
+    )
     docs_url = upload_data_docs(store, index.name, index.version, docs_dir)
     if not gate.success:
         discard_staging(store, staged)

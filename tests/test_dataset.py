@@ -30,6 +30,7 @@ from benchgen.dataset.publish import (
     read_manifest,
     stage_dataset,
     staged_checksums,
+    staged_scripts,
     staging_prefix,
     verify_published,
     version_prefix,
@@ -37,6 +38,7 @@ from benchgen.dataset.publish import (
 from benchgen.offline.build import build_spec
 from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
+from benchgen.validation import language
 from benchgen.validation.report import Failure, VariantMetrics, VariantReport
 
 THEMES = ["gap crossing", "ramp climb"]
@@ -148,7 +150,9 @@ class TestGate:
     def test_sound_dataset_passes_and_builds_data_docs(self, store, tmp_path):
         index = small_index(store)
         staged = stage(store, index)
-        result = run_gate(index, staged_checksums(store, staged), docs_dir=tmp_path / "docs")
+        result = run_gate(
+            index, staged_checksums(store, staged), staged_scripts(store, staged, index), docs_dir=tmp_path / "docs"
+        )
         assert result.success, result.summary()
         assert result.evaluated > 30
         assert (tmp_path / "docs" / "index.html").is_file()
@@ -159,7 +163,8 @@ class TestGate:
         staged = stage(store, index)
         store.put_bytes(staged.key(index.benchmarks[2].mjcf_file), b"<mujoco model='tampered'/>")
         checksums = staged_checksums(store, staged)
-        result = run_gate(index, checksums, thresholds=GateThresholds(min_accepted_per_theme=2))
+        scripts = staged_scripts(store, staged, index)
+        result = run_gate(index, checksums, scripts, thresholds=GateThresholds(min_accepted_per_theme=2))
         failed = {(f.table, f.expectation, f.column): f.rows for f in result.failures}
         assert failed == {
             ("benchmarks", "expect_column_values_to_be_unique", "script_sha256"): [
@@ -178,6 +183,20 @@ class TestGate:
         ):
             result.raise_for_failure()
 
+    def test_script_outside_the_scenario_language_is_not_published(self, store):
+        """Published scripts run outside any sandbox: the gate re-checks each staged script strictly."""
+        index = small_index(store)
+        hostile = "import random\n\ndef build(seed, scale=1.0):\n    return random._os\n"
+        staged = stage(store, index)
+        store.put_bytes(staged.key(index.benchmarks[1].script_file), hostile.encode())
+        result = run_gate(index, staged_checksums(store, staged), staged_scripts(store, staged, index))
+        failed = {(f.table, f.expectation, f.column): f for f in result.failures}
+        violation = failed[("benchmarks", "expect_column_values_to_be_null", "script_violation")]
+        assert violation.rows == ["gap-crossing-1"]
+        assert violation.values == [language.LANGUAGE_PRIVATE.format(line=4, what="attribute", name="_os")]
+        with pytest.raises(GateError, match="script_violation' failed for gap-crossing-1: line 4: attribute `_os`"):
+            result.raise_for_failure()
+
     def test_missing_file_and_no_spread_fail(self, store):
         index = DatasetIndex.from_entries(
             "demo",
@@ -187,7 +206,8 @@ class TestGate:
         )
         checksums = {f.path: f.sha256 for f in index.files}
         checksums[index.files[0].path] = None
-        result = run_gate(index, checksums)
+        scripts = {b.benchmark_id: store.get_bytes(f"artifacts/{b.benchmark_id}/script.py") for b in index.benchmarks}
+        result = run_gate(index, checksums, scripts)
         failed = {(f.table, f.column): f for f in result.failures}
         assert failed[("files", "present")].rows == [index.files[0].path]
         assert failed[("benchmarks", "difficulty_score")].observed == "0.0"

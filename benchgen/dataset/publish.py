@@ -161,6 +161,17 @@ def staged_checksums(store: ArtifactStore, staged: StagedDataset) -> dict[str, s
     return {f.path: (store.sha256(staged.key(f.path)) if f.path in present else None) for f in staged.files}
 
 
+def staged_scripts(store: ArtifactStore, staged: StagedDataset, index: DatasetIndex) -> dict[str, bytes | None]:
+    """Each benchmark's script as the staged copy holds it (None when missing), for the gate to re-check."""
+    present = {_relative(staged.prefix, key) for key in store.list(staged.prefix)}
+    return {
+        row.benchmark_id: (
+            store.get_bytes(staged.key(row.script_file)) if row.script_file in present else None
+        )
+        for row in index.benchmarks
+    }
+
+
 def discard_staging(store: ArtifactStore, staged: StagedDataset) -> None:
     store.delete(staged.prefix)
 

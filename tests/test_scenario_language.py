@@ -154,6 +154,12 @@ def test_each_bypass_is_a_contract_violation_naming_the_construct_and_line(what,
         ("X = eval\n", "`eval`", 1),
         ("def f(eval):\n    return eval('1')\n", "`eval`", 2),
         ("class A:\n    __slots__ = ()\n", "name `__slots__`", 2),
+        ("import random\n\ndef f():\n    random.random = f\n", "`random.random` is assigned", 4),
+        (
+            "from build123d import Box\n\ndef f():\n    del Box.volume\n",
+            "`Box.volume` is assigned or deleted",
+            4,
+        ),
     ],
 )
 def test_module_level_bypasses(source, construct, line):

@@ -14,6 +14,7 @@ defined by allow-lists that a static check (AST, no execution) enforces:
 - none of the builtins in `FORBIDDEN_BUILTINS` (dynamic code, reflection, I/O), bound or not;
 - none of the attribute names in `FORBIDDEN_ATTRIBUTES` on any object (frames, code objects, format
   strings, the object inside an AttributeError, file I/O methods of the allowed classes);
+- no assignment to (or deletion of) attributes of modules or of imported classes;
 - no class built on a `benchgen.kit` class or with a metaclass, and string annotations are checked as
   the code they stand for.
 """
@@ -252,6 +253,10 @@ LANGUAGE_ATTRIBUTE = (
 LANGUAGE_IO_ATTRIBUTE = (
     "line {line}: attribute `.{name}` exports or imports files; scenario scripts do no I/O: remove it"
 )
+LANGUAGE_PATCH = (
+    "line {line}: `{target}` is assigned or deleted; a script may not change modules or library classes "
+    "(it would change them in the user's program too)"
+)
 LANGUAGE_KIT_SUBCLASS = (
     "line {line}: class {name!r} derives from benchgen.kit's {base!r}; kit classes are not subclassed "
     "(Material is a pydantic model, which evaluates its annotations): build the scene from kit objects"
@@ -282,9 +287,10 @@ def _is_special(name: str) -> bool:
 
 @dataclass
 class _Modules:
-    """Names the script bound to modules (by import), and names it took from benchgen.kit."""
+    """Names the script bound to modules (by import), and names it took from modules (and from the kit)."""
 
     bound: dict[str, str] = field(default_factory=dict)  # name -> module path
+    imported_names: set[str] = field(default_factory=set)
     kit_names: set[str] = field(default_factory=set)
 
 
@@ -338,8 +344,10 @@ def _check_import_from(node: ast.ImportFrom, modules: _Modules) -> list[Failure]
             failures.append(
                 _violation(LANGUAGE_MODULE_NAME, line=node.lineno, module=module, name=alias.name)
             )
-        elif module == KIT_MODULE:
-            modules.kit_names.add(bound)
+        else:
+            modules.imported_names.add(bound)
+            if module == KIT_MODULE:
+                modules.kit_names.add(bound)
     return failures
 
 
@@ -407,6 +415,11 @@ def _check_attribute(node: ast.Attribute, modules: _Modules, is_attribute_base: 
     if failures:
         return failures
     parent = _module_path(node.value, modules)
+    library_object = parent is not None or (
+        isinstance(node.value, ast.Name) and node.value.id in modules.imported_names
+    )
+    if library_object and not isinstance(node.ctx, ast.Load):
+        return [_violation(LANGUAGE_PATCH, line=node.lineno, target=ast.unparse(node))]
     if parent is None:
         return []
     if _is_module_path(f"{parent}.{node.attr}"):

@@ -3,6 +3,11 @@
 A version is staged under a hidden prefix (`<name>/.staging/<version>/`), checked there, then copied
 into place with `manifest.json` (the sha256 of every file) written last. Readers trust only versions
 that have a manifest, so a crash at any point leaves either the old state or a complete version.
+
+Replacing a published version (force) keeps the old one complete and listed until the new manifest is
+in place: its files are first copied aside into the version's `.previous/` folder and its manifest is
+rewritten (one atomic write) to point there; only then are the canonical paths overwritten, the new
+manifest written, and `.previous/` removed.
 """
 
 import hashlib
@@ -10,7 +15,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from benchgen.dataset.index import DatasetIndex
 from benchgen.errors import BenchgenError, NotFoundError, StoreError
@@ -20,6 +25,8 @@ MANIFEST_FILE = "manifest.json"
 CARD_FILE = "README.md"
 STAGING_DIR = ".staging"  # hidden prefix under the dataset name; never trusted by readers
 CHECKS_DIR = "_checks"  # Data Docs of each build, kept next to the versions (outside them)
+PREVIOUS_DIR = ".previous"  # inside a version: its old files while a forced re-publish replaces it
+GALLERY_DIR = "gallery"  # inside a version: the gallery (benchgen.gallery), a view of the sealed files
 MANIFEST_FORMAT = 1
 
 VERSION_EXISTS = (
@@ -28,6 +35,11 @@ VERSION_EXISTS = (
 )
 CHECKSUM_MISMATCH = (
     "{path}: stored bytes hash to {actual}, expected {expected}; the copy was corrupted, publish again"
+)
+UNLISTED_FILE = "{path}: present in the version but not listed in its manifest"
+MANIFEST_MALFORMED = (
+    "dataset {name!r} version {version!r}: {url} is not a valid manifest ({reason}); the version cannot be "
+    "trusted: publish it again with `python -m flows.build_dataset --name {name} --version {version} --force`"
 )
 
 
@@ -39,10 +51,23 @@ class VersionExists(PublishError):
     """The version is already published and force was not given."""
 
 
+class ManifestError(BenchgenError):
+    """A version's manifest.json cannot be read as a manifest."""
+
+
 class ManifestFile(BaseModel):
     path: str = Field(description="Path relative to the version folder.")
     sha256: str
     size: int
+    stored_at: str | None = Field(
+        default=None,
+        description="Where the bytes are, relative to the version folder, when not at `path`: only while a "
+        "forced re-publish has moved the old version aside.",
+    )
+
+    @property
+    def location(self) -> str:
+        return self.stored_at or self.path
 
 
 class Manifest(BaseModel):
@@ -181,8 +206,9 @@ def promote(
 ) -> PublishedDataset:
     """Copy a staged version into `<name>/<version>/` and write its manifest last.
 
-    Refuses an existing published version unless `force`. Any failure removes the partial version
-    (it never got a manifest) and raises PublishError; the staging copy is removed in every case.
+    Refuses an existing published version unless `force`; a forced replacement keeps the old version
+    complete and listed until the new manifest is written (see the module docstring). Any failure
+    leaves the old version (or none) and raises PublishError; the staging copy is removed in every case.
     """
     name, version = staged.name, staged.version
     target = version_prefix(name, version)
@@ -191,9 +217,11 @@ def promote(
     except VersionExists:
         discard_staging(store, staged)
         raise
-    store.delete(manifest_key(name, version))  # unseal a forced version first: readers stop trusting it
+    old = _readable_manifest(store, name, version)
     try:
-        store.delete(target)
+        if old is not None:
+            _set_aside(store, target, old)
+        _clear_canonical(store, target)
         for f in staged.files:
             stored = store.put_bytes(f"{target}/{f.path}", store.get_bytes(staged.key(f.path)))
             if stored.sha256 != f.sha256:
@@ -211,13 +239,46 @@ def promote(
         )
         store.put_bytes(manifest_key(name, version), manifest.model_dump_json(indent=2).encode())
     except Exception as exc:  # clean up whatever failed, then report it: a partial version must not stay
-        store.delete(target)
-        raise PublishError(f"publishing {name}/{version} failed and was rolled back: {exc}") from exc
+        if old is None:
+            store.delete(target)
+        kept = "the old version is unchanged" if old is not None else "nothing was published"
+        raise PublishError(f"publishing {name}/{version} failed and was rolled back ({kept}): {exc}") from exc
     finally:
         discard_staging(store, staged)
+    store.delete(f"{target}/{PREVIOUS_DIR}")
     return PublishedDataset(
         name=name, version=version, prefix=target, url=store.url_for(target), manifest=manifest
     )
+
+
+def _readable_manifest(store: ArtifactStore, name: str, version: str) -> Manifest | None:
+    """The published manifest, or None when there is none or it is unreadable (nothing to keep then)."""
+    try:
+        return read_manifest(store, name, version) if is_published(store, name, version) else None
+    except ManifestError:
+        return None
+
+
+def _set_aside(store: ArtifactStore, target: str, manifest: Manifest) -> None:
+    """Copy the version's files into `<target>/.previous/` and point its manifest there (one write)."""
+    if all(f.stored_at for f in manifest.files):
+        return  # already aside: an earlier replacement was interrupted after this step
+    store.delete(f"{target}/{PREVIOUS_DIR}")  # leftovers of an interrupted copy, referenced by nothing
+    aside = []
+    for f in manifest.files:
+        location = f"{PREVIOUS_DIR}/{f.path}"
+        store.put_bytes(f"{target}/{location}", store.get_bytes(f"{target}/{f.location}"))
+        aside.append(f.model_copy(update={"stored_at": location}))
+    resealed = manifest.model_copy(update={"files": aside})
+    store.put_bytes(f"{target}/{MANIFEST_FILE}", resealed.model_dump_json(indent=2).encode())
+
+
+def _clear_canonical(store: ArtifactStore, target: str) -> None:
+    """Remove every file of the version but its manifest and `.previous/` (what the manifest may use)."""
+    for key in store.list(target):
+        relative = _relative(target, key)
+        if relative != MANIFEST_FILE and not relative.startswith(f"{PREVIOUS_DIR}/"):
+            store.delete(key)
 
 
 def read_manifest(store: ArtifactStore, name: str, version: str) -> Manifest:
@@ -228,7 +289,15 @@ def read_manifest(store: ArtifactStore, name: str, version: str) -> Manifest:
             f"dataset {name!r} version {version!r} is not published at {store.url_for(version_prefix(name, version))} "
             f"(no {MANIFEST_FILE}); run `benchgen build` or list versions with `benchgen datasets`"
         )
-    return Manifest.model_validate_json(store.get_bytes(key))
+    try:
+        return Manifest.model_validate_json(store.get_bytes(key))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = f"{first['msg']}{f' at {where}' if where else ''}"
+        raise ManifestError(
+            MANIFEST_MALFORMED.format(name=name, version=version, url=store.url_for(key), reason=reason)
+        ) from None
 
 
 def published_versions(store: ArtifactStore, name: str) -> list[str]:
@@ -243,18 +312,25 @@ def published_versions(store: ArtifactStore, name: str) -> list[str]:
 
 
 def verify_published(store: ArtifactStore, name: str, version: str) -> list[str]:
-    """Re-hash every file listed in the manifest; return one message per mismatch (empty when sound)."""
+    """Re-hash every file listed in the manifest and look for files it does not list; one message per
+    problem (empty when sound). The gallery folder is a view built after the manifest and not listed."""
     manifest = read_manifest(store, name, version)
     prefix = version_prefix(name, version)
+    present = {_relative(prefix, key) for key in store.list(prefix)}
     problems = []
     for f in manifest.files:
-        key = f"{prefix}/{f.path}"
-        if not store.exists(key):
+        if f.location not in present:
             problems.append(f"{f.path}: listed in the manifest but missing")
             continue
-        actual = hashlib.sha256(store.get_bytes(key)).hexdigest()
+        actual = hashlib.sha256(store.get_bytes(f"{prefix}/{f.location}")).hexdigest()
         if actual != f.sha256:
             problems.append(CHECKSUM_MISMATCH.format(path=f.path, actual=actual, expected=f.sha256))
+    listed = {f.location for f in manifest.files} | {MANIFEST_FILE}
+    problems += [
+        UNLISTED_FILE.format(path=path)
+        for path in sorted(present - listed)
+        if not path.startswith(f"{GALLERY_DIR}/")
+    ]
     return problems
 
 

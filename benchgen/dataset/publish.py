@@ -4,10 +4,16 @@ A version is staged under a hidden prefix (`<name>/.staging/<version>/`), checke
 into place with `manifest.json` (the sha256 of every file) written last. Readers trust only versions
 that have a manifest, so a crash at any point leaves either the old state or a complete version.
 
-Replacing a published version (force) keeps the old one complete and listed until the new manifest is
-in place: its files are first copied aside into the version's `.previous/` folder and its manifest is
-rewritten (one atomic write) to point there; only then are the canonical paths overwritten, the new
-manifest written, and `.previous/` removed.
+Replacing a published version (force) keeps the old one complete, listed and verifying until the new
+manifest is in place, and the new one so from then on, whatever step a crash interrupts. A manifest
+entry may say where its bytes are (`stored_at`, outside the version folder) while a replacement runs:
+1. the old files are copied to `<name>/.previous/<version>/` and the old manifest is rewritten (one
+   atomic write) to point there; files only the old version has leave the version folder;
+2. the new files are copied to `<name>/.next/<version>/` and the new manifest, pointing there, replaces
+   the old one (the switch);
+3. the new files are copied to their canonical paths, the manifest is rewritten without `stored_at`,
+   and `.previous/` and `.next/` are removed.
+The version folder never holds a file whose path the current manifest does not list.
 """
 
 import hashlib
@@ -25,7 +31,8 @@ MANIFEST_FILE = "manifest.json"
 CARD_FILE = "README.md"
 STAGING_DIR = ".staging"  # hidden prefix under the dataset name; never trusted by readers
 CHECKS_DIR = "_checks"  # Data Docs of each build, kept next to the versions (outside them)
-PREVIOUS_DIR = ".previous"  # inside a version: its old files while a forced re-publish replaces it
+PREVIOUS_DIR = ".previous"  # <name>/.previous/<version>/: the old files while a forced re-publish runs
+NEXT_DIR = ".next"  # <name>/.next/<version>/: the new files until they are at their canonical paths
 GALLERY_DIR = "gallery"  # inside a version: the gallery (benchgen.gallery), a view of the sealed files
 MANIFEST_FORMAT = 1
 
@@ -61,13 +68,9 @@ class ManifestFile(BaseModel):
     size: int
     stored_at: str | None = Field(
         default=None,
-        description="Where the bytes are, relative to the version folder, when not at `path`: only while a "
-        "forced re-publish has moved the old version aside.",
+        description="Where the bytes are (a key under the dataset's folder) when not at `path` in the version "
+        "folder: only while a forced re-publish runs.",
     )
-
-    @property
-    def location(self) -> str:
-        return self.stored_at or self.path
 
 
 class Manifest(BaseModel):
@@ -186,7 +189,9 @@ def staged_checksums(store: ArtifactStore, staged: StagedDataset) -> dict[str, s
     return {f.path: (store.sha256(staged.key(f.path)) if f.path in present else None) for f in staged.files}
 
 
-def staged_scripts(store: ArtifactStore, staged: StagedDataset, index: DatasetIndex) -> dict[str, bytes | None]:
+def staged_scripts(
+    store: ArtifactStore, staged: StagedDataset, index: DatasetIndex
+) -> dict[str, bytes | None]:
     """Each benchmark's script as the staged copy holds it (None when missing), for the gate to re-check."""
     present = {_relative(staged.prefix, key) for key in store.list(staged.prefix)}
     return {
@@ -206,9 +211,9 @@ def promote(
 ) -> PublishedDataset:
     """Copy a staged version into `<name>/<version>/` and write its manifest last.
 
-    Refuses an existing published version unless `force`; a forced replacement keeps the old version
-    complete and listed until the new manifest is written (see the module docstring). Any failure
-    leaves the old version (or none) and raises PublishError; the staging copy is removed in every case.
+    Refuses an existing published version unless `force`; a forced replacement keeps a complete version
+    in place at every step (see the module docstring). Any failure before the switch leaves the old
+    version (or none) and raises PublishError; the staging copy is removed in every case.
     """
     name, version = staged.name, staged.version
     target = version_prefix(name, version)
@@ -218,37 +223,46 @@ def promote(
         discard_staging(store, staged)
         raise
     old = _readable_manifest(store, name, version)
+    manifest = Manifest(
+        name=name,
+        version=version,
+        published_at=datetime.now(UTC),
+        benchmarks=len(index.benchmarks),
+        variants=len(index.variants),
+        themes=index.themes,
+        files=staged.files,
+    )
     try:
-        if old is not None:
-            _set_aside(store, target, old)
-        _clear_canonical(store, target)
-        for f in staged.files:
-            stored = store.put_bytes(f"{target}/{f.path}", store.get_bytes(staged.key(f.path)))
-            if stored.sha256 != f.sha256:
-                raise StoreError(
-                    CHECKSUM_MISMATCH.format(path=f.path, actual=stored.sha256, expected=f.sha256)
-                )
-        manifest = Manifest(
-            name=name,
-            version=version,
-            published_at=datetime.now(UTC),
-            benchmarks=len(index.benchmarks),
-            variants=len(index.variants),
-            themes=index.themes,
-            files=staged.files,
-        )
+        if old is None:
+            _clear_version(store, target, keep=set())
+        else:
+            _set_aside(store, name, old, keep={f.path for f in staged.files})
+            _switch(store, staged, manifest)
+        _copy_staged(store, staged, target)
         store.put_bytes(manifest_key(name, version), manifest.model_dump_json(indent=2).encode())
     except Exception as exc:  # clean up whatever failed, then report it: a partial version must not stay
         if old is None:
             store.delete(target)
-        kept = "the old version is unchanged" if old is not None else "nothing was published"
-        raise PublishError(f"publishing {name}/{version} failed and was rolled back ({kept}): {exc}") from exc
+        raise PublishError(
+            f"publishing {name}/{version} failed and was rolled back "
+            f"({'nothing was published' if old is None else 'a complete version stays published'}): {exc}"
+        ) from exc
     finally:
         discard_staging(store, staged)
-    store.delete(f"{target}/{PREVIOUS_DIR}")
+    if old is not None:
+        _remove_asides(store, name, version)
     return PublishedDataset(
         name=name, version=version, prefix=target, url=store.url_for(target), manifest=manifest
     )
+
+
+def _aside_prefix(folder: str, name: str, version: str) -> str:
+    return f"{name}/{folder}/{version}"
+
+
+def _location(name: str, version: str, f: ManifestFile) -> str:
+    """The store key of a manifest entry's bytes."""
+    return f"{name}/{f.stored_at}" if f.stored_at else f"{version_prefix(name, version)}/{f.path}"
 
 
 def _readable_manifest(store: ArtifactStore, name: str, version: str) -> Manifest | None:
@@ -259,26 +273,58 @@ def _readable_manifest(store: ArtifactStore, name: str, version: str) -> Manifes
         return None
 
 
-def _set_aside(store: ArtifactStore, target: str, manifest: Manifest) -> None:
-    """Copy the version's files into `<target>/.previous/` and point its manifest there (one write)."""
-    if all(f.stored_at for f in manifest.files):
-        return  # already aside: an earlier replacement was interrupted after this step
-    store.delete(f"{target}/{PREVIOUS_DIR}")  # leftovers of an interrupted copy, referenced by nothing
-    aside = []
-    for f in manifest.files:
-        location = f"{PREVIOUS_DIR}/{f.path}"
-        store.put_bytes(f"{target}/{location}", store.get_bytes(f"{target}/{f.location}"))
-        aside.append(f.model_copy(update={"stored_at": location}))
-    resealed = manifest.model_copy(update={"files": aside})
-    store.put_bytes(f"{target}/{MANIFEST_FILE}", resealed.model_dump_json(indent=2).encode())
-
-
-def _clear_canonical(store: ArtifactStore, target: str) -> None:
-    """Remove every file of the version but its manifest and `.previous/` (what the manifest may use)."""
+def _clear_version(store: ArtifactStore, target: str, keep: set[str]) -> None:
+    """Remove the version folder's files except its manifest and the paths in `keep`."""
     for key in store.list(target):
         relative = _relative(target, key)
-        if relative != MANIFEST_FILE and not relative.startswith(f"{PREVIOUS_DIR}/"):
+        if relative != MANIFEST_FILE and relative not in keep:
             store.delete(key)
+
+
+def _set_aside(store: ArtifactStore, name: str, manifest: Manifest, keep: set[str]) -> None:
+    """Step 1: the old files to `.previous/`, the old manifest pointing there, and paths only the old
+    version has out of the version folder (the new manifest will not list them)."""
+    version = manifest.version
+    already = f"{PREVIOUS_DIR}/{version}/"
+    if not all((f.stored_at or "").startswith(already) for f in manifest.files):  # else done before a crash
+        aside = _aside_prefix(PREVIOUS_DIR, name, version)
+        store.delete(aside)  # leftovers of an interrupted copy, referenced by nothing
+        files = []
+        for f in manifest.files:
+            store.put_bytes(f"{aside}/{f.path}", store.get_bytes(_location(name, version, f)))
+            files.append(f.model_copy(update={"stored_at": f"{PREVIOUS_DIR}/{version}/{f.path}"}))
+        resealed = manifest.model_copy(update={"files": files})
+        store.put_bytes(manifest_key(name, version), resealed.model_dump_json(indent=2).encode())
+    _clear_version(store, version_prefix(name, version), keep=keep)
+
+
+def _switch(store: ArtifactStore, staged: StagedDataset, manifest: Manifest) -> None:
+    """Step 2: the new files to `.next/`, then the new manifest pointing there replaces the old one."""
+    name, version = staged.name, staged.version
+    following = _aside_prefix(NEXT_DIR, name, version)
+    store.delete(following)
+    _copy_staged(store, staged, following)
+    pointed = manifest.model_copy(
+        update={
+            "files": [
+                f.model_copy(update={"stored_at": f"{NEXT_DIR}/{version}/{f.path}"}) for f in manifest.files
+            ]
+        }
+    )
+    store.put_bytes(manifest_key(name, version), pointed.model_dump_json(indent=2).encode())
+
+
+def _copy_staged(store: ArtifactStore, staged: StagedDataset, prefix: str) -> None:
+    for f in staged.files:
+        stored = store.put_bytes(f"{prefix}/{f.path}", store.get_bytes(staged.key(f.path)))
+        if stored.sha256 != f.sha256:
+            raise StoreError(CHECKSUM_MISMATCH.format(path=f.path, actual=stored.sha256, expected=f.sha256))
+
+
+def _remove_asides(store: ArtifactStore, name: str, version: str) -> None:
+    """Step 3 done (the manifest points at the canonical paths): `.previous/` and `.next/` go."""
+    for folder in (PREVIOUS_DIR, NEXT_DIR):
+        store.delete(_aside_prefix(folder, name, version))
 
 
 def read_manifest(store: ArtifactStore, name: str, version: str) -> Manifest:
@@ -319,13 +365,14 @@ def verify_published(store: ArtifactStore, name: str, version: str) -> list[str]
     present = {_relative(prefix, key) for key in store.list(prefix)}
     problems = []
     for f in manifest.files:
-        if f.location not in present:
+        location = _location(name, version, f)
+        if not store.exists(location):
             problems.append(f"{f.path}: listed in the manifest but missing")
             continue
-        actual = hashlib.sha256(store.get_bytes(f"{prefix}/{f.location}")).hexdigest()
+        actual = hashlib.sha256(store.get_bytes(location)).hexdigest()
         if actual != f.sha256:
             problems.append(CHECKSUM_MISMATCH.format(path=f.path, actual=actual, expected=f.sha256))
-    listed = {f.location for f in manifest.files} | {MANIFEST_FILE}
+    listed = {f.path for f in manifest.files} | {MANIFEST_FILE}
     problems += [
         UNLISTED_FILE.format(path=path)
         for path in sorted(present - listed)

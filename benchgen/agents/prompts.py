@@ -21,7 +21,8 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.TIMEOUT: "a variant exceeds its time limit",
     FailureCode.RESOURCE_LIMIT: "a variant exceeds its memory, process or output limits",
     FailureCode.CONTRACT_VIOLATION: (
-        "wrong return type, bad or duplicate label, unknown material, missing part, scale or units misuse"
+        "wrong return type, bad or duplicate label, unknown material, missing part, scale or units misuse, "
+        "a construct outside the scenario language"
     ),
     FailureCode.NONDETERMINISTIC: "the same (seed, scale) gives different geometry",
     FailureCode.NO_VARIATION: "every seed gives the same geometry",

@@ -217,9 +217,8 @@ FORBIDDEN_ATTRIBUTES: dict[str, str] = {
     "tofile": FILE_IO,
 }
 IO_ATTRIBUTE_PREFIXES = ("export", "import_")  # exporters and importers of geometry files, on any object
-SPECIAL_NAME_EXEMPT = frozenset(
-    {"__name__"}
-)  # the module's name: a plain string (a __main__ block is reported on its own)
+# The module's name is a plain string (a __main__ block is reported on its own).
+SPECIAL_NAME_EXEMPT = frozenset({"__name__"})
 KIT_MODULE = "benchgen.kit"
 
 # ----------------------------------------------------------------------------------------------------

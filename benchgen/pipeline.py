@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from benchgen import db
 from benchgen.dataset.card import render_card
@@ -26,6 +26,7 @@ from benchgen.dataset.publish import (
     promote,
     stage_dataset,
     staged_checksums,
+    staged_scripts,
     upload_data_docs,
     version_prefix,
 )
@@ -38,6 +39,7 @@ from benchgen.offline.fingerprint import GeometryFingerprint, fingerprint, is_ne
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
+from benchgen.validation.validator import MAX_SCALE, MIN_SCALE
 from benchgen.versions import current_versions
 
 DEFAULT_THEMES = ("ball must cross a gap", "puck up a ramp")
@@ -58,11 +60,32 @@ class BuildParameters(BaseModel):
     seeds_per_theme: int = Field(default=DEFAULT_SEEDS_PER_THEME, ge=1)
     variant_seeds: list[int] = Field(default_factory=lambda: list(DEFAULT_VARIANT_SEEDS), min_length=1)
     scales: list[float] = Field(default_factory=lambda: list(DEFAULT_SCALES), min_length=1)
-    model: str = Field(default="offline", description="'offline' or an LLM model as 'provider:name'.")
+    model: str = Field(
+        default="offline",
+        pattern=r"^(offline|[A-Za-z0-9_.-]+:\S+)$",
+        description="'offline' or an LLM model as 'provider:name'.",
+    )
     dataset_name: str = Field(default=DEFAULT_DATASET_NAME, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     dataset_version: str = Field(default="v1", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     force: bool = False
     thresholds: GateThresholds = Field(default_factory=GateThresholds)
+
+    @field_validator("variant_seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {', '.join(map(str, seeds))}")
+        return seeds
+
+    @field_validator("scales")
+    @classmethod
+    def _scales_in_contract(cls, scales: list[float]) -> list[float]:
+        outside = [f"{scale:g}" for scale in scales if not MIN_SCALE <= scale <= MAX_SCALE]
+        if outside:
+            raise ValueError(f"{', '.join(outside)} outside [{MIN_SCALE:g}, {MAX_SCALE:g}], the contract's range")
+        if len(set(scales)) != len(scales):
+            raise ValueError(f"scales must be distinct, got {', '.join(f'{s:g}' for s in scales)}")
+        return scales
 
     def units(self) -> list[tuple[str, int]]:
         """(theme, seed) pairs, one agent session each."""
@@ -128,6 +151,13 @@ class BuildSummary(BaseModel):
 
 def open_store(settings: Settings) -> ArtifactStore:
     return ArtifactStore.from_settings(settings)
+
+
+def probe_services(settings: Settings) -> None:
+    """Check that the store and the database answer (a StoreError or DatabaseError naming what is
+    unreachable) before any work starts; prepares the database too."""
+    open_store(settings).check()
+    prepare_database(settings)
 
 
 def prepare_database(settings: Settings) -> None:
@@ -335,13 +365,20 @@ class CheckedDataset(BaseModel):
 def check_dataset(
     index: DatasetIndex, card: str, thresholds: GateThresholds, settings: Settings, docs_dir: Path
 ) -> CheckedDataset:
-    """Stage the version, run the GX gate on it, and store the Data Docs next to the versions.
+    """Stage the version, run the GX gate on it (scripts re-checked as staged), and store the Data Docs
+    next to the versions.
 
     A failing gate discards the staging copy, so nothing of the version remains.
     """
     store = open_store(settings)
     staged = stage_dataset(store, index, card)
-    gate = run_gate(index, staged_checksums(store, staged), thresholds=thresholds, docs_dir=docs_dir)
+    gate = run_gate(
+        index,
+        staged_checksums(store, staged),
+        staged_scripts(store, staged, index),
+        thresholds=thresholds,
+        docs_dir=docs_dir,
+    )
     docs_url = upload_data_docs(store, index.name, index.version, docs_dir)
     if not gate.success:
         discard_staging(store, staged)

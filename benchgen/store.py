@@ -138,13 +138,20 @@ class ArtifactStore:
             ) from None
         except BotoCoreError as exc:
             raise StoreError(
-                f"cannot {action} {where}: {exc}; check BENCHGEN_S3_ENDPOINT_URL and that the endpoint is up"
+                f"cannot {action} {where}: the S3 endpoint {self.endpoint_url or 'AWS S3'} is unreachable "
+                f"({exc}); check BENCHGEN_S3_ENDPOINT_URL and that the endpoint is up"
             ) from None
         except OSError as exc:
             raise StoreError(f"cannot {action} {where}: {exc}") from None
 
     def _bucket_exists(self) -> bool:
-        return self.fs.exists(self.root.split("/", 1)[0])
+        """Ask the endpoint about the bucket itself: an endpoint that is down raises (BotoCoreError), so it
+        is reported as unreachable, never as a missing bucket (s3fs's `exists` answers False for both)."""
+        try:
+            self.fs.call_s3("head_bucket", Bucket=self.root.split("/", 1)[0])
+        except FileNotFoundError:
+            return False
+        return True
 
     def put_bytes(self, key: str, data: bytes) -> StoredObject:
         """Write one object atomically and return its size and sha256."""
@@ -233,5 +240,12 @@ class ArtifactStore:
         return digest.hexdigest()
 
     def check(self) -> None:
-        """Raise StoreError unless the root can be listed (the bucket exists and the endpoint answers)."""
-        self.list()
+        """Raise StoreError unless the store is usable: the endpoint answers and the bucket exists (S3), or
+        the root folder is a folder (local). Cheap: run it before any work."""
+        if self.is_local:
+            if Path(self.root).exists() and not Path(self.root).is_dir():
+                raise StoreError(f"store root {self.url} is not a folder; fix BENCHGEN_STORE_URL")
+            return
+        with self._errors("reach", ""):
+            if not self._bucket_exists():
+                raise FileNotFoundError(self.root)

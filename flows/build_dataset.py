@@ -9,15 +9,18 @@ or a chosen one: `python -m flows.build_dataset --theme "ball must cross a gap" 
 """
 
 import argparse
+import atexit
 import contextlib
 import hashlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -34,9 +37,10 @@ from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED as ANALYTICS
 from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as EPHEMERAL_STARTUP
+from pydantic import ValidationError
 
 from benchgen import pipeline
-from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, GateError, GateThresholds
+from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, GateError
 from benchgen.dataset.index import FileKind
 from benchgen.errors import BenchgenError, UsageError
 from benchgen.settings import Settings, get_settings
@@ -57,26 +61,118 @@ USAGE_EXIT = 2  # exit status for a benchgen error, as the benchgen CLI uses
 RECORDS_TIMEOUT_S = 10.0  # s the temporary server gets to record a finished run's task runs
 RECORDS_QUIET_S = 0.5  # s without change in those records after which recording is taken as done
 RECORDS_POLL_S = 0.1  # s between two reads of them
+SERVER_GUARD = Path(__file__).with_name("server_guard.py")  # stops the temporary server if this job dies
+# The command-line option of each flow parameter, for messages that name both.
+PARAMETER_OPTIONS = {
+    "themes": "--theme",
+    "seeds_per_theme": "--seeds-per-theme",
+    "variant_seeds": "--variant-seeds",
+    "scales": "--scales",
+    "model": "--model",
+    "dataset_name": "--name",
+    "dataset_version": "--version",
+    "min_accepted_per_theme": "--min-accepted-per-theme",
+    "min_difficulty_stdev": "--min-difficulty-stdev",
+}
+PARAMETER_HINTS = {
+    ("model", "string_pattern_mismatch"): "give 'offline' or an LLM model as 'provider:name', e.g. openai:gpt-4o",
+    ("dataset_name", "string_pattern_mismatch"): "use lower-case letters, digits, '.', '_' and '-'",
+    ("dataset_version", "string_pattern_mismatch"): "use letters, digits, '.', '_' and '-'",
+}
 
 
 # --- setup ---------------------------------------------------------------------------------------------
 
 
+def read_themes_file(themes_file: str) -> list[str]:
+    """The themes of a file with one theme per line ('#' starts a comment); a file without any is an error."""
+    path = Path(themes_file)
+    if path.is_dir():
+        raise UsageError(f"themes file {themes_file!r} is a directory; give a file with one theme per line")
+    if not path.exists():
+        raise UsageError(f"themes file {themes_file!r} does not exist; give a file with one theme per line")
+    try:
+        text = path.read_bytes().decode()
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"themes file {themes_file!r} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read themes file {themes_file!r}: {exc.strerror}") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    themes = [line for line in lines if line]
+    if not themes:
+        raise UsageError(
+            f"themes file {themes_file!r} lists no themes (only blank lines or comments); write one theme "
+            "per line, or leave out --themes-file to build the default themes"
+        )
+    return themes
+
+
 def read_themes(themes: Sequence[str] | None, themes_file: str | None) -> list[str]:
-    """Themes from the list and/or a file with one theme per line ('#' starts a comment)."""
+    """Themes from the list and/or a file with one theme per line; the default themes when neither is given."""
     found = [t.strip() for t in themes or [] if t.strip()]
     if themes_file:
-        path = Path(themes_file)
-        if not path.is_file():
-            raise UsageError(f"themes file {themes_file!r} does not exist; give one theme per line")
-        lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-        found += [line for line in lines if line]
+        found += read_themes_file(themes_file)
     if not found:
         return list(pipeline.DEFAULT_THEMES)
     duplicates = sorted({t for t in found if found.count(t) > 1})
     if duplicates:
         raise UsageError(f"themes listed more than once: {', '.join(map(repr, duplicates))}; list each once")
     return found
+
+
+def check_parameters(
+    *,
+    themes: list[str] | None,
+    themes_file: str | None,
+    seeds_per_theme: int,
+    variant_seeds: list[int] | None,
+    scales: list[float] | None,
+    model: str,
+    dataset_name: str,
+    dataset_version: str | None,
+    force: bool,
+    min_accepted_per_theme: int,
+    min_difficulty_stdev: float,
+) -> pipeline.BuildParameters:
+    """The build's parameters, or one UsageError with one line per mistake; called before any work."""
+    mistakes = []
+    try:
+        found_themes = read_themes(themes, themes_file)
+    except UsageError as exc:
+        mistakes.append(str(exc))
+        found_themes = list(pipeline.DEFAULT_THEMES)
+    values = {
+        "themes": found_themes,
+        "seeds_per_theme": seeds_per_theme,
+        "variant_seeds": list(pipeline.DEFAULT_VARIANT_SEEDS) if variant_seeds is None else variant_seeds,
+        "scales": list(pipeline.DEFAULT_SCALES) if scales is None else scales,
+        "model": model,
+        "dataset_name": dataset_name,
+        "dataset_version": dataset_version or datetime.now(UTC).strftime(VERSION_DATE_FORMAT),
+        "force": force,
+        "thresholds": {
+            "min_accepted_per_theme": min_accepted_per_theme,
+            "min_difficulty_stdev": min_difficulty_stdev,
+        },
+    }
+    try:
+        params = pipeline.BuildParameters.model_validate(values)
+    except ValidationError as exc:
+        mistakes += [parameter_mistake(error) for error in exc.errors()]
+    if mistakes:
+        raise UsageError("\n".join(mistakes))
+    return params
+
+
+def parameter_mistake(error: dict) -> str:
+    """One line for one invalid parameter: its flow name, its command-line option, its value and why."""
+    name = str(error["loc"][-1]) if error["loc"] else "parameters"
+    option = PARAMETER_OPTIONS.get(name, name)
+    reason = PARAMETER_HINTS.get((name, error["type"])) or error["msg"].removeprefix("Value error, ")
+    return f"invalid {option} ({name}={error['input']!r}): {reason}"
 
 
 def load_settings(settings_block: str | None, store_url: str | None) -> Settings:
@@ -238,21 +334,21 @@ def build_dataset(
     Settings come from the BenchgenSettings block `settings_block` when given, else from BENCHGEN_*
     variables; `store_url` overrides the store of either."""
     logger = get_run_logger()
-    settings = load_settings(settings_block, store_url)
-    params = pipeline.BuildParameters(
-        themes=read_themes(themes, themes_file),
+    params = check_parameters(
+        themes=themes,
+        themes_file=themes_file,
         seeds_per_theme=seeds_per_theme,
-        variant_seeds=variant_seeds or list(pipeline.DEFAULT_VARIANT_SEEDS),
-        scales=scales or list(pipeline.DEFAULT_SCALES),
+        variant_seeds=variant_seeds,
+        scales=scales,
         model=model,
         dataset_name=dataset_name,
-        dataset_version=dataset_version or datetime.now(UTC).strftime(VERSION_DATE_FORMAT),
+        dataset_version=dataset_version,
         force=force,
-        thresholds=GateThresholds(
-            min_accepted_per_theme=min_accepted_per_theme, min_difficulty_stdev=min_difficulty_stdev
-        ),
+        min_accepted_per_theme=min_accepted_per_theme,
+        min_difficulty_stdev=min_difficulty_stdev,
     )
-    pipeline.prepare_database(settings)
+    settings = load_settings(settings_block, store_url)
+    pipeline.probe_services(settings)
     ensure_concurrency_limits()
     storage = result_storage_for(settings)
     generate, validate, render = (
@@ -456,6 +552,31 @@ def wait_until_recorded(flow_run_id: UUID) -> None:
             time.sleep(RECORDS_POLL_S)
 
 
+def guard_temporary_server() -> None:
+    """Start Prefect's temporary server now, with a guard process that stops it if this job dies.
+
+    Prefect stops its temporary server at exit, which a SIGKILL skips: the server (about 300 MB) stayed
+    running. The guard asks the kernel to signal it when this process dies (PR_SET_PDEATHSIG) and then
+    stops the server. Prefect reuses the server started here (one per process).
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    guard = subprocess.Popen(
+        [sys.executable, str(SERVER_GUARD), str(os.getpid()), str(server.server_process.pid)],
+        stdin=subprocess.DEVNULL,
+    )
+    atexit.register(guard.kill)  # registered after Prefect's own stop, so it runs before it
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line and exit status 2, like every benchgen error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_EXIT, f"error: {message}; see `{self.prog} --help`\n")
+
+
 def int_list(text: str) -> list[int]:
     return [int(item) for item in text.split(",") if item.strip()]
 
@@ -465,9 +586,7 @@ def float_list(text: str) -> list[float]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m flows.build_dataset", description=__doc__.splitlines()[0]
-    )
+    parser = OneLineParser(prog="python -m flows.build_dataset", description=__doc__.splitlines()[0])
     parser.add_argument("--theme", action="append", dest="themes", help="a theme (repeat for several)")
     parser.add_argument("--themes-file", help="file with one theme per line")
     parser.add_argument("--seeds-per-theme", type=int, default=pipeline.DEFAULT_SEEDS_PER_THEME)
@@ -499,8 +618,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--force", action="store_true", help="replace an already published version")
     args = parser.parse_args(argv)
     try:
+        # Before anything starts (the temporary server included): every parameter, the store, the database.
+        check_parameters(
+            themes=args.themes,
+            themes_file=args.themes_file,
+            seeds_per_theme=args.seeds_per_theme,
+            variant_seeds=args.variant_seeds,
+            scales=args.scales,
+            model=args.model,
+            dataset_name=args.name,
+            dataset_version=args.version,
+            force=args.force,
+            min_accepted_per_theme=args.min_accepted_per_theme,
+            min_difficulty_stdev=args.min_difficulty_stdev,
+        )
+        pipeline.probe_services(load_settings(None, args.store_url))
         with temporary_settings(updates=local_run_settings()):
             temporary_server = not PREFECT_API_URL.value()
+            if temporary_server:
+                guard_temporary_server()
             state = build_dataset(
                 themes=args.themes,
                 themes_file=args.themes_file,

@@ -21,7 +21,11 @@ from benchgen.dataset.index import (
     FileKind,
 )
 from benchgen.dataset.publish import (
+    GALLERY_DIR,
     MANIFEST_FILE,
+    NEXT_DIR,
+    PREVIOUS_DIR,
+    ManifestError,
     PublishError,
     VersionExists,
     is_published,
@@ -30,6 +34,7 @@ from benchgen.dataset.publish import (
     read_manifest,
     stage_dataset,
     staged_checksums,
+    staged_scripts,
     staging_prefix,
     verify_published,
     version_prefix,
@@ -37,6 +42,7 @@ from benchgen.dataset.publish import (
 from benchgen.offline.build import build_spec
 from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
+from benchgen.validation import language
 from benchgen.validation.report import Failure, VariantMetrics, VariantReport
 
 THEMES = ["gap crossing", "ramp climb"]
@@ -148,7 +154,12 @@ class TestGate:
     def test_sound_dataset_passes_and_builds_data_docs(self, store, tmp_path):
         index = small_index(store)
         staged = stage(store, index)
-        result = run_gate(index, staged_checksums(store, staged), docs_dir=tmp_path / "docs")
+        result = run_gate(
+            index,
+            staged_checksums(store, staged),
+            staged_scripts(store, staged, index),
+            docs_dir=tmp_path / "docs",
+        )
         assert result.success, result.summary()
         assert result.evaluated > 30
         assert (tmp_path / "docs" / "index.html").is_file()
@@ -159,7 +170,8 @@ class TestGate:
         staged = stage(store, index)
         store.put_bytes(staged.key(index.benchmarks[2].mjcf_file), b"<mujoco model='tampered'/>")
         checksums = staged_checksums(store, staged)
-        result = run_gate(index, checksums, thresholds=GateThresholds(min_accepted_per_theme=2))
+        scripts = staged_scripts(store, staged, index)
+        result = run_gate(index, checksums, scripts, thresholds=GateThresholds(min_accepted_per_theme=2))
         failed = {(f.table, f.expectation, f.column): f.rows for f in result.failures}
         assert failed == {
             ("benchmarks", "expect_column_values_to_be_unique", "script_sha256"): [
@@ -178,6 +190,22 @@ class TestGate:
         ):
             result.raise_for_failure()
 
+    def test_script_outside_the_scenario_language_is_not_published(self, store):
+        """Published scripts run outside any sandbox: the gate re-checks each staged script strictly."""
+        index = small_index(store)
+        hostile = "import random\n\ndef build(seed, scale=1.0):\n    return random._os\n"
+        staged = stage(store, index)
+        store.put_bytes(staged.key(index.benchmarks[1].script_file), hostile.encode())
+        result = run_gate(index, staged_checksums(store, staged), staged_scripts(store, staged, index))
+        failed = {(f.table, f.expectation, f.column): f for f in result.failures}
+        violation = failed[("benchmarks", "expect_column_values_to_be_null", "script_violation")]
+        assert violation.rows == ["gap-crossing-1"]
+        assert violation.values == [language.LANGUAGE_PRIVATE.format(line=4, what="attribute", name="_os")]
+        with pytest.raises(
+            GateError, match="script_violation' failed for gap-crossing-1: line 4: attribute `_os`"
+        ):
+            result.raise_for_failure()
+
     def test_missing_file_and_no_spread_fail(self, store):
         index = DatasetIndex.from_entries(
             "demo",
@@ -187,7 +215,10 @@ class TestGate:
         )
         checksums = {f.path: f.sha256 for f in index.files}
         checksums[index.files[0].path] = None
-        result = run_gate(index, checksums)
+        scripts = {
+            b.benchmark_id: store.get_bytes(f"artifacts/{b.benchmark_id}/script.py") for b in index.benchmarks
+        }
+        result = run_gate(index, checksums, scripts)
         failed = {(f.table, f.column): f for f in result.failures}
         assert failed[("files", "present")].rows == [index.files[0].path]
         assert failed[("benchmarks", "difficulty_score")].observed == "0.0"
@@ -241,6 +272,47 @@ class TestPublish:
         store.put_bytes(f"{version_prefix('demo', 'v1')}/{path}", b"changed")
         problems = verify_published(store, "demo", "v1")
         assert len(problems) == 1 and problems[0].startswith(f"{path}: stored bytes hash to")
+
+    def test_forced_republish_that_fails_keeps_the_old_version_complete_and_listed(self, store):
+        index = small_index(store)
+        promote(store, stage(store, index), index)
+        old = read_manifest(store, "demo", "v1")
+        staged = stage(store, index)
+        store.delete(staged.key(index.files[-1].path))  # the copy fails after the old version was set aside
+        with pytest.raises(PublishError, match=r"rolled back \(a complete version stays published\)"):
+            promote(store, staged, index, force=True)
+        assert published_versions(store, "demo") == ["v1"]
+        assert read_manifest(store, "demo", "v1").published_at == old.published_at
+        assert verify_published(store, "demo", "v1") == []
+        promote(store, stage(store, index), index, force=True)
+        assert verify_published(store, "demo", "v1") == []
+        assert read_manifest(store, "demo", "v1").published_at > old.published_at
+        assert store.list(f"demo/{PREVIOUS_DIR}") == [] and store.list(f"demo/{NEXT_DIR}") == []
+        assert all(f.stored_at is None for f in read_manifest(store, "demo", "v1").files)
+
+    def test_unlisted_file_is_reported_by_verify(self, store):
+        index = small_index(store)
+        promote(store, stage(store, index), index)
+        store.put_bytes(f"{version_prefix('demo', 'v1')}/benchmarks/extra.py", b"import os\n")
+        store.put_bytes(f"{version_prefix('demo', 'v1')}/{GALLERY_DIR}/index.html", b"<html></html>")
+        assert verify_published(store, "demo", "v1") == [
+            "benchmarks/extra.py: present in the version but not listed in its manifest"
+        ]
+
+    def test_malformed_manifest_is_one_line(self, store):
+        index = small_index(store)
+        promote(store, stage(store, index), index)
+        store.put_bytes(f"{version_prefix('demo', 'v1')}/{MANIFEST_FILE}", b'{"format": 1, "name": "demo"')
+        with pytest.raises(ManifestError) as raised:
+            read_manifest(store, "demo", "v1")
+        message = str(raised.value)
+        assert "\n" not in message and "is not a valid manifest" in message
+        assert "--name demo --version v1 --force" in message
+
+    def test_gallery_folder_name_matches_the_gallery(self):
+        from benchgen.gallery.site import GALLERY_DIR as SITE_GALLERY_DIR
+
+        assert GALLERY_DIR == SITE_GALLERY_DIR
 
     def test_publish_to_s3(self, s3_store):
         index = small_index(s3_store)
@@ -304,3 +376,41 @@ class TestNearDuplicates:
             ]
         finally:
             engine.dispose()
+
+
+def test_dataset_list_names_a_bad_manifest_in_one_line_and_lists_the_good_versions(tmp_path):
+    """`benchgen dataset list` as a user runs it: one line for the bad version, the good ones listed."""
+    import subprocess
+    import sys
+
+    store = ArtifactStore.from_url((tmp_path / "data" / "store").as_uri())
+    for version in ("v1", "v2", "v3"):
+        index = small_index(store, version=version)
+        promote(store, stage(store, index), index)
+    store.put_bytes(f"{version_prefix('demo', 'v2')}/{MANIFEST_FILE}", b"not json")
+    benchgen = Path(sys.executable).with_name("benchgen")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BENCHGEN_DATA_DIR": str(tmp_path / "data")}
+    env["COLUMNS"] = "300"  # one line per version whatever the terminal
+    result = subprocess.run(
+        [str(benchgen), "dataset", "list", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["v1", "v3"]
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: dataset 'demo' version 'v2':") and "Traceback" not in result.stderr
+    verify = subprocess.run(
+        [str(benchgen), "dataset", "verify", "demo", "v2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert verify.returncode == 2 and len(verify.stderr.splitlines()) == 1, verify.stderr

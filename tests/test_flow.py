@@ -4,6 +4,8 @@ Every build runs `python -m flows.build_dataset` in its own process (ephemeral P
 later tests reuse the first build's cached task results, which is what they check.
 """
 
+import contextlib
+import functools
 import os
 import re
 import signal
@@ -19,6 +21,8 @@ import pytest
 
 from benchgen import db
 from benchgen.dataset.publish import (
+    NEXT_DIR,
+    PREVIOUS_DIR,
     STAGING_DIR,
     is_published,
     published_versions,
@@ -180,7 +184,9 @@ def test_rerun_executes_no_agent_or_validation_task(flow, first_build):
     assert len(flow.assets("v1")) == 2
     steps = ("generate", "validate", "render", "persist")
     expected = [f"{step}[theme={theme}, seed=0]" for step in steps for theme in THEMES]
-    assert last_run_task_states(Path(flow.env["PREFECT_HOME"])) == dict.fromkeys(sorted(expected), "COMPLETED")
+    assert last_run_task_states(Path(flow.env["PREFECT_HOME"])) == dict.fromkeys(
+        sorted(expected), "COMPLETED"
+    )
 
 
 def test_adding_a_theme_computes_only_the_new_theme(flow, first_build):
@@ -190,7 +196,10 @@ def test_adding_a_theme_computes_only_the_new_theme(flow, first_build):
     log = output(result)
     for step in ("generate", "validate", "render"):
         for theme in THEMES:
-            assert f"Task run '{step}[theme={theme}, seed=0]' - Finished in state Cached" in log, (step, theme)
+            assert f"Task run '{step}[theme={theme}, seed=0]' - Finished in state Cached" in log, (
+                step,
+                theme,
+            )
         assert f"Task run '{step}[theme={ADDED_THEME}, seed=0]' - Finished in state Completed" in log, step
     assert flow.session_count() == sessions + 1  # one agent session: the new theme's
     assert sorted(a.theme for a in flow.assets("v4")) == sorted([*THEMES, ADDED_THEME])
@@ -321,6 +330,256 @@ def test_main_job_rerun_leaves_every_task_run_recorded(tmp_path):
         )
         assert result.returncode == 0, output(result)[-4000:]
     steps = ("generate", "validate", "render", "persist")
-    expected = [f"{step}[theme={theme}, seed={seed}]" for step in steps for theme in THEMES for seed in (0, 1)]
+    expected = [
+        f"{step}[theme={theme}, seed={seed}]" for step in steps for theme in THEMES for seed in (0, 1)
+    ]
     assert last_run_task_states(tmp_path / "prefect") == dict.fromkeys(sorted(expected), "COMPLETED")
     assert "Error flushing" not in output(result)
+
+
+# --- faults around the flow ----------------------------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids whose parent is `pid`, read from /proc on the host."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_until(condition, timeout_s: float, poll_s: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(poll_s)
+    return condition()
+
+
+ORPHAN_DEADLINE_S = 20  # s the guard gets to stop an orphaned temporary server (it waits 5 s for SIGTERM)
+NOTHING_STARTED = ("Starting temporary server", "Task run", "generate[")  # in the output of a refused build
+
+
+# As a user runs the main job: each case one process (about 15 s of imports each on a busy machine), so
+# one run carries several mistakes; the other themes-file and parameter cases are checked in-process below.
+@pytest.mark.parametrize(
+    "setup, extra, expected",
+    [
+        (
+            lambda d: (d / "t.txt").write_bytes(b"\xff\xfeball\n"),
+            (
+                "--themes-file",
+                "{d}/t.txt",
+                "--seeds-per-theme",
+                "-1",
+                "--scales",
+                "3",
+                "--min-difficulty-stdev",
+                "-1",
+            ),
+            [
+                "is not UTF-8",
+                "invalid --seeds-per-theme (seeds_per_theme=-1)",
+                "invalid --scales (scales=[3.0]): 3 outside [0.5, 2]",
+                "invalid --min-difficulty-stdev (min_difficulty_stdev=-1.0)",
+            ],
+        ),
+        (lambda d: (d / "t").mkdir(), ("--themes-file", "{d}/t"), ["is a directory"]),
+        (lambda d: (d / "t.txt").write_text(""), ("--themes-file", "{d}/t.txt"), ["lists no themes"]),
+        (None, ("--scales", "big"), ["argument --scales: invalid float_list value: 'big'"]),
+    ],
+    ids=["four-mistakes", "directory", "empty", "not-a-number"],
+)
+def test_bad_parameters_are_one_line_each_and_nothing_starts(flow, tmp_path, setup, extra, expected):
+    if setup:
+        setup(tmp_path)
+    args = [arg.format(d=tmp_path) for arg in extra]
+    result = subprocess.run(
+        flow.command("bad", *args),
+        cwd=REPO,
+        env=flow.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, output(result)[-3000:]
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected) and all(e in line for e, line in zip(expected, lines, strict=True)), (
+        lines
+    )
+    assert not any(marker in output(result) for marker in NOTHING_STARTED)
+
+
+@pytest.mark.parametrize(
+    "themes_file, extra, expected",
+    [
+        ("# a comment\n\n", {}, ["lists no themes (only blank lines or comments)"]),
+        ("ball\nball # again\n", {}, ["themes listed more than once: 'ball'"]),
+        (None, {"seeds_per_theme": 0}, ["invalid --seeds-per-theme (seeds_per_theme=0)"]),
+        (None, {"variant_seeds": []}, ["invalid --variant-seeds (variant_seeds=[])"]),
+        (None, {"variant_seeds": [1, 1], "model": "gpt"}, ["seeds must be distinct", "invalid --model"]),
+        (
+            None,
+            {"dataset_name": "Big Name", "dataset_version": "a/b"},
+            ["invalid --name", "invalid --version"],
+        ),
+        (None, {"min_accepted_per_theme": -1}, ["invalid --min-accepted-per-theme"]),
+    ],
+)
+def test_parameter_mistakes_are_one_line_each(monkeypatch, tmp_path, themes_file, extra, expected):
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchgen.errors import UsageError
+    from flows.build_dataset import check_parameters
+
+    path = tmp_path / "themes.txt"
+    if themes_file is not None:
+        path.write_text(themes_file)
+    values = {
+        "themes": None,
+        "themes_file": str(path) if themes_file is not None else None,
+        "seeds_per_theme": 1,
+        "variant_seeds": [0],
+        "scales": [1.0],
+        "model": "offline",
+        "dataset_name": "demo",
+        "dataset_version": "v1",
+        "force": False,
+        "min_accepted_per_theme": 1,
+        "min_difficulty_stdev": 0.0,
+    } | extra
+    with pytest.raises(UsageError) as raised:
+        check_parameters(**values)
+    lines = str(raised.value).splitlines()
+    assert len(lines) == len(expected) and all(e in line for e, line in zip(expected, lines, strict=True)), (
+        lines
+    )
+
+
+@pytest.mark.parametrize("down", ["store", "database"])
+def test_unreachable_store_or_database_is_reported_before_any_work(flow, down):
+    from conftest import free_port
+
+    closed = f"127.0.0.1:{free_port()}"  # nothing listens there
+    env = dict(flow.env)
+    if down == "store":
+        env["BENCHGEN_S3_ENDPOINT_URL"] = f"http://{closed}"
+        expected = f"the S3 endpoint http://{closed} is unreachable"
+    else:
+        env["BENCHGEN_DATABASE_URL"] = f"postgresql+psycopg://postgres@{closed}/benchgen"
+        expected = f"cannot reach database 'postgresql+psycopg://postgres@{closed}/benchgen'"
+    result = subprocess.run(
+        flow.command("down"), cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2, output(result)[-3000:]
+    (line,) = result.stderr.splitlines()
+    assert expected in line and "does not exist" not in line
+    assert not any(marker in output(result) for marker in NOTHING_STARTED)
+
+
+def test_sigkill_of_the_main_job_stops_its_temporary_server(flow, first_build):
+    process = subprocess.Popen(
+        flow.command("v1"),
+        cwd=REPO,
+        env=flow.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            if "Task run 'generate[" in line:
+                break
+        servers = [pid for pid in children_of(process.pid) if "uvicorn" in command_line(pid)]
+        guards = [pid for pid in children_of(process.pid) if "server_guard.py" in command_line(pid)]
+        assert len(servers) == 1 and len(guards) == 1, "".join(seen)[-3000:]
+        os.kill(process.pid, signal.SIGKILL)  # the main job alone, as the OOM killer or `kill -9 <pid>` would
+        process.wait()
+        assert wait_until(lambda: not running(servers[0]) and not running(guards[0]), ORPHAN_DEADLINE_S), (
+            f"temporary server {servers[0]} still running after its main job was killed"
+        )
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def published_sound(flow: FlowRunner, version: str) -> bool:
+    return (
+        version in published_versions(flow.store, DATASET)
+        and verify_published(flow.store, DATASET, version) == []
+    )
+
+
+def manifest_text(flow: FlowRunner) -> str:
+    key = f"{version_prefix(DATASET, 'v1')}/manifest.json"
+    with contextlib.suppress(Exception):
+        return flow.store.get_bytes(key).decode()
+    return ""
+
+
+# (stage, the store state that shows the build is in it)
+REPUBLISH_STAGES = [
+    ("staging", lambda flow: bool(flow.store.list(f"{DATASET}/{STAGING_DIR}/v1"))),
+    ("setting the old version aside", lambda flow: bool(flow.store.list(f"{DATASET}/{PREVIOUS_DIR}/v1"))),
+    ("after the switch", lambda flow: f'"{NEXT_DIR}/v1/' in manifest_text(flow)),
+]
+
+
+def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(flow, first_build):
+    """A re-publish with --force killed at any point leaves v1 complete, listed and verifying."""
+    old_published_at = read_manifest(flow.store, DATASET, "v1").published_at
+    for stage, reached in REPUBLISH_STAGES:
+        process = subprocess.Popen(
+            flow.command("v1", "--force"),
+            cwd=REPO,
+            env=flow.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            assert wait_until(functools.partial(reached, flow), FLOW_TIMEOUT_S), (
+                f"the build never reached {stage}"
+            )
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        assert published_sound(flow, "v1"), (stage, verify_published(flow.store, DATASET, "v1"))
+        manifest = read_manifest(flow.store, DATASET, "v1")
+        assert manifest.benchmarks == 2 and manifest.themes == THEMES, stage
+        if stage != "after the switch":
+            assert manifest.published_at == old_published_at, stage  # still the old version
+
+    result = flow.run("v1", "--force")
+    assert result.returncode == 0, output(result)[-4000:]
+    assert published_sound(flow, "v1")
+    manifest = read_manifest(flow.store, DATASET, "v1")
+    assert manifest.published_at > old_published_at and all(f.stored_at is None for f in manifest.files)
+    for folder in (STAGING_DIR, PREVIOUS_DIR, NEXT_DIR):
+        assert flow.store.list(f"{DATASET}/{folder}") == [], folder

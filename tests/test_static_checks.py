@@ -7,6 +7,7 @@ from benchgen.codes import SCENARIO_CODES, FailureCode
 from benchgen.kit import Fixture, Payload, Scenario, Zone
 from benchgen.kit.exchange import shape_to_brep
 from benchgen.kit.spec import ZoneSpec
+from benchgen.validation import language
 from benchgen.validation import static_checks as sc
 
 ALLOWED = ", ".join(sc.ALLOWED_IMPORTS[:-1])
@@ -69,15 +70,15 @@ def test_good_source_passes():
         (BUILD + "\nif __name__ == '__main__':\n    build(0)\n", sc.SOURCE_MAIN_BLOCK.format(line=6)),
         (
             "def build(seed, scale=1.0):\n    return open('/etc/passwd')\n",
-            sc.SOURCE_FORBIDDEN_NAME.format(line=2, name="open"),
+            language.LANGUAGE_BUILTIN.format(line=2, name="open", why=language.FORBIDDEN_BUILTINS["open"]),
         ),
         (
             "def build(seed, scale=1.0):\n    return eval('1')\n",
-            sc.SOURCE_FORBIDDEN_NAME.format(line=2, name="eval"),
+            language.LANGUAGE_BUILTIN.format(line=2, name="eval", why=language.FORBIDDEN_BUILTINS["eval"]),
         ),
         (
             "import random\n\ndef build(seed, scale=1.0):\n    return random.__builtins__\n",
-            sc.SOURCE_FORBIDDEN_NAME.format(line=4, name=".__builtins__"),
+            language.LANGUAGE_PRIVATE.format(line=4, what="attribute", name="__builtins__"),
         ),
         (
             "def build(seed, scale=1.0):\n    return shape.translate((0, 0, 1))\n",
@@ -98,8 +99,17 @@ def test_source_violation_names_the_line_and_the_fix(source, message):
 
 
 def test_names_the_script_binds_itself_are_not_forbidden():
-    source = "def build(seed, scale=1.0):\n    time = 3 * scale\n    input = [time]\n    return input\n"
+    source = "def build(seed, scale=1.0):\n    time = 3 * scale\n    sys = [time]\n    return sys\n"
     assert sc.check_source(source) == []
+
+
+def test_a_forbidden_builtin_stays_forbidden_when_the_script_binds_it():
+    """A binding in one scope would not stop the builtin from being reached in another (or after a del)."""
+    source = "def build(seed, scale=1.0):\n    input = [3 * scale]\n    return input\n"
+    why = language.FORBIDDEN_BUILTINS["input"]
+    assert [f.message for f in sc.check_source(source)] == [
+        language.LANGUAGE_BUILTIN.format(line=line, name="input", why=why) for line in (2, 3)
+    ]
 
 
 def test_syntax_error_is_a_script_error():

@@ -84,6 +84,12 @@ def test_unreachable_endpoint_is_a_clear_store_error():
         StoreError, match="Could not connect to the endpoint URL.*check BENCHGEN_S3_ENDPOINT_URL"
     ):
         store.get_bytes("a.txt")
+    for probe in (store.check, store.list):  # an endpoint that is down is not a missing bucket
+        with pytest.raises(
+            StoreError, match=r"the S3 endpoint http://127\.0\.0\.1:1 is unreachable"
+        ) as raised:
+            probe()
+        assert "does not exist" not in str(raised.value)
 
 
 @pytest.mark.parametrize("url", ["ftp://host/store", "s3://", "file://relative/path", "store"])

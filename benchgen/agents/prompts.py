@@ -9,6 +9,7 @@ from benchgen.codes import SCENARIO_CODES, FailureCode
 from benchgen.kit import MATERIALS, Fixture, Payload, Scenario, Zone
 from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.render.types import RenderBundle
+from benchgen.validation.language import FORBIDDEN_BUILTINS
 from benchgen.validation.report import ValidationReport
 from benchgen.validation.static_checks import ALLOWED_IMPORTS, PLACEMENT_METHODS
 
@@ -18,9 +19,12 @@ MAX_FAILURES_IN_REQUEST = 12  # failures quoted back to the Coder; more only rep
 FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.SCRIPT_ERROR: "the script does not import or `build` raises",
     FailureCode.TIMEOUT: "a variant exceeds its time limit",
-    FailureCode.RESOURCE_LIMIT: "a variant exceeds its memory, process or output limits",
+    FailureCode.RESOURCE_LIMIT: (
+        "a variant exceeds its memory, process, output or scratch limits, or a host-side budget on meshing or simulation"
+    ),
     FailureCode.CONTRACT_VIOLATION: (
-        "wrong return type, bad or duplicate label, unknown material, missing part, scale or units misuse"
+        "wrong return type, bad or duplicate label, unknown material, missing part, scale or units misuse, "
+        "a construct outside the scenario language"
     ),
     FailureCode.NONDETERMINISTIC: "the same (seed, scale) gives different geometry",
     FailureCode.NO_VARIATION: "every seed gives the same geometry",
@@ -162,6 +166,10 @@ You write one Python file: a randomized build123d benchmark scenario for benchge
   different seeds must give different geometry. Multiply every length by `scale` (0.5..2.0).
 - Import only from: {imports}.
 - No work at import time, no `__main__` block, no I/O, no network, no environment variables, no clock.
+- People run published scripts outside any sandbox, so the validator accepts only the scenario
+  language: no attribute or keyword argument that starts with `_`, no `__dunder__` names; never
+  {builtins}; no `.format()` or `.format_map()` (use f-strings); use an imported module only as
+  `module.name`; no file export/import, fonts or `Text` from build123d; no `from m import *`.
 - Units are millimetres. Place shapes with `Pos(...) * shape`, `Rot(...)` or `Location`, never with
   {placement}: the placement would be lost.
 - Fixtures are static solids; there is no implicit floor, so whatever supports the payload is a fixture.
@@ -198,6 +206,7 @@ def coder_system_prompt(lessons: list[str] | None = None) -> str:
         )
     return CODER_SYSTEM.format(
         imports=", ".join(f"`{module}`" for module in ALLOWED_IMPORTS),
+        builtins=", ".join(f"`{name}`" for name in FORBIDDEN_BUILTINS),
         placement=", ".join(f"`.{method}()`" for method in sorted(PLACEMENT_METHODS)),
         api=kit_api_reference(),
         materials=materials_table(),

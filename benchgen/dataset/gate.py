@@ -1,7 +1,8 @@
 """The Great Expectations gate: a dataset version is published only when every expectation holds.
 
-The gate checks four tables built from the index: benchmarks, variants, per-theme counts and files
-(with checksums recomputed from the store). Each table has its own GX checkpoint because a checkpoint
+The gate checks four tables built from the index: benchmarks (with each staged script re-checked
+against the scenario language, since users run published scripts outside any sandbox), variants,
+per-theme counts and files (with checksums recomputed from the store). Each table has its own GX checkpoint because a checkpoint
 feeds one dataframe to all its validation definitions.
 """
 
@@ -12,12 +13,17 @@ from pydantic import BaseModel, Field
 
 from benchgen.dataset.index import DatasetIndex
 from benchgen.errors import BenchgenError
+from benchgen.validation.static_checks import check_source
 
 MIN_ACCEPTED_PER_THEME = 1  # benchmarks; a theme with fewer accepted benchmarks fails the gate
 MIN_DIFFICULTY_STDEV = 0.02  # standard deviation of difficulty scores in [0, 1]; below it all are alike
 MAX_REPORTED_ROWS = 10  # failing row ids listed per expectation in messages
 
 ROW_ID = "row_id"  # column every gated table carries so failures name the rows they concern
+SCRIPT_VIOLATION = "script_violation"  # benchmarks column: why the staged script is not publishable, or null
+EXPLAINED_COLUMNS = frozenset({SCRIPT_VIOLATION})  # failures on these columns quote the offending values
+SCRIPT_MISSING = "the script is missing from the staged copy"
+SCRIPT_NOT_UTF8 = "the script is not UTF-8 text"
 DATA_DOCS_SITE = "benchgen"
 
 BENCHMARK_REQUIRED = (
@@ -39,7 +45,7 @@ BENCHMARK_REQUIRED = (
 )
 VARIANT_REQUIRED = ("variant_id", "benchmark_id", "seed", "scale", "ok")
 
-FAILED_EXPECTATION = "{table}: {expectation}{column} failed{observed}{rows}"
+FAILED_EXPECTATION = "{table}: {expectation}{column} failed{observed}{rows}{values}"
 
 
 class GateError(BenchgenError):
@@ -61,6 +67,9 @@ class FailedExpectation(BaseModel):
     column: str | None = None
     observed: str | None = None
     rows: list[str] = Field(default_factory=list, description="row ids (benchmark, variant, theme or path).")
+    values: list[str] = Field(
+        default_factory=list, description="The offending values, for columns that explain themselves."
+    )
 
     def message(self) -> str:
         shown = self.rows[:MAX_REPORTED_ROWS]
@@ -71,6 +80,7 @@ class FailedExpectation(BaseModel):
             column=f" on column {self.column!r}" if self.column else "",
             observed=f", observed {self.observed}" if self.observed is not None else "",
             rows=f" for {', '.join(shown)}{more}" if shown else "",
+            values=f": {'; '.join(self.values[:MAX_REPORTED_ROWS])}" if self.values else "",
         )
 
 
@@ -94,14 +104,29 @@ class GateResult(BaseModel):
             raise GateError(self.summary() + "\nFix the rows named above, or rebuild; nothing was published.")
 
 
-def gate_tables(index: DatasetIndex, actual_sha256: dict[str, str | None]) -> dict[str, pd.DataFrame]:
+def script_violation(script: bytes | None) -> str | None:
+    """Why a staged script may not be published (the strict scenario-language check), or None."""
+    if script is None:
+        return SCRIPT_MISSING
+    try:
+        source = script.decode()
+    except UnicodeDecodeError:
+        return SCRIPT_NOT_UTF8
+    failures = check_source(source)
+    return "; ".join(f.message for f in failures) if failures else None
+
+
+def gate_tables(
+    index: DatasetIndex, actual_sha256: dict[str, str | None], scripts: dict[str, bytes | None]
+) -> dict[str, pd.DataFrame]:
     """The four tables the gate checks, each with a `row_id` column naming its rows.
 
     `actual_sha256` maps a file path (relative to the version folder) to the checksum of the stored
-    bytes, or None when the file is missing.
+    bytes, or None when the file is missing; `scripts` maps a benchmark id to its staged script.
     """
     benchmarks = index.benchmarks_frame()
     benchmarks[ROW_ID] = benchmarks["benchmark_id"]
+    benchmarks[SCRIPT_VIOLATION] = [script_violation(scripts.get(b)) for b in benchmarks["benchmark_id"]]
     variants = index.variants_frame()
     variants[ROW_ID] = variants["variant_id"]
     accepted = benchmarks.groupby("theme").size() if len(benchmarks) else pd.Series(dtype=int)
@@ -125,6 +150,7 @@ def _expectations(table: str, index: DatasetIndex, thresholds: GateThresholds) -
             *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in BENCHMARK_REQUIRED],
             gxe.ExpectColumnValuesToBeUnique(column="benchmark_id"),
             gxe.ExpectColumnValuesToBeUnique(column="script_sha256"),
+            gxe.ExpectColumnValuesToBeNull(column=SCRIPT_VIOLATION),
             gxe.ExpectColumnValuesToBeBetween(column="difficulty_score", min_value=0.0, max_value=1.0),
             *(
                 [
@@ -186,11 +212,15 @@ def _context(docs_dir: Path | None):
 def run_gate(
     index: DatasetIndex,
     actual_sha256: dict[str, str | None],
+    scripts: dict[str, bytes | None],
     *,
     thresholds: GateThresholds | None = None,
     docs_dir: Path | None = None,
 ) -> GateResult:
-    """Check the index with an ephemeral GX context; build Data Docs into `docs_dir` when given."""
+    """Check the index with an ephemeral GX context; build Data Docs into `docs_dir` when given.
+
+    `scripts` are the staged scripts by benchmark id: each is checked again against the scenario language.
+    """
     import great_expectations as gx
 
     thresholds = thresholds or GateThresholds()
@@ -203,7 +233,7 @@ def run_gate(
     )
     failures: list[FailedExpectation] = []
     evaluated = 0
-    for table, frame in gate_tables(index, actual_sha256).items():
+    for table, frame in gate_tables(index, actual_sha256, scripts).items():
         batch = source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("whole")
         suite = context.suites.add(gx.ExpectationSuite(name=f"benchgen-{table}"))
         for expectation in _expectations(table, index, thresholds):
@@ -237,13 +267,15 @@ def _failed(table: str, result) -> FailedExpectation:
     raised = _exception_message(result.exception_info or {})
     if raised:
         observed = f"error: {raised}"
+    column = result.expectation_config.kwargs.get("column") or result.expectation_config.kwargs.get("column_A")
+    values = (details.get("unexpected_list") or []) if column in EXPLAINED_COLUMNS else []
     return FailedExpectation(
         table=table,
         expectation=result.expectation_config.type,
-        column=result.expectation_config.kwargs.get("column")
-        or result.expectation_config.kwargs.get("column_A"),
+        column=column,
         observed=None if observed is None else str(observed),
         rows=list(dict.fromkeys(rows)),
+        values=[str(v) for v in dict.fromkeys(values)],
     )
 
 

@@ -3,6 +3,17 @@
 A version is staged under a hidden prefix (`<name>/.staging/<version>/`), checked there, then copied
 into place with `manifest.json` (the sha256 of every file) written last. Readers trust only versions
 that have a manifest, so a crash at any point leaves either the old state or a complete version.
+
+Replacing a published version (force) keeps the old one complete, listed and verifying until the new
+manifest is in place, and the new one so from then on, whatever step a crash interrupts. A manifest
+entry may say where its bytes are (`stored_at`, outside the version folder) while a replacement runs:
+1. the old files are copied to `<name>/.previous/<version>/` and the old manifest is rewritten (one
+   atomic write) to point there; files only the old version has leave the version folder;
+2. the new files are copied to `<name>/.next/<version>/` and the new manifest, pointing there, replaces
+   the old one (the switch);
+3. the new files are copied to their canonical paths, the manifest is rewritten without `stored_at`,
+   and `.previous/` and `.next/` are removed.
+The version folder never holds a file whose path the current manifest does not list.
 """
 
 import hashlib
@@ -10,7 +21,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from benchgen.dataset.index import DatasetIndex
 from benchgen.errors import BenchgenError, NotFoundError, StoreError
@@ -20,6 +31,9 @@ MANIFEST_FILE = "manifest.json"
 CARD_FILE = "README.md"
 STAGING_DIR = ".staging"  # hidden prefix under the dataset name; never trusted by readers
 CHECKS_DIR = "_checks"  # Data Docs of each build, kept next to the versions (outside them)
+PREVIOUS_DIR = ".previous"  # <name>/.previous/<version>/: the old files while a forced re-publish runs
+NEXT_DIR = ".next"  # <name>/.next/<version>/: the new files until they are at their canonical paths
+GALLERY_DIR = "gallery"  # inside a version: the gallery (benchgen.gallery), a view of the sealed files
 MANIFEST_FORMAT = 1
 
 VERSION_EXISTS = (
@@ -28,6 +42,11 @@ VERSION_EXISTS = (
 )
 CHECKSUM_MISMATCH = (
     "{path}: stored bytes hash to {actual}, expected {expected}; the copy was corrupted, publish again"
+)
+UNLISTED_FILE = "{path}: present in the version but not listed in its manifest"
+MANIFEST_MALFORMED = (
+    "dataset {name!r} version {version!r}: {url} is not a valid manifest ({reason}); the version cannot be "
+    "trusted: publish it again with `python -m flows.build_dataset --name {name} --version {version} --force`"
 )
 
 
@@ -39,10 +58,19 @@ class VersionExists(PublishError):
     """The version is already published and force was not given."""
 
 
+class ManifestError(BenchgenError):
+    """A version's manifest.json cannot be read as a manifest."""
+
+
 class ManifestFile(BaseModel):
     path: str = Field(description="Path relative to the version folder.")
     sha256: str
     size: int
+    stored_at: str | None = Field(
+        default=None,
+        description="Where the bytes are (a key under the dataset's folder) when not at `path` in the version "
+        "folder: only while a forced re-publish runs.",
+    )
 
 
 class Manifest(BaseModel):
@@ -161,6 +189,19 @@ def staged_checksums(store: ArtifactStore, staged: StagedDataset) -> dict[str, s
     return {f.path: (store.sha256(staged.key(f.path)) if f.path in present else None) for f in staged.files}
 
 
+def staged_scripts(
+    store: ArtifactStore, staged: StagedDataset, index: DatasetIndex
+) -> dict[str, bytes | None]:
+    """Each benchmark's script as the staged copy holds it (None when missing), for the gate to re-check."""
+    present = {_relative(staged.prefix, key) for key in store.list(staged.prefix)}
+    return {
+        row.benchmark_id: (
+            store.get_bytes(staged.key(row.script_file)) if row.script_file in present else None
+        )
+        for row in index.benchmarks
+    }
+
+
 def discard_staging(store: ArtifactStore, staged: StagedDataset) -> None:
     store.delete(staged.prefix)
 
@@ -170,8 +211,9 @@ def promote(
 ) -> PublishedDataset:
     """Copy a staged version into `<name>/<version>/` and write its manifest last.
 
-    Refuses an existing published version unless `force`. Any failure removes the partial version
-    (it never got a manifest) and raises PublishError; the staging copy is removed in every case.
+    Refuses an existing published version unless `force`; a forced replacement keeps a complete version
+    in place at every step (see the module docstring). Any failure before the switch leaves the old
+    version (or none) and raises PublishError; the staging copy is removed in every case.
     """
     name, version = staged.name, staged.version
     target = version_prefix(name, version)
@@ -180,33 +222,109 @@ def promote(
     except VersionExists:
         discard_staging(store, staged)
         raise
-    store.delete(manifest_key(name, version))  # unseal a forced version first: readers stop trusting it
+    old = _readable_manifest(store, name, version)
+    manifest = Manifest(
+        name=name,
+        version=version,
+        published_at=datetime.now(UTC),
+        benchmarks=len(index.benchmarks),
+        variants=len(index.variants),
+        themes=index.themes,
+        files=staged.files,
+    )
     try:
-        store.delete(target)
-        for f in staged.files:
-            stored = store.put_bytes(f"{target}/{f.path}", store.get_bytes(staged.key(f.path)))
-            if stored.sha256 != f.sha256:
-                raise StoreError(
-                    CHECKSUM_MISMATCH.format(path=f.path, actual=stored.sha256, expected=f.sha256)
-                )
-        manifest = Manifest(
-            name=name,
-            version=version,
-            published_at=datetime.now(UTC),
-            benchmarks=len(index.benchmarks),
-            variants=len(index.variants),
-            themes=index.themes,
-            files=staged.files,
-        )
+        if old is None:
+            _clear_version(store, target, keep=set())
+        else:
+            _set_aside(store, name, old, keep={f.path for f in staged.files})
+            _switch(store, staged, manifest)
+        _copy_staged(store, staged, target)
         store.put_bytes(manifest_key(name, version), manifest.model_dump_json(indent=2).encode())
     except Exception as exc:  # clean up whatever failed, then report it: a partial version must not stay
-        store.delete(target)
-        raise PublishError(f"publishing {name}/{version} failed and was rolled back: {exc}") from exc
+        if old is None:
+            store.delete(target)
+        raise PublishError(
+            f"publishing {name}/{version} failed and was rolled back "
+            f"({'nothing was published' if old is None else 'a complete version stays published'}): {exc}"
+        ) from exc
     finally:
         discard_staging(store, staged)
+    if old is not None:
+        _remove_asides(store, name, version)
     return PublishedDataset(
         name=name, version=version, prefix=target, url=store.url_for(target), manifest=manifest
     )
+
+
+def _aside_prefix(folder: str, name: str, version: str) -> str:
+    return f"{name}/{folder}/{version}"
+
+
+def _location(name: str, version: str, f: ManifestFile) -> str:
+    """The store key of a manifest entry's bytes."""
+    return f"{name}/{f.stored_at}" if f.stored_at else f"{version_prefix(name, version)}/{f.path}"
+
+
+def _readable_manifest(store: ArtifactStore, name: str, version: str) -> Manifest | None:
+    """The published manifest, or None when there is none or it is unreadable (nothing to keep then)."""
+    try:
+        return read_manifest(store, name, version) if is_published(store, name, version) else None
+    except ManifestError:
+        return None
+
+
+def _clear_version(store: ArtifactStore, target: str, keep: set[str]) -> None:
+    """Remove the version folder's files except its manifest and the paths in `keep`."""
+    for key in store.list(target):
+        relative = _relative(target, key)
+        if relative != MANIFEST_FILE and relative not in keep:
+            store.delete(key)
+
+
+def _set_aside(store: ArtifactStore, name: str, manifest: Manifest, keep: set[str]) -> None:
+    """Step 1: the old files to `.previous/`, the old manifest pointing there, and paths only the old
+    version has out of the version folder (the new manifest will not list them)."""
+    version = manifest.version
+    already = f"{PREVIOUS_DIR}/{version}/"
+    if not all((f.stored_at or "").startswith(already) for f in manifest.files):  # else done before a crash
+        aside = _aside_prefix(PREVIOUS_DIR, name, version)
+        store.delete(aside)  # leftovers of an interrupted copy, referenced by nothing
+        files = []
+        for f in manifest.files:
+            store.put_bytes(f"{aside}/{f.path}", store.get_bytes(_location(name, version, f)))
+            files.append(f.model_copy(update={"stored_at": f"{PREVIOUS_DIR}/{version}/{f.path}"}))
+        resealed = manifest.model_copy(update={"files": files})
+        store.put_bytes(manifest_key(name, version), resealed.model_dump_json(indent=2).encode())
+    _clear_version(store, version_prefix(name, version), keep=keep)
+
+
+def _switch(store: ArtifactStore, staged: StagedDataset, manifest: Manifest) -> None:
+    """Step 2: the new files to `.next/`, then the new manifest pointing there replaces the old one."""
+    name, version = staged.name, staged.version
+    following = _aside_prefix(NEXT_DIR, name, version)
+    store.delete(following)
+    _copy_staged(store, staged, following)
+    pointed = manifest.model_copy(
+        update={
+            "files": [
+                f.model_copy(update={"stored_at": f"{NEXT_DIR}/{version}/{f.path}"}) for f in manifest.files
+            ]
+        }
+    )
+    store.put_bytes(manifest_key(name, version), pointed.model_dump_json(indent=2).encode())
+
+
+def _copy_staged(store: ArtifactStore, staged: StagedDataset, prefix: str) -> None:
+    for f in staged.files:
+        stored = store.put_bytes(f"{prefix}/{f.path}", store.get_bytes(staged.key(f.path)))
+        if stored.sha256 != f.sha256:
+            raise StoreError(CHECKSUM_MISMATCH.format(path=f.path, actual=stored.sha256, expected=f.sha256))
+
+
+def _remove_asides(store: ArtifactStore, name: str, version: str) -> None:
+    """Step 3 done (the manifest points at the canonical paths): `.previous/` and `.next/` go."""
+    for folder in (PREVIOUS_DIR, NEXT_DIR):
+        store.delete(_aside_prefix(folder, name, version))
 
 
 def read_manifest(store: ArtifactStore, name: str, version: str) -> Manifest:
@@ -217,7 +335,15 @@ def read_manifest(store: ArtifactStore, name: str, version: str) -> Manifest:
             f"dataset {name!r} version {version!r} is not published at {store.url_for(version_prefix(name, version))} "
             f"(no {MANIFEST_FILE}); run `benchgen build` or list versions with `benchgen datasets`"
         )
-    return Manifest.model_validate_json(store.get_bytes(key))
+    try:
+        return Manifest.model_validate_json(store.get_bytes(key))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = f"{first['msg']}{f' at {where}' if where else ''}"
+        raise ManifestError(
+            MANIFEST_MALFORMED.format(name=name, version=version, url=store.url_for(key), reason=reason)
+        ) from None
 
 
 def published_versions(store: ArtifactStore, name: str) -> list[str]:
@@ -232,18 +358,26 @@ def published_versions(store: ArtifactStore, name: str) -> list[str]:
 
 
 def verify_published(store: ArtifactStore, name: str, version: str) -> list[str]:
-    """Re-hash every file listed in the manifest; return one message per mismatch (empty when sound)."""
+    """Re-hash every file listed in the manifest and look for files it does not list; one message per
+    problem (empty when sound). The gallery folder is a view built after the manifest and not listed."""
     manifest = read_manifest(store, name, version)
     prefix = version_prefix(name, version)
+    present = {_relative(prefix, key) for key in store.list(prefix)}
     problems = []
     for f in manifest.files:
-        key = f"{prefix}/{f.path}"
-        if not store.exists(key):
+        location = _location(name, version, f)
+        if not store.exists(location):
             problems.append(f"{f.path}: listed in the manifest but missing")
             continue
-        actual = hashlib.sha256(store.get_bytes(key)).hexdigest()
+        actual = hashlib.sha256(store.get_bytes(location)).hexdigest()
         if actual != f.sha256:
             problems.append(CHECKSUM_MISMATCH.format(path=f.path, actual=actual, expected=f.sha256))
+    listed = {f.path for f in manifest.files} | {MANIFEST_FILE}
+    problems += [
+        UNLISTED_FILE.format(path=path)
+        for path in sorted(present - listed)
+        if not path.startswith(f"{GALLERY_DIR}/")
+    ]
     return problems
 
 

@@ -1,7 +1,8 @@
 """Checks that need no simulation: the script's source (AST) and one built variant's exact B-rep geometry.
 
-Source checks run before anything executes and are advisory to the sandbox, which contains whatever
-slips through. Variant checks read the data that crossed the sandbox boundary (`ScenarioSpec` plus BREP
+Source checks run before anything executes: the scenario language (`benchgen.validation.language`)
+keeps a published script harmless where users run it, outside any sandbox, and the sandbox contains
+whatever the check cannot see. Variant checks read the data that crossed the sandbox boundary (`ScenarioSpec` plus BREP
 bytes) and use exact OCCT operations (booleans, distances, classification) where a mesh would be
 approximate. Every failure message is a module-level template that names labels, numbers and the fix.
 """
@@ -16,7 +17,10 @@ from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.exchange import brep_to_shape
 from benchgen.kit.scenario import MIN_FIXTURE_VOLUME_MM3
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, Vec3, ZoneSpec
+from benchgen.validation.language import ALLOWED_IMPORTS, SOURCE_BAD_IMPORT, check_language
 from benchgen.validation.report import Failure
+
+__all__ = ["ALLOWED_IMPORTS", "PLACEMENT_METHODS", "SOURCE_BAD_IMPORT", "check_source", "check_variant"]
 
 # ----------------------------------------------------------------------------------------------------
 # Thresholds
@@ -38,11 +42,6 @@ SCALE_EXTENT_REL_TOL = 0.25  # relative; fixtures' extent must follow the scale 
 # ----------------------------------------------------------------------------------------------------
 
 SOURCE_SYNTAX = "line {line}: the script does not parse: {error}"
-SOURCE_BAD_IMPORT = "line {line}: import of {module!r} is not allowed; scripts may import only {allowed}"
-SOURCE_FORBIDDEN_NAME = (
-    "line {line}: {name!r} is not allowed in a scenario script (no I/O, no environment, no clock, "
-    "no dynamic code); remove it"
-)
 SOURCE_MAIN_BLOCK = (
     'line {line}: remove the `if __name__ == "__main__"` block; the validator calls build(seed, scale) itself'
 )
@@ -132,58 +131,7 @@ PAYLOAD_OVERLAPS_FIXTURE_SIDE = (
 # Source checks
 # ----------------------------------------------------------------------------------------------------
 
-ALLOWED_IMPORTS = (
-    "build123d",
-    "benchgen.kit",
-    "math",
-    "random",
-    "typing",
-    "dataclasses",
-    "itertools",
-    "functools",
-    "collections",
-    "enum",
-    "__future__",
-)
-FORBIDDEN_NAMES = frozenset(
-    {
-        "open",
-        "eval",
-        "exec",
-        "compile",
-        "__import__",
-        "input",
-        "breakpoint",
-        "globals",
-        "locals",
-        "vars",
-        "exit",
-        "quit",
-        "memoryview",
-        "__builtins__",
-        "os",
-        "sys",
-        "time",
-        "datetime",
-        "socket",
-        "subprocess",
-        "pathlib",
-        "shutil",
-        "importlib",
-        "ctypes",
-        "signal",
-        "threading",
-        "multiprocessing",
-    }
-)
-FORBIDDEN_ATTRIBUTES = frozenset(
-    {"environ", "getenv", "system", "popen", "__subclasses__", "__globals__", "__builtins__", "__code__"}
-)
 PLACEMENT_METHODS = frozenset({"translate", "move"})  # the contract asks for Pos/Rot/Location instead
-
-
-def _module_allowed(module: str) -> bool:
-    return any(module == allowed or module.startswith(allowed + ".") for allowed in ALLOWED_IMPORTS)
 
 
 def _is_constant_expression(node: ast.expr) -> bool:
@@ -208,7 +156,7 @@ def _violation(template: str, **fields) -> Failure:
 
 
 def check_source(source: str) -> list[Failure]:
-    """Contract checks on the script's text: import safety, allowed imports, placement misuse, entry point."""
+    """Contract checks on the script's text: import safety, the scenario language, placement misuse, entry point."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -219,7 +167,8 @@ def check_source(source: str) -> list[Failure]:
         ]
     failures: list[Failure] = []
     failures += _check_top_level(tree)
-    failures += _check_names_and_imports(tree)
+    failures += check_language(tree)
+    failures += _check_placement(tree)
     failures += _check_build_entry_point(tree)
     return failures
 
@@ -244,44 +193,14 @@ def _check_top_level(tree: ast.Module) -> list[Failure]:
     return failures
 
 
-def _names_bound_by_script(tree: ast.Module) -> set[str]:
-    """Names the script itself assigns or takes as arguments: a local `time = 3` is not the clock."""
-    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    bound |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
-    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    return bound
-
-
-def _check_names_and_imports(tree: ast.Module) -> list[Failure]:
-    failures = []
-    allowed = ", ".join(ALLOWED_IMPORTS[:-1])
-    forbidden_names = FORBIDDEN_NAMES - _names_bound_by_script(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            failures += [
-                _violation(SOURCE_BAD_IMPORT, line=node.lineno, module=alias.name, allowed=allowed)
-                for alias in node.names
-                if not _module_allowed(alias.name)
-            ]
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            if node.level or not _module_allowed(module):
-                failures.append(
-                    _violation(
-                        SOURCE_BAD_IMPORT, line=node.lineno, module="." * node.level + module, allowed=allowed
-                    )
-                )
-        elif isinstance(node, ast.Name) and node.id in forbidden_names:
-            failures.append(_violation(SOURCE_FORBIDDEN_NAME, line=node.lineno, name=node.id))
-        elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
-            failures.append(_violation(SOURCE_FORBIDDEN_NAME, line=node.lineno, name="." + node.attr))
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in PLACEMENT_METHODS
-        ):
-            failures.append(_violation(SOURCE_PLACEMENT, line=node.lineno, method=node.func.attr))
-    return failures
+def _check_placement(tree: ast.Module) -> list[Failure]:
+    return [
+        _violation(SOURCE_PLACEMENT, line=node.lineno, method=node.func.attr)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in PLACEMENT_METHODS
+    ]
 
 
 def _check_build_entry_point(tree: ast.Module) -> list[Failure]:

@@ -148,9 +148,12 @@ def generate_benchmark(theme: str, seed: int, *, model: str, settings: Settings)
 
     `model` is 'offline' (the procedural backend) or a 'provider:name' LLM model.
     """
-    from benchgen.agents.session import backend_from_options, run_session
+    from benchgen.agents.session import SessionOptions, backend_from_options, run_session
 
-    outcome = run_session(theme, seed, backend=backend_from_options(model, settings), settings=settings)
+    backend = backend_from_options(model, settings)
+    # Not resumable: a model outage past the retry layer ends the session `failed`, never left mid-way.
+    options = SessionOptions(resumable=False)
+    outcome = run_session(theme, seed, backend=backend, settings=settings, options=options)
     return GenerationResult(
         theme=theme,
         seed=seed,

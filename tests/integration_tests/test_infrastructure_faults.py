@@ -1,0 +1,90 @@
+"""A dataset build whose infrastructure is broken fails with the real cause, in the Prefect state and the
+log, and never counts the fault as rejected benchmarks or leaves a session mid-way."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchgen import db
+from benchgen.models import SessionStatus
+from benchgen.settings import get_settings
+
+REPO = Path(__file__).resolve().parents[2]
+FLOW_TIMEOUT_S = 600  # the temporary Prefect server's start and one session on a busy machine
+EPHEMERAL_STARTUP_TIMEOUT_S = 180  # the temporary Prefect server on a busy machine
+# What bubblewrap prints where user namespaces are disabled (e.g. kernel.unprivileged_userns_clone=0).
+BWRAP_ERROR = "bwrap: setting up uid map: Permission denied"
+THEMES = ("ball must cross a gap", "puck up a ramp")
+
+
+@pytest.fixture
+def broken_bwrap() -> Iterator[Path]:
+    """A folder with a `bwrap` that fails the way a real one does on a host without user namespaces.
+
+    Outside pytest's private temporary folder: the sandbox launcher runs it as an unprivileged user."""
+    with tempfile.TemporaryDirectory(prefix="benchgen-broken-bwrap-") as name:
+        folder = Path(name)
+        folder.chmod(0o755)
+        tool = folder / "bwrap"
+        tool.write_text(f"#!/bin/sh\necho '{BWRAP_ERROR}' >&2\nexit 1\n")
+        tool.chmod(0o755)
+        yield folder
+
+
+@pytest.mark.slow
+def test_a_build_whose_sandbox_cannot_start_fails_with_that_cause(tmp_path: Path, broken_bwrap: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
+    env |= {
+        "PATH": f"{broken_bwrap}{os.pathsep}{os.environ['PATH']}",
+        "BENCHGEN_DATA_DIR": str(tmp_path / "data"),
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(EPHEMERAL_STARTUP_TIMEOUT_S),
+    }
+    themes = [arg for theme in THEMES for arg in ("--theme", theme)]
+    command = [sys.executable, "-m", "flows.build_dataset", *themes, "--seeds-per-theme", "1"]
+    result = subprocess.run(
+        [*command, "--variant-seeds", "0", "--version", "broken"],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=FLOW_TIMEOUT_S,
+    )
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 2, output[-4000:]
+    [last] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert last.startswith("error: generate[theme=") and "SandboxUnavailable" in last, output[-4000:]
+    assert BWRAP_ERROR in last and "nothing was published" in last
+    assert "Gate" not in output and "observed 0" not in output  # the cause, not the gate's symptom
+
+    with sqlite3.connect(tmp_path / "prefect" / "prefect.db") as prefect_db:
+        [(state, message)] = prefect_db.execute(
+            "SELECT s.type, s.message FROM flow_run f JOIN flow_run_state s ON s.id = f.state_id"
+            " ORDER BY f.created DESC LIMIT 1"
+        ).fetchall()
+        artifacts = prefect_db.execute("SELECT key FROM artifact WHERE key IS NOT NULL").fetchall()
+    assert state == "FAILED" and "SandboxUnavailable" in message and BWRAP_ERROR in message
+    assert artifacts == []  # no accepted/rejected table: nothing was counted as rejected
+
+    engine = db.get_engine(get_settings(data_dir=tmp_path / "data"))
+    try:
+        rows = db.list_sessions(engine)
+    finally:
+        engine.dispose()
+    assert len(rows) == len(THEMES)
+    for row in rows:
+        assert row.status is SessionStatus.FAILED
+        assert (
+            row.reason is not None
+            and row.reason.startswith("SandboxUnavailable: ")
+            and BWRAP_ERROR in row.reason
+        )

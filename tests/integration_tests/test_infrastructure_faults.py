@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from benchgen import db
+from benchgen.agents.transport import ModelAccessError, ModelUnavailable, ServerFault
+from benchgen.errors import DatabaseError, SandboxUnavailable, StoreError
 from benchgen.models import SessionStatus
 from benchgen.settings import get_settings
 
@@ -88,3 +90,39 @@ def test_a_build_whose_sandbox_cannot_start_fails_with_that_cause(tmp_path: Path
             and row.reason.startswith("SandboxUnavailable: ")
             and BWRAP_ERROR in row.reason
         )
+
+
+@pytest.mark.parametrize(
+    "error,cause",
+    [
+        (SandboxUnavailable("no sandbox"), "SandboxUnavailable: no sandbox"),
+        (DatabaseError("connection refused"), "DatabaseError: connection refused"),
+        (StoreError("bucket missing"), "StoreError: bucket missing"),
+        (ModelAccessError("key refused", ServerFault.ACCESS_DENIED, 401), "ModelAccessError: key refused"),
+        (
+            ModelUnavailable("503 four times", ServerFault.SERVER_ERROR, 503),
+            "ModelUnavailable: 503 four times",
+        ),
+        (ValueError("an unexpected bug"), None),
+    ],
+)
+def test_which_task_failures_are_the_infrastructures(
+    monkeypatch: pytest.MonkeyPatch, error: BaseException, cause: str | None
+) -> None:
+    from prefect.states import Failed
+
+    monkeypatch.syspath_prepend(str(REPO))  # tasks/ is imported from the repository, as the flow does
+    from tasks.faults import infrastructure_cause
+
+    assert infrastructure_cause(Failed(data=error)) == cause
+
+
+def test_a_task_whose_process_died_is_an_infrastructure_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.states import Completed, Crashed
+
+    monkeypatch.syspath_prepend(str(REPO))
+    from tasks.faults import infrastructure_cause
+
+    crashed = Crashed(message="Execution was interrupted by SIGKILL")
+    assert infrastructure_cause(crashed) == "the task's process died (Execution was interrupted by SIGKILL)"
+    assert infrastructure_cause(Completed(data=None)) is None

@@ -42,6 +42,7 @@ TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are quoted in USD per million tokens
 LOCAL_SERVER_PLACEHOLDER_KEY = "EMPTY"
 
 Reply = TypeVar("Reply")
+Schema = TypeVar("Schema", bound=BaseModel)
 
 
 class ModelConfig(BaseModel):
@@ -207,7 +208,7 @@ class LLMRole:
     ) -> tuple[Reply, TokenUsage]:
         usage = TokenUsage()
         conversation = list(messages)
-        problem = ReplyProblem("no reply")
+        problems: list[ReplyProblem] = []
         for attempt in range(1, self.config.reply_attempts + 1):
             try:
                 reply = request(conversation)
@@ -217,7 +218,7 @@ class LLMRole:
             try:
                 return parse(reply), usage
             except ReplyProblem as exc:
-                problem = exc
+                problems.append(exc)
                 log.warning(
                     "%s (%s) reply %d of %d unusable: %s",
                     self.role,
@@ -229,11 +230,11 @@ class LLMRole:
                 conversation = [*conversation, echo(reply.message), HumanMessage(repair_request(exc))]
         raise RoleFailure(
             f"{self.role} ({self.name}) gave no usable reply in {self.config.reply_attempts} tries "
-            f"(reply_attempts): {problem}",
+            f"(reply_attempts): {problems[-1]}",
             usage,
         )
 
-    def structured(self, schema: type[BaseModel], messages: list[BaseMessage]):
+    def structured(self, schema: type[Schema], messages: list[BaseMessage]) -> tuple[Schema, TokenUsage]:
         return self.ask(
             messages,
             lambda conversation: self.client.invoke_structured(schema, conversation),

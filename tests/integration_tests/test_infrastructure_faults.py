@@ -7,9 +7,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scripted_openai import Answer, Role, ScriptedOpenAI, serving
 
 from benchgen import db
 from benchgen.agents.transport import ModelAccessError, ModelUnavailable, ServerFault
@@ -39,20 +41,30 @@ def broken_bwrap() -> Iterator[Path]:
         yield folder
 
 
-@pytest.mark.slow
-def test_a_build_whose_sandbox_cannot_start_fails_with_that_cause(tmp_path: Path, broken_bwrap: Path) -> None:
+@dataclass
+class FailedBuild:
+    error_line: str  # the main job's one line on stderr
+    state: str  # the flow run's final state type, as the Prefect server recorded it
+    message: str  # and its message
+    artifacts: list[str]
+    sessions: list
+
+
+def build_with_broken_infrastructure(tmp_path: Path, *args: str, **env_changes: str) -> FailedBuild:
+    """`python -m flows.build_dataset` as a user runs it (ephemeral Prefect, SQLite, a local store); it must
+    fail with exit status 2."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
     env |= {
-        "PATH": f"{broken_bwrap}{os.pathsep}{os.environ['PATH']}",
         "BENCHGEN_DATA_DIR": str(tmp_path / "data"),
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(EPHEMERAL_STARTUP_TIMEOUT_S),
+        **env_changes,
     }
     themes = [arg for theme in THEMES for arg in ("--theme", theme)]
     command = [sys.executable, "-m", "flows.build_dataset", *themes, "--seeds-per-theme", "1"]
     result = subprocess.run(
-        [*command, "--variant-seeds", "0", "--version", "broken"],
+        [*command, "--variant-seeds", "0", *args, "--version", "broken"],
         check=False,
         cwd=REPO,
         env=env,
@@ -61,35 +73,66 @@ def test_a_build_whose_sandbox_cannot_start_fails_with_that_cause(tmp_path: Path
         timeout=FLOW_TIMEOUT_S,
     )
     output = result.stdout + result.stderr
-
     assert result.returncode == 2, output[-4000:]
-    [last] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert last.startswith("error: generate[theme=") and "SandboxUnavailable" in last, output[-4000:]
-    assert BWRAP_ERROR in last and "nothing was published" in last
     assert "Gate" not in output and "observed 0" not in output  # the cause, not the gate's symptom
+    [error_line] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
 
     with sqlite3.connect(tmp_path / "prefect" / "prefect.db") as prefect_db:
         [(state, message)] = prefect_db.execute(
             "SELECT s.type, s.message FROM flow_run f JOIN flow_run_state s ON s.id = f.state_id"
             " ORDER BY f.created DESC LIMIT 1"
         ).fetchall()
-        artifacts = prefect_db.execute("SELECT key FROM artifact WHERE key IS NOT NULL").fetchall()
-    assert state == "FAILED" and "SandboxUnavailable" in message and BWRAP_ERROR in message
-    assert artifacts == []  # no accepted/rejected table: nothing was counted as rejected
-
+        artifacts = [key for (key,) in prefect_db.execute("SELECT key FROM artifact WHERE key IS NOT NULL")]
     engine = db.get_engine(get_settings(data_dir=tmp_path / "data"))
     try:
-        rows = db.list_sessions(engine)
+        sessions = db.list_sessions(engine)
     finally:
         engine.dispose()
-    assert len(rows) == len(THEMES)
-    for row in rows:
+    return FailedBuild(error_line, state, message, artifacts, sessions)
+
+
+@pytest.mark.slow
+def test_a_build_whose_sandbox_cannot_start_fails_with_that_cause(tmp_path: Path, broken_bwrap: Path) -> None:
+    failed = build_with_broken_infrastructure(
+        tmp_path, PATH=f"{broken_bwrap}{os.pathsep}{os.environ['PATH']}"
+    )
+
+    assert (
+        failed.error_line.startswith("error: generate[theme=") and "SandboxUnavailable" in failed.error_line
+    )
+    assert BWRAP_ERROR in failed.error_line and "nothing was published" in failed.error_line
+    assert (
+        failed.state == "FAILED" and "SandboxUnavailable" in failed.message and BWRAP_ERROR in failed.message
+    )
+    assert failed.artifacts == []  # no accepted/rejected table: nothing was counted as rejected
+    assert len(failed.sessions) == len(THEMES)
+    for row in failed.sessions:
         assert row.status is SessionStatus.FAILED
         assert (
             row.reason is not None
             and row.reason.startswith("SandboxUnavailable: ")
             and BWRAP_ERROR in row.reason
         )
+
+
+@pytest.mark.slow
+def test_a_build_whose_model_refuses_the_key_fails_with_that_cause(tmp_path: Path) -> None:
+    with serving(
+        ScriptedOpenAI({Role.CHECK: [Answer(status=401, error="Incorrect API key provided")] * 2})
+    ) as stub:
+        failed = build_with_broken_infrastructure(
+            tmp_path,
+            "--model",
+            "openai:stub",
+            BENCHGEN_LLM_BASE_URL=stub.url,
+            BENCHGEN_LLM_API_KEY="sk-wrong",
+        )
+
+    assert "ModelAccessError" in failed.error_line and "refused the API key" in failed.error_line
+    assert "HTTP 401: Incorrect API key provided" in failed.message and failed.state == "FAILED"
+    assert failed.artifacts == []
+    assert failed.sessions == []  # the key is checked before a session starts
+    assert "sk-wrong" not in failed.error_line + failed.message
 
 
 @pytest.mark.parametrize(

@@ -34,11 +34,11 @@ def generate(
     max_attempts: Annotated[int | None, typer.Option(min=1, help="Most scripts the Coder may write.")] = None,
     max_tokens: Annotated[int | None, typer.Option(min=1, help="Token budget of the session.")] = None,
     timeout: Annotated[
-        float | None, typer.Option(min=0.1, help="Seconds one request to the model may take (default 120).")
+        float | None, typer.Option(min=0.1, help="Seconds one request to the model may take (docs/llm.md).")
     ] = None,
     tries: Annotated[
         int | None,
-        typer.Option(min=1, help="Tries per model request on rate limits, 5xx, timeouts (default 4)."),
+        typer.Option(min=1, help="Tries per model request on rate limits, 5xx answers, timeouts (docs/llm.md)."),
     ] = None,
     price_in: Annotated[float, typer.Option(min=0, help="USD per million input tokens, for the cost.")] = 0.0,
     price_out: Annotated[

@@ -224,7 +224,6 @@ def fail_on_infrastructure_faults(faults: list[str]) -> None:
         raise InfrastructureFault(f"{faults[0]}{more}; nothing was published")
 
 
-
 @flow(name="build-dataset", log_prints=True, task_runner=task_runner())
 def build_dataset(
     themes: list[str] | None = None,

@@ -45,7 +45,7 @@ DEFAULT_OUTPUT_MODES = (OutputMode.TOOL_CALLING, OutputMode.FENCED_TEXT)
 
 
 def output_modes(provider: str, first: OutputMode | None = None) -> list[OutputMode]:
-    """The provider's modes, best first; `first` (a setting) starts the list, the later modes stay as fallbacks."""
+    """The provider's modes, best first; `first` (a setting) starts the list, later modes stay fallbacks."""
     modes = list(OUTPUT_MODES_BY_PROVIDER.get(provider, DEFAULT_OUTPUT_MODES))
     if first is None:
         return modes

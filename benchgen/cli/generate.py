@@ -12,7 +12,7 @@ from benchgen.cli.foundation import parse_id
 
 console = Console()
 
-NOT_ACCEPTED_EXIT = 1  # the session ended rejected or failed, or stopped resumable; 2 stays for usage errors
+NOT_ACCEPTED_EXIT = 1  # the session ended rejected or failed, or stopped resumable; 2: usage errors
 
 
 def generate(
@@ -38,7 +38,9 @@ def generate(
     ] = None,
     tries: Annotated[
         int | None,
-        typer.Option(min=1, help="Tries per model request on rate limits, 5xx answers, timeouts (docs/llm.md)."),
+        typer.Option(
+            min=1, help="Tries per model request on rate limits, 5xx answers, timeouts (docs/llm.md)."
+        ),
     ] = None,
     price_in: Annotated[float, typer.Option(min=0, help="USD per million input tokens, for the cost.")] = 0.0,
     price_out: Annotated[

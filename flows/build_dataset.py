@@ -42,7 +42,7 @@ from benchgen.errors import BenchgenError, UsageError
 from benchgen.settings import Settings, get_settings
 from benchgen.versions import current_versions
 from tasks import build_steps
-from tasks.faults import InfrastructureFault, infrastructure_cause
+from tasks.faults import InfrastructureFault, fail_abandoned_sessions, infrastructure_cause
 from tasks.policies import DEFAULT_LLM_SLOTS, DEFAULT_SANDBOX_SLOTS, LLM_CALLS_LIMIT, SANDBOX_WORKERS_LIMIT
 
 RESULTS_FOLDER = "_prefect/results"  # under the store root: persisted task results and cache records
@@ -309,6 +309,8 @@ def build_dataset(
             outcomes[unit] = pipeline.rejected(
                 generation, generation.reason or "the session did not accept a script"
             )
+    for line in fail_abandoned_sessions(generations.values(), settings):
+        logger.error(line)
 
     fail_on_infrastructure_faults(faults)
 

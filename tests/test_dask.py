@@ -2,17 +2,25 @@
 BENCHGEN_DASK_ADDRESS names the scheduler. The cluster is started as a user would on other machines:
 `dask scheduler` and `dask worker` processes with this repository on PYTHONPATH."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import free_port
 from distributed import Client
+from integration_tests.scripted_openai import Answer, Role, ScriptedOpenAI, serving
 
+from benchgen import db
 from benchgen.dataset.publish import published_versions, verify_published
+from benchgen.models import SessionStatus
+from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
 
 pytestmark = pytest.mark.slow
@@ -23,6 +31,9 @@ DASK_WORKERS = 2  # worker processes, one thread each (one sandboxed build at a 
 CLUSTER_START_TIMEOUT_S = 120  # scheduler and workers import the stack on a busy machine
 FLOW_TIMEOUT_S = 900  # a build of two benchmarks on a busy two-core machine
 STOP_TIMEOUT_S = 30
+NO_RESCHEDULING_ENV = "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"  # 0: a task whose worker died errs
+PLANNER_HANG_S = 120  # s the stub holds the Planner's reply: the worker is killed long before
+POLL_S = 0.2  # s between two looks at what the stub received
 
 
 @pytest.fixture
@@ -54,13 +65,19 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def dask_cluster(dask_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+def cluster_config() -> dict[str, str]:
+    """DASK_* variables of the cluster's processes; a test parametrizes it to change Dask's defaults."""
+    return {}
+
+
+@pytest.fixture
+def dask_cluster(dask_env: dict[str, str], cluster_config: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """A scheduler and DASK_WORKERS worker processes on loopback; yields the scheduler address.
 
     The processes start in their own folder without BENCHGEN_* variables, as on another machine:
     what the tasks need must reach them as task inputs."""
     dask = str(Path(sys.executable).parent / "dask")
-    cluster_env = {k: v for k, v in dask_env.items() if not k.startswith("BENCHGEN_")}
+    cluster_env = {k: v for k, v in dask_env.items() if not k.startswith("BENCHGEN_")} | cluster_config
     cluster_cwd = tmp_path / "dask-cwd"
     cluster_cwd.mkdir()
     address = f"tcp://127.0.0.1:{free_port()}"
@@ -118,3 +135,62 @@ def test_flow_runs_its_tasks_on_a_dask_cluster(dask_cluster, dask_env, tmp_path)
     assert list((tmp_path / "dask-cwd").iterdir()) == [], (
         "a Dask worker wrote where BENCHGEN_* defaults point"
     )
+
+
+def kill_client_of(port: int) -> psutil.Process:
+    """SIGKILL the process with an open connection to loopback `port` (the one waiting on a reply there)."""
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.AccessDenied, psutil.NoSuchProcess):
+            if any(c.raddr and c.raddr.port == port for c in process.net_connections(kind="tcp")):
+                process.send_signal(signal.SIGKILL)
+                return process
+    raise AssertionError(f"no process is connected to port {port}")
+
+
+@pytest.mark.parametrize("cluster_config", [{NO_RESCHEDULING_ENV: "0"}])
+def test_a_generate_task_whose_worker_dies_mid_session_fails_the_run_and_its_session(
+    dask_cluster, dask_env, tmp_path
+):
+    """The Dask worker running an agent session is killed while the Planner waits for the model: the run
+    fails with that cause, and the session it left in `planning` is marked failed with it."""
+    hang = Answer(delay_s=PLANNER_HANG_S)  # the worker waits on this reply when it is killed
+    with serving(ScriptedOpenAI({Role.PLANNER: [hang]})) as stub:
+        command = [
+            sys.executable,
+            "-m",
+            "flows.build_dataset",
+            "--theme",
+            THEMES[0],
+            "--seeds-per-theme",
+            "1",
+        ]
+        command += ["--variant-seeds", "0", "--model", "openai:stub", "--version", "died"]
+        env = dask_env | {
+            "BENCHGEN_DASK_ADDRESS": dask_cluster,
+            "BENCHGEN_LLM_BASE_URL": stub.url,
+            "BENCHGEN_LLM_API_KEY": "sk-test",
+        }
+        with subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as flow:
+            deadline = time.monotonic() + FLOW_TIMEOUT_S
+            while not stub.of(Role.PLANNER):
+                assert flow.poll() is None and time.monotonic() < deadline, (
+                    "the session never reached the Planner"
+                )
+                time.sleep(POLL_S)
+            killed = kill_client_of(stub.server_address[1])
+            output, _ = flow.communicate(timeout=FLOW_TIMEOUT_S)
+
+    assert flow.returncode == 2, output[-4000:]
+    [error] = [line for line in output.splitlines() if line.startswith("error: ")]  # the one line of main
+    assert error.startswith(f"error: generate[theme={THEMES[0]}, seed=0] failed: the task's process died")
+    assert killed.pid != flow.pid  # a Dask worker's process died, not the flow's
+    engine = db.get_engine(get_settings(data_dir=tmp_path / "data"))
+    try:
+        [row] = db.list_sessions(engine)
+    finally:
+        engine.dispose()
+    assert row.status is SessionStatus.FAILED, row.journal
+    assert row.reason is not None and row.reason.startswith("the task's process died (its run was left ")
+    assert [entry.stage for entry in row.journal][-1] == "fail"

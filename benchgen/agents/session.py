@@ -4,7 +4,7 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,6 +255,8 @@ class SessionOptions:
     on_progress: ProgressCallback | None = None
     resumable: bool = True
     """False (the flow): a model outage ends the session `failed` instead of leaving it to --resume."""
+    run_id: str | None = None
+    """The flow's task run starting the session, kept in its provenance (see `fail_abandoned_sessions`)."""
 
 
 def run_session(
@@ -293,7 +295,11 @@ def _run_session(
         assert theme is not None, "run_session checked the theme"
         session_id = uuid.uuid4()
         backend_name, model_name = backend_names(backend)
-        provenance = Provenance(seeds=list(context.validation_seeds), scales=list(context.validation_scales))
+        provenance = Provenance(
+            seeds=list(context.validation_seeds),
+            scales=list(context.validation_scales),
+            run_id=options.run_id,
+        )
         recorder.create(session_id, theme, backend_name, model_name, provenance)
         graph_input: Any = state.GeneratorInput(
             session_id=session_id, theme=theme, seed=seed, lessons=store.for_prompt()
@@ -372,6 +378,23 @@ def _record_failure(recorder: SessionRecorder, session_id: UUID, cause: str) -> 
         log.error(
             "could not mark session %s failed (%s: %s); cause: %s", session_id, type(exc).__name__, exc, cause
         )
+
+
+def fail_abandoned_sessions(settings: Settings, causes: Mapping[str, str]) -> dict[UUID, str]:
+    """Mark `failed` every unfinished session started by one of these ended runs (run id -> cause), with
+    its run's cause: once its run has ended, a session still unfinished lost its process. The ones marked."""
+    engine = db.get_engine(settings)
+    try:
+        recorder = SessionRecorder(engine)
+        marked = {}
+        for row in db.unfinished_sessions(engine):
+            cause = causes.get(row.provenance.run_id or "")
+            if cause is not None:
+                recorder.fail(row.id, cause)
+                marked[row.id] = cause
+        return marked
+    finally:
+        engine.dispose()
 
 
 @contextmanager

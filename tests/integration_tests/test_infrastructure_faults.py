@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from scripted_openai import Answer, Role, ScriptedOpenAI, serving
 from benchgen import db
 from benchgen.agents.transport import ModelAccessError, ModelUnavailable, ServerFault
 from benchgen.errors import DatabaseError, SandboxUnavailable, StoreError
-from benchgen.models import SessionStatus
+from benchgen.models import Provenance, SessionStatus
 from benchgen.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -161,11 +162,40 @@ def test_which_task_failures_are_the_infrastructures(
 
 
 def test_a_task_whose_process_died_is_an_infrastructure_fault(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prefect.states import Completed, Crashed
+    from prefect.states import Completed, Crashed, Running
 
     monkeypatch.syspath_prepend(str(REPO))
     from tasks.faults import infrastructure_cause
 
     crashed = Crashed(message="Execution was interrupted by SIGKILL")
     assert infrastructure_cause(crashed) == "the task's process died (Execution was interrupted by SIGKILL)"
+    # a killed Dask worker: the run keeps the last state it reported
+    assert infrastructure_cause(Running()) == "the task's process died (its run was left Running)"
     assert infrastructure_cause(Completed(data=None)) is None
+
+
+def test_only_unfinished_sessions_of_the_ended_runs_are_failed(tmp_settings, make_session) -> None:
+    from benchgen.agents.session import fail_abandoned_sessions
+
+    engine = db.get_engine(tmp_settings)
+    try:
+
+        def saved(status: SessionStatus, run_id: str | None) -> uuid.UUID:
+            row = make_session(status=status, provenance=Provenance(run_id=run_id))
+            return db.save_session(engine, row).id
+
+        abandoned = saved(SessionStatus.PLANNING, "run-1")
+        ended = saved(SessionStatus.ACCEPTED, "run-1")
+        other_run = saved(SessionStatus.CODING, "run-2")  # a run still going
+        cli = saved(SessionStatus.PLANNING, None)  # `benchgen generate`, resumable
+
+        cause = "the task's process died (its run was left Running)"
+        assert fail_abandoned_sessions(tmp_settings, {"run-1": cause}) == {abandoned: cause}
+
+        failed = db.get_session(engine, abandoned)
+        assert failed.status is SessionStatus.FAILED and failed.reason == cause
+        assert failed.journal[-1].message == f"failed: {cause}"
+        untouched = [db.get_session(engine, i).status for i in (ended, other_run, cli)]
+        assert untouched == [SessionStatus.ACCEPTED, SessionStatus.CODING, SessionStatus.PLANNING]
+    finally:
+        engine.dispose()

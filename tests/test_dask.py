@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -19,7 +20,7 @@ from integration_tests.scripted_openai import Answer, Role, ScriptedOpenAI, serv
 
 from benchgen import db
 from benchgen.dataset.publish import published_versions, verify_published
-from benchgen.models import SessionStatus
+from benchgen.models import GenerationSession, SessionStatus
 from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
 
@@ -147,26 +148,23 @@ def kill_client_of(port: int) -> psutil.Process:
     raise AssertionError(f"no process is connected to port {port}")
 
 
-@pytest.mark.parametrize("cluster_config", [{NO_RESCHEDULING_ENV: "0"}])
-def test_a_generate_task_whose_worker_dies_mid_session_fails_the_run_and_its_session(
-    dask_cluster, dask_env, tmp_path
-):
-    """The Dask worker running an agent session is killed while the Planner waits for the model: the run
-    fails with that cause, and the session it left in `planning` is marked failed with it."""
+@dataclass
+class KilledRun:
+    returncode: int
+    output: str
+    sessions: list[GenerationSession]  # oldest first
+
+
+def build_killing_the_planners_worker(dask_address: str, env: dict[str, str], data: Path) -> KilledRun:
+    """A one-benchmark build on the cluster whose generate task's worker is SIGKILLed while the Planner
+    waits for a (stub) model's reply, with the session in `planning`."""
     hang = Answer(delay_s=PLANNER_HANG_S)  # the worker waits on this reply when it is killed
     with serving(ScriptedOpenAI({Role.PLANNER: [hang]})) as stub:
-        command = [
-            sys.executable,
-            "-m",
-            "flows.build_dataset",
-            "--theme",
-            THEMES[0],
-            "--seeds-per-theme",
-            "1",
-        ]
-        command += ["--variant-seeds", "0", "--model", "openai:stub", "--version", "died"]
-        env = dask_env | {
-            "BENCHGEN_DASK_ADDRESS": dask_cluster,
+        command = [sys.executable, "-m", "flows.build_dataset", "--theme", THEMES[0]]
+        command += ["--seeds-per-theme", "1", "--variant-seeds", "0", "--min-difficulty-stdev", "0"]
+        command += ["--model", "openai:stub", "--version", "died"]
+        env = env | {
+            "BENCHGEN_DASK_ADDRESS": dask_address,
             "BENCHGEN_LLM_BASE_URL": stub.url,
             "BENCHGEN_LLM_API_KEY": "sk-test",
         }
@@ -175,22 +173,45 @@ def test_a_generate_task_whose_worker_dies_mid_session_fails_the_run_and_its_ses
         ) as flow:
             deadline = time.monotonic() + FLOW_TIMEOUT_S
             while not stub.of(Role.PLANNER):
-                assert flow.poll() is None and time.monotonic() < deadline, (
-                    "the session never reached the Planner"
-                )
+                assert flow.poll() is None and time.monotonic() < deadline, "no session reached the Planner"
                 time.sleep(POLL_S)
             killed = kill_client_of(stub.server_address[1])
+            assert killed.pid != flow.pid  # a Dask worker's process, not the flow's
             output, _ = flow.communicate(timeout=FLOW_TIMEOUT_S)
-
-    assert flow.returncode == 2, output[-4000:]
-    [error] = [line for line in output.splitlines() if line.startswith("error: ")]  # the one line of main
-    assert error.startswith(f"error: generate[theme={THEMES[0]}, seed=0] failed: the task's process died")
-    assert killed.pid != flow.pid  # a Dask worker's process died, not the flow's
-    engine = db.get_engine(get_settings(data_dir=tmp_path / "data"))
+    engine = db.get_engine(get_settings(data_dir=data))
     try:
-        [row] = db.list_sessions(engine)
+        sessions = sorted(db.list_sessions(engine), key=lambda row: row.created_at)
     finally:
         engine.dispose()
+    return KilledRun(flow.returncode, output, sessions)
+
+
+@pytest.mark.parametrize("cluster_config", [{NO_RESCHEDULING_ENV: "0"}])
+def test_a_generate_task_whose_worker_dies_mid_session_fails_the_run_and_its_session(
+    dask_cluster, dask_env, tmp_path
+):
+    """Dask told not to run a dead worker's task again: the run fails with that cause, and the session
+    left in `planning` is marked failed with it."""
+    run = build_killing_the_planners_worker(dask_cluster, dask_env, tmp_path / "data")
+
+    assert run.returncode == 2, run.output[-4000:]
+    [error] = [line for line in run.output.splitlines() if line.startswith("error: ")]  # main's one line
+    assert error.startswith(f"error: generate[theme={THEMES[0]}, seed=0] failed: the task's process died")
+    [row] = run.sessions
     assert row.status is SessionStatus.FAILED, row.journal
     assert row.reason is not None and row.reason.startswith("the task's process died (its run was left ")
-    assert [entry.stage for entry in row.journal][-1] == "fail"
+    assert row.journal[-1].stage == "fail"
+
+
+def test_a_generate_task_run_again_after_its_worker_died_fails_the_dead_session(
+    dask_cluster, dask_env, tmp_path
+):
+    """Dask's default: the dead worker's task runs again on another worker and the build succeeds; the
+    session the dead process left in `planning` is marked failed."""
+    run = build_killing_the_planners_worker(dask_cluster, dask_env, tmp_path / "data")
+
+    assert run.returncode == 0, run.output[-4000:]
+    dead, rerun = run.sessions
+    assert rerun.status is SessionStatus.ACCEPTED
+    assert dead.status is SessionStatus.FAILED, dead.journal
+    assert dead.reason == "the session's process stopped before it ended (its task run then ended Completed)"

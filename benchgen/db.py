@@ -213,6 +213,14 @@ def list_sessions(
         return list(db.exec(query))
 
 
+def unfinished_sessions(engine: Engine) -> list[GenerationSession]:
+    """Sessions not (yet) accepted, rejected or failed: running, resumable, or abandoned by a dead process."""
+    final = [status for status in SessionStatus if status.is_final]
+    query = select(GenerationSession).where(col(GenerationSession.status).not_in(final))
+    with Session(engine) as db:
+        return list(db.exec(query))
+
+
 def save_asset(engine: Engine, asset: BenchmarkAsset) -> BenchmarkAsset:
     """Insert or update a benchmark; a second script with the same sha256 in one dataset version is refused."""
     try:

@@ -97,6 +97,11 @@ class Provenance(BaseModel):
     offline_version: str = OFFLINE_VERSION
     seeds: list[int] = PydanticField(default_factory=list)
     scales: list[float] = PydanticField(default_factory=list)
+    run_id: str | None = PydanticField(
+        default=None,
+        description="The orchestrator run that started it (a flow's task run id), so the flow can find "
+        "a session whose process died; None outside a flow.",
+    )
 
 
 class ValidationAttempt(BaseModel):

@@ -173,14 +173,20 @@ def prepare_database(settings: Settings) -> None:
 # --- generate ----------------------------------------------------------------------------------------
 
 
-def generate_benchmark(theme: str, seed: int, *, model: str, settings: Settings) -> GenerationResult:
+def generate_benchmark(
+    theme: str, seed: int, *, model: str, settings: Settings, run_id: str | None = None
+) -> GenerationResult:
     """Run one agent session (plan, code, validate, review) for a theme and seed.
 
-    `model` is 'offline' (the procedural backend) or a 'provider:name' LLM model.
+    `model` is 'offline' (the procedural backend) or a 'provider:name' LLM model; `run_id` names the
+    orchestrator run starting it, kept in the session's provenance.
     """
-    from benchgen.agents.session import backend_from_options, run_session
+    from benchgen.agents.session import SessionOptions, backend_from_options, run_session
 
-    outcome = run_session(theme, seed, backend=backend_from_options(model, settings), settings=settings)
+    backend = backend_from_options(model, settings)
+    # Not resumable: a model outage past the retry layer ends the session `failed`, never left mid-way.
+    options = SessionOptions(resumable=False, run_id=run_id)
+    outcome = run_session(theme, seed, backend=backend, settings=settings, options=options)
     return GenerationResult(
         theme=theme,
         seed=seed,

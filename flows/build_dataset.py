@@ -46,6 +46,7 @@ from benchgen.errors import BenchgenError, UsageError
 from benchgen.settings import Settings, get_settings
 from benchgen.versions import current_versions
 from tasks import build_steps
+from tasks.faults import InfrastructureFault, fail_abandoned_sessions, infrastructure_cause
 from tasks.policies import DEFAULT_LLM_SLOTS, DEFAULT_SANDBOX_SLOTS, LLM_CALLS_LIMIT, SANDBOX_WORKERS_LIMIT
 
 RESULTS_FOLDER = "_prefect/results"  # under the store root: persisted task results and cache records
@@ -312,6 +313,13 @@ def summary_markdown(summary: pipeline.BuildSummary, dataset_url: str | None) ->
 # --- the flow ------------------------------------------------------------------------------------------
 
 
+def fail_on_infrastructure_faults(faults: list[str]) -> None:
+    """Fail the run once a step's tasks have all settled, so no session is left running half-recorded."""
+    if faults:
+        more = f" (and {len(faults) - 1} more like it)" if len(faults) > 1 else ""
+        raise InfrastructureFault(f"{faults[0]}{more}; nothing was published")
+
+
 @flow(name="build-dataset", log_prints=True, task_runner=task_runner())
 def build_dataset(
     themes: list[str] | None = None,
@@ -364,10 +372,17 @@ def build_dataset(
         for unit in params.units()
     }
     outcomes: dict[tuple[str, int], pipeline.BenchmarkOutcome] = {}
+    faults: list[str] = []
 
     def settled(unit: tuple[str, int], future: PrefectFuture, step: str):
-        """The task's result, or None after recording the unit as rejected with the task's error."""
+        """The task's result, or None after recording the unit as rejected with the task's error, or
+        (infrastructure faults: no sandbox, database, store or model access) as a fault of the run."""
         future.wait()
+        cause = infrastructure_cause(future.state)
+        if cause is not None:
+            faults.append(f"{step}[theme={unit[0]}, seed={unit[1]}] failed: {cause}")
+            logger.error(faults[-1])
+            return None
         if future.state.is_failed():
             outcomes[unit] = pipeline.BenchmarkOutcome(
                 theme=unit[0],
@@ -390,6 +405,10 @@ def build_dataset(
             outcomes[unit] = pipeline.rejected(
                 generation, generation.reason or "the session did not accept a script"
             )
+    for line in fail_abandoned_sessions(generations.values(), settings):
+        logger.error(line)
+
+    fail_on_infrastructure_faults(faults)
 
     # validate: every accepted script on the dataset's variant grid
     reports = {
@@ -405,6 +424,8 @@ def build_dataset(
             valid[unit] = report
         else:
             outcomes[unit] = pipeline.rejected(accepted[unit], pipeline.variants_failed_reason(report))
+
+    fail_on_infrastructure_faults(faults)
 
     # render evidence; drop near duplicates in (theme, seed) order; persist rows and files
     evidence = {
@@ -438,6 +459,7 @@ def build_dataset(
         entry = settled(unit, future, "persist")
         if entry is not None:
             outcomes[unit] = pipeline.accepted(accepted[unit], entry)
+    fail_on_infrastructure_faults(faults)
     ordered = [outcomes[unit] for unit in params.units()]
     create_table_artifact(
         key="accepted-per-theme",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
 
 from benchgen import pipeline
 from benchgen.dataset.gate import GateThresholds
@@ -51,9 +52,11 @@ UNCACHED = {"cache_policy": NO_CACHE}
 def generate(
     theme: str, seed: int, model: str, versions: dict[str, str], database: str, settings: Settings
 ) -> pipeline.GenerationResult:
-    """An agent session; `database` is in the cache key because the session row lives there."""
+    """An agent session; `database` is in the cache key because the session row lives there.
+
+    The session records this task run's id, so the flow can fail it if this process dies mid-session."""
     with slots(LLM_CALLS_LIMIT):
-        result = pipeline.generate_benchmark(theme, seed, model=model, settings=settings)
+        result = pipeline.generate_benchmark(theme, seed, model=model, settings=settings, run_id=task_run.id)
     get_run_logger().info(
         "session=%s theme=%r seed=%d accepted=%s", result.session_id, theme, seed, result.accepted
     )

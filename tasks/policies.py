@@ -1,12 +1,12 @@
 """Retry, cache and concurrency policy shared by the dataset-build tasks.
 
-Transient failures (store, database, network, LLM API) are retried with exponential backoff and
-jitter; everything else, above all a deterministic validation verdict, fails at once.
+Transient failures (store, database, network) are retried with exponential backoff and jitter;
+everything else, above all a deterministic validation verdict, fails at once. LLM calls are not
+retried here: `benchgen.agents.transport` is their one retry layer, inside the session.
 """
 
 from contextlib import AbstractContextManager, nullcontext
 
-import openai
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.concurrency.sync import concurrency
 from prefect.settings import PREFECT_API_URL
@@ -15,7 +15,7 @@ from prefect.tasks import exponential_backoff
 from benchgen.errors import DatabaseError, StoreError
 from benchgen.store import ObjectNotFound
 
-TRANSIENT_RETRIES = 3  # attempts after the first for store, database and LLM API errors
+TRANSIENT_RETRIES = 3  # attempts after the first for store and database errors
 RETRY_BACKOFF_S = 2.0  # seconds before the first retry; doubles each time
 RETRY_JITTER_FACTOR = 0.5  # each delay varies by up to +-50% so workers do not retry in lockstep
 
@@ -37,10 +37,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     DatabaseError,
     ConnectionError,
     TimeoutError,
-    openai.APIConnectionError,
-    openai.APITimeoutError,
-    openai.RateLimitError,
-    openai.InternalServerError,
 )
 
 

@@ -26,8 +26,9 @@ from benchgen.agents.graph import (
     route_after_validate,
 )
 from benchgen.agents.lessons import Lesson, LessonStore
-from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, extract_script
+from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, model_client
 from benchgen.agents.prompts import EXAMPLE_SCRIPT
+from benchgen.agents.replies import extract_script
 from benchgen.agents.schemas import ReviewDecision, ReviewEvidence, ReviewVerdict, ScriptDraft, TokenUsage
 from benchgen.agents.session import (
     SessionInterrupted,
@@ -39,6 +40,7 @@ from benchgen.agents.session import (
     run_session,
 )
 from benchgen.agents.state import AttemptEntry, AttemptStage, BenchmarkGeneratorState, StopKind
+from benchgen.agents.transport import ModelUnavailable, RetryPolicy
 from benchgen.codes import FailureCode
 from benchgen.errors import UsageError
 from benchgen.models import SessionStatus
@@ -50,6 +52,7 @@ from benchgen.validation.validator import validate_source
 
 TEST_SEEDS = (0, 1)  # two seeds: enough for NO_VARIATION, half the cost of the default three
 TOKENS_PER_REPLY = (300, 120)  # (input, output) tokens each scripted reply reports
+NO_RETRY = RetryPolicy(attempts=1)  # a scripted provider error ends the request at once
 
 # A gap-crossing scenario that passes validation, and a different valid one (box payload, taller decks).
 GOOD_SCRIPT = EXAMPLE_SCRIPT
@@ -147,15 +150,25 @@ class Fakes:
     """One scripted model per role, and the roles built on them exactly as for a real provider."""
 
     def __init__(self, plans: list[Any], codes: list[Any], reviews: list[Any]) -> None:
-        config = ModelConfig(model="scripted:fake", supports_images=False)
+        config = ModelConfig(model="scripted:fake", supports_images=False, retry=NO_RETRY)
         self.planner = ScriptedChatModel(replies=plans)
         self.coder = ScriptedChatModel(replies=codes)
         self.reviewer = ScriptedChatModel(replies=reviews)
         self.roles = Roles(
-            planner=LLMPlanner(self.planner, config),
-            coder=LLMCoder(self.coder, config),
-            reviewer=LLMReviewer(self.reviewer, config),
+            planner=LLMPlanner(model_client(self.planner, config), config),
+            coder=LLMCoder(model_client(self.coder, config), config),
+            reviewer=LLMReviewer(model_client(self.reviewer, config), config),
         )
+
+
+def planner_on(model: ScriptedChatModel, config: ModelConfig | None = None) -> LLMPlanner:
+    config = config or ModelConfig(model="scripted:fake")
+    return LLMPlanner(model_client(model, config), config)
+
+
+def reviewer_on(model: ScriptedChatModel, name: str) -> LLMReviewer:
+    config = ModelConfig(model=name)
+    return LLMReviewer(model_client(model, config), config)
 
 
 @pytest.fixture(scope="module")
@@ -354,11 +367,12 @@ def test_a_valid_script_in_between_breaks_a_run_of_equal_failures(
 def test_resume_after_an_interruption_continues_from_the_last_node(
     tmp_settings: Settings, tools: GraphTools
 ) -> None:
-    crash = RuntimeError("reviewer process killed")
-    fakes = Fakes([plan_reply()], [code_reply(GOOD_SCRIPT)], [crash, APPROVE])
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    outage = openai.APIConnectionError(request=request)
+    fakes = Fakes([plan_reply()], [code_reply(GOOD_SCRIPT)], [outage, APPROVE])
     backend = backend_from_options("openai:fake", tmp_settings)
     options = SessionOptions(context=context(), roles=fakes.roles, tools=tools)
-    with pytest.raises(RuntimeError, match="reviewer process killed"):
+    with pytest.raises(SessionInterrupted, match="continue with --resume"):
         run_session("ball must cross a gap", 7, backend=backend, settings=tmp_settings, options=options)
 
     [row] = db.list_sessions(db.get_engine(tmp_settings))
@@ -369,6 +383,34 @@ def test_resume_after_an_interruption_continues_from_the_last_node(
     assert outcome.status is SessionStatus.ACCEPTED
     assert (len(fakes.planner.received), len(fakes.coder.received), len(fakes.reviewer.received)) == (1, 1, 2)
     assert [a.attempt for a in row_of(tmp_settings, outcome).validation_logs] == [1]
+
+
+def test_a_crash_outside_the_model_marks_the_session_failed_with_the_cause(
+    tmp_settings: Settings, tools: GraphTools
+) -> None:
+    crash = RuntimeError("reviewer process killed")
+    fakes = Fakes([plan_reply()], [code_reply(GOOD_SCRIPT)], [crash])
+    with pytest.raises(RuntimeError, match="reviewer process killed"):
+        run(fakes, tmp_settings, tools)
+
+    [row] = db.list_sessions(db.get_engine(tmp_settings))
+    assert row.status is SessionStatus.FAILED
+    assert row.reason == "RuntimeError: reviewer process killed"
+
+
+def test_a_model_outage_in_the_flow_fails_the_session_instead_of_leaving_it_to_resume(
+    tmp_settings: Settings, tools: GraphTools
+) -> None:
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    fakes = Fakes([openai.APITimeoutError(request=request)], [], [])
+    with pytest.raises(ModelUnavailable):
+        run(fakes, tmp_settings, tools, resumable=False)
+
+    [row] = db.list_sessions(db.get_engine(tmp_settings))
+    assert row.status is SessionStatus.FAILED and row.reason is not None
+    assert row.reason.startswith(
+        "the model failed (ModelUnavailable: scripted:fake at the scripted API failed 1 try in a row"
+    )
 
 
 def test_interrupt_before_a_node_then_resume(tmp_settings: Settings, tools: GraphTools) -> None:
@@ -465,8 +507,8 @@ def test_checkpoint_setup_from_runs_starting_together_on_a_fresh_postgresql(fres
 def test_transient_api_errors_are_retried(tmp_settings: Settings) -> None:
     request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
     model = ScriptedChatModel(replies=[openai.APIConnectionError(request=request), plan_reply()])
-    config = ModelConfig(model="scripted:fake", retry_attempts=2)
-    plan = LLMPlanner(model, config).plan("ball must cross a gap", 0)
+    config = ModelConfig(model="scripted:fake", retry=RetryPolicy(attempts=2, backoff_s=0))
+    plan = planner_on(model, config).plan("ball must cross a gap", 0)
 
     assert plan.family == "gap_crossing" and len(model.received) == 2
     assert plan.usage.total_tokens == sum(TOKENS_PER_REPLY)
@@ -475,7 +517,7 @@ def test_transient_api_errors_are_retried(tmp_settings: Settings) -> None:
 def test_other_api_errors_are_not_retried() -> None:
     model = ScriptedChatModel(replies=[ValueError("bad request: unknown parameter"), plan_reply()])
     with pytest.raises(ValueError, match="unknown parameter"):
-        LLMPlanner(model, ModelConfig(model="scripted:fake")).plan("ball must cross a gap", 0)
+        planner_on(model).plan("ball must cross a gap", 0)
     assert len(model.received) == 1
 
 
@@ -493,10 +535,8 @@ def review_evidence(tmp_path) -> ReviewEvidence:
 
 def test_reviewer_sends_images_to_models_that_accept_them(tmp_path) -> None:
     model = ScriptedChatModel(replies=[APPROVE], profile={"image_inputs": True})
-    reviewer = LLMReviewer(model, ModelConfig(model="scripted:vision"))
-    plan = LLMPlanner(ScriptedChatModel(replies=[plan_reply()]), ModelConfig(model="scripted:fake")).plan(
-        "gap", 0
-    )
+    reviewer = reviewer_on(model, "scripted:vision")
+    plan = planner_on(ScriptedChatModel(replies=[plan_reply()])).plan("gap", 0)
     draft = ScriptDraft(source=GOOD_SCRIPT, attempt=1)
     decision = reviewer.review(plan, draft, review_evidence(tmp_path))
 
@@ -508,10 +548,8 @@ def test_reviewer_sends_images_to_models_that_accept_them(tmp_path) -> None:
 
 def test_reviewer_without_image_support_says_so(tmp_path) -> None:
     model = ScriptedChatModel(replies=[APPROVE])  # no profile: unknown models get text only
-    reviewer = LLMReviewer(model, ModelConfig(model="scripted:text"))
-    plan = LLMPlanner(ScriptedChatModel(replies=[plan_reply()]), ModelConfig(model="scripted:fake")).plan(
-        "gap", 0
-    )
+    reviewer = reviewer_on(model, "scripted:text")
+    plan = planner_on(ScriptedChatModel(replies=[plan_reply()])).plan("gap", 0)
     decision = reviewer.review(plan, ScriptDraft(source=GOOD_SCRIPT, attempt=1), review_evidence(tmp_path))
 
     assert not decision.saw_images
@@ -524,8 +562,8 @@ def test_the_api_key_is_not_logged_or_shown(tmp_settings: Settings, caplog) -> N
     settings = get_settings(data_dir=tmp_settings.data_dir, llm_api_key=secret)
     backend = backend_from_options("openai:gpt-4o", settings, base_url="http://127.0.0.1:9/v1")
     with caplog.at_level(logging.DEBUG):
-        roles = roles_for(backend)
-    assert roles.coder.model.openai_api_key.get_secret_value() == secret  # the client has it
+        roles = roles_for(backend, check_access=False)
+    assert roles.coder.client.model.openai_api_key.get_secret_value() == secret  # the client has it
     assert (
         secret not in caplog.text and secret not in repr(backend) and secret not in backend.model_dump_json()
     )
@@ -541,9 +579,7 @@ def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path) -> None:
         ok=False,
         failures=[Failure(code=FailureCode.NOT_SETTLED, message="still moving", seed=0, scale=1.0)],
     )
-    plan = LLMPlanner(ScriptedChatModel(replies=[plan_reply()]), ModelConfig(model="scripted:fake")).plan(
-        "gap", 0
-    )
+    plan = planner_on(ScriptedChatModel(replies=[plan_reply()])).plan("gap", 0)
     lesson = Lesson(code=FailureCode.NOT_SETTLED, text="NOT_SETTLED kept recurring")
     state = BenchmarkGeneratorState(
         session_id=uuid4(),
@@ -575,16 +611,24 @@ def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path) -> None:
         assert repr(restored) == repr(value), name  # repr also compares types, e.g. enum vs str keys
 
 
-def test_an_unusable_reply_stops_the_session_with_a_resume_hint(
+def test_unusable_replies_past_the_bound_fail_the_session_naming_the_role(
     tmp_settings: Settings, tools: GraphTools
 ) -> None:
     maybe = tool_reply("ReviewReply", {"verdict": "MAYBE", "reasons": ["unsure"], "feedback": ""})
-    fakes = Fakes([plan_reply()], [code_reply(GOOD_SCRIPT)], [maybe])
-    with pytest.raises(SessionInterrupted, match="did not return a valid ReviewReply") as stopped:
-        run(fakes, tmp_settings, tools)
-    [row] = db.list_sessions(db.get_engine(tmp_settings))
-    assert f"continue with --resume {row.id}" in str(stopped.value)
-    assert row.status is SessionStatus.REVIEWING
+    fakes = Fakes([plan_reply()], [code_reply(GOOD_SCRIPT)], [maybe, maybe, maybe])
+    outcome, progress = run(fakes, tmp_settings, tools)
+
+    assert outcome.status is SessionStatus.FAILED
+    assert [node for node, _ in progress][-2:] == ["reviewer", "fail"]
+    assert outcome.reason is not None and outcome.reason.startswith(
+        "reviewer (scripted:fake) gave no usable reply in 3 tries (reply_attempts): the reply does not match "
+        "the ReviewReply schema: verdict: Input should be 'APPROVE', 'REJECT_CODE' or 'REJECT_PLAN'"
+    )
+    assert "MAYBE" in fakes.reviewer.request_text(1)  # the bad reply went back with the problem
+    row = row_of(tmp_settings, outcome)
+    assert row.status is SessionStatus.FAILED and row.reason == outcome.reason
+    tokens_in, tokens_out = TOKENS_PER_REPLY
+    assert (row.input_tokens, row.output_tokens) == (5 * tokens_in, 5 * tokens_out)  # bad replies count
 
 
 @pytest.mark.parametrize(

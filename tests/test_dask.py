@@ -2,17 +2,26 @@
 BENCHGEN_DASK_ADDRESS names the scheduler. The cluster is started as a user would on other machines:
 `dask scheduler` and `dask worker` processes with this repository on PYTHONPATH."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import free_port
 from distributed import Client
+from integration_tests.scripted_openai import Answer, Role, ScriptedOpenAI, serving
 
+from benchgen import db
 from benchgen.dataset.publish import published_versions, verify_published
+from benchgen.models import GenerationSession, SessionStatus
+from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
 
 pytestmark = pytest.mark.slow
@@ -23,6 +32,9 @@ DASK_WORKERS = 2  # worker processes, one thread each (one sandboxed build at a 
 CLUSTER_START_TIMEOUT_S = 120  # scheduler and workers import the stack on a busy machine
 FLOW_TIMEOUT_S = 900  # a build of two benchmarks on a busy two-core machine
 STOP_TIMEOUT_S = 30
+NO_RESCHEDULING_ENV = "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"  # 0: a task whose worker died errs
+PLANNER_HANG_S = 120  # s the stub holds the Planner's reply: the worker is killed long before
+POLL_S = 0.2  # s between two looks at what the stub received
 
 
 @pytest.fixture
@@ -54,13 +66,19 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def dask_cluster(dask_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+def cluster_config() -> dict[str, str]:
+    """DASK_* variables of the cluster's processes; a test parametrizes it to change Dask's defaults."""
+    return {}
+
+
+@pytest.fixture
+def dask_cluster(dask_env: dict[str, str], cluster_config: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """A scheduler and DASK_WORKERS worker processes on loopback; yields the scheduler address.
 
     The processes start in their own folder without BENCHGEN_* variables, as on another machine:
     what the tasks need must reach them as task inputs."""
     dask = str(Path(sys.executable).parent / "dask")
-    cluster_env = {k: v for k, v in dask_env.items() if not k.startswith("BENCHGEN_")}
+    cluster_env = {k: v for k, v in dask_env.items() if not k.startswith("BENCHGEN_")} | cluster_config
     cluster_cwd = tmp_path / "dask-cwd"
     cluster_cwd.mkdir()
     address = f"tcp://127.0.0.1:{free_port()}"
@@ -118,3 +136,82 @@ def test_flow_runs_its_tasks_on_a_dask_cluster(dask_cluster, dask_env, tmp_path)
     assert list((tmp_path / "dask-cwd").iterdir()) == [], (
         "a Dask worker wrote where BENCHGEN_* defaults point"
     )
+
+
+def kill_client_of(port: int) -> psutil.Process:
+    """SIGKILL the process with an open connection to loopback `port` (the one waiting on a reply there)."""
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.AccessDenied, psutil.NoSuchProcess):
+            if any(c.raddr and c.raddr.port == port for c in process.net_connections(kind="tcp")):
+                process.send_signal(signal.SIGKILL)
+                return process
+    raise AssertionError(f"no process is connected to port {port}")
+
+
+@dataclass
+class KilledRun:
+    returncode: int
+    output: str
+    sessions: list[GenerationSession]  # oldest first
+
+
+def build_killing_the_planners_worker(dask_address: str, env: dict[str, str], data: Path) -> KilledRun:
+    """A one-benchmark build on the cluster whose generate task's worker is SIGKILLed while the Planner
+    waits for a (stub) model's reply, with the session in `planning`."""
+    hang = Answer(delay_s=PLANNER_HANG_S)  # the worker waits on this reply when it is killed
+    with serving(ScriptedOpenAI({Role.PLANNER: [hang]})) as stub:
+        command = [sys.executable, "-m", "flows.build_dataset", "--theme", THEMES[0]]
+        command += ["--seeds-per-theme", "1", "--variant-seeds", "0", "--min-difficulty-stdev", "0"]
+        command += ["--model", "openai:stub", "--version", "died"]
+        env = env | {
+            "BENCHGEN_DASK_ADDRESS": dask_address,
+            "BENCHGEN_LLM_BASE_URL": stub.url,
+            "BENCHGEN_LLM_API_KEY": "sk-test",
+        }
+        with subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as flow:
+            deadline = time.monotonic() + FLOW_TIMEOUT_S
+            while not stub.of(Role.PLANNER):
+                assert flow.poll() is None and time.monotonic() < deadline, "no session reached the Planner"
+                time.sleep(POLL_S)
+            killed = kill_client_of(stub.server_address[1])
+            assert killed.pid != flow.pid  # a Dask worker's process, not the flow's
+            output, _ = flow.communicate(timeout=FLOW_TIMEOUT_S)
+    engine = db.get_engine(get_settings(data_dir=data))
+    try:
+        sessions = sorted(db.list_sessions(engine), key=lambda row: row.created_at)
+    finally:
+        engine.dispose()
+    return KilledRun(flow.returncode, output, sessions)
+
+
+@pytest.mark.parametrize("cluster_config", [{NO_RESCHEDULING_ENV: "0"}])
+def test_a_generate_task_whose_worker_dies_mid_session_fails_the_run_and_its_session(
+    dask_cluster, dask_env, tmp_path
+):
+    """Dask told not to run a dead worker's task again: the run fails with that cause, and the session
+    left in `planning` is marked failed with it."""
+    run = build_killing_the_planners_worker(dask_cluster, dask_env, tmp_path / "data")
+
+    assert run.returncode == 2, run.output[-4000:]
+    [error] = [line for line in run.output.splitlines() if line.startswith("error: ")]  # main's one line
+    assert error.startswith(f"error: generate[theme={THEMES[0]}, seed=0] failed: the task's process died")
+    [row] = run.sessions
+    assert row.status is SessionStatus.FAILED, row.journal
+    assert row.reason is not None and row.reason.startswith("the task's process died (its run was left ")
+    assert row.journal[-1].stage == "fail"
+
+
+def test_a_generate_task_run_again_after_its_worker_died_fails_the_dead_session(
+    dask_cluster, dask_env, tmp_path
+):
+    """Dask's default: the dead worker's task runs again on another worker and the build succeeds; the
+    session the dead process left in `planning` is marked failed."""
+    run = build_killing_the_planners_worker(dask_cluster, dask_env, tmp_path / "data")
+
+    assert run.returncode == 0, run.output[-4000:]
+    dead, rerun = run.sessions
+    assert rerun.status is SessionStatus.ACCEPTED
+    assert dead.status is SessionStatus.FAILED, dead.journal
+    assert dead.reason == "the session's process stopped before it ended (its task run then ended Completed)"

@@ -21,6 +21,7 @@ from benchgen.db import (
     list_sessions,
     save_asset,
     save_session,
+    unfinished_sessions,
     upgrade,
 )
 from benchgen.errors import ConfigError, DatabaseError, NotFoundError
@@ -69,6 +70,15 @@ def test_sessions_round_trip(database_url, make_session):
     assert [s.id for s in list_sessions(engine, status=SessionStatus.ACCEPTED)] == [session.id]
     assert list_sessions(engine, theme="another theme") == []
     engine.dispose()
+
+
+def test_unfinished_sessions_are_those_not_accepted_rejected_or_failed(database_url, make_session):
+    upgrade(database_url)
+    engine = get_engine(database_url)
+    saved = {status: save_session(engine, make_session(status=status)).id for status in SessionStatus}
+    unfinished = {row.id for row in unfinished_sessions(engine)}
+    engine.dispose()
+    assert unfinished == {saved[status] for status in SessionStatus if not status.is_final}
 
 
 def test_assets_round_trip_and_unique_script_per_version(database_url, make_session, make_asset):

@@ -1,5 +1,6 @@
-"""The dataset-build tasks' retry policy on Prefect's real engine: a transient error (store, database,
-LLM API) is retried with backoff, anything else, above all a script's fault, fails at once."""
+"""The dataset-build tasks' retry policy on Prefect's real engine: a transient error (store, database)
+is retried with backoff, anything else, above all a script's fault, fails at once. LLM API errors are
+not retried by Prefect: the session's transport layer is their one retry layer."""
 
 import time
 from collections.abc import Iterator
@@ -63,9 +64,8 @@ def attempts_until_done(error: BaseException, failures: int) -> tuple[int, bool]
         StoreError("s3://bucket/key: connection reset by peer"),
         DatabaseError("server closed the connection unexpectedly"),
         ConnectionError("connection refused"),
-        rate_limited(),
     ],
-    ids=["store", "database", "connection", "llm_rate_limit"],
+    ids=["store", "database", "connection"],
 )
 def test_transient_errors_are_retried(prefect_engine, error):
     assert attempts_until_done(error, failures=1) == (2, True)
@@ -76,8 +76,9 @@ def test_transient_errors_are_retried(prefect_engine, error):
     [
         ValueError("build() returned None instead of a Scenario"),
         ObjectNotFound("s3://bucket/missing.json"),
+        rate_limited(),
     ],
-    ids=["script_fault", "missing_object"],
+    ids=["script_fault", "missing_object", "llm_rate_limit_has_its_own_retry_layer"],
 )
 def test_other_errors_fail_at_once(prefect_engine, error):
     assert attempts_until_done(error, failures=1) == (1, False)

@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from benchgen.agents.context import GeneratorContext
 from benchgen.agents.lessons import count_codes, new_lessons
 from benchgen.agents.recorder import SessionRecorder
-from benchgen.agents.roles import Coder, Planner, Reviewer
+from benchgen.agents.roles import Coder, Planner, Reviewer, RoleFailure
 from benchgen.agents.schemas import ReviewEvidence, ReviewVerdict, TokenUsage
 from benchgen.agents.state import (
     AttemptEntry,
@@ -97,6 +97,14 @@ def _spend(state: BenchmarkGeneratorState, usage: TokenUsage, context: Generator
     return {"usage": total, "stop_kind": StopKind.FAILED if stop else None, "stop_reason": stop}
 
 
+def _role_failed(
+    state: BenchmarkGeneratorState, failure: RoleFailure, context: GeneratorContext
+) -> dict[str, Any]:
+    """State update for a role that gave no usable reply: its tokens count, and the session fails."""
+    spent = _spend(state, failure.usage, context)
+    return {**spent, "stop_kind": StopKind.FAILED, "stop_reason": str(failure)}
+
+
 def _lesson_texts(state: BenchmarkGeneratorState) -> list[str]:
     """Earlier sessions' lessons, each replaced by this session's lesson for the same code."""
     by_code = {lesson.code: lesson for lesson in [*state.lessons, *state.learned]}
@@ -143,10 +151,10 @@ def route_after_validate(state: BenchmarkGeneratorState) -> Literal["coder", "re
 
 
 def route_after_review(state: BenchmarkGeneratorState) -> Literal["accept", "coder", "planner", "fail"]:
-    if state.review is None:
-        raise ValueError(f"reviewer finished without a decision (review={state.review!r})")
     if state.stop_reason:
         return "fail"
+    if state.review is None:
+        raise ValueError(f"reviewer finished without a decision (review={state.review!r})")
     verdict = state.review.verdict
     if verdict is ReviewVerdict.APPROVE:
         return "accept"
@@ -186,9 +194,13 @@ class GeneratorNodes:
         rounds = state.plan_rounds + 1
         self.recorder.enter(state.session_id, SessionStatus.PLANNING, "planner", f"plan round {rounds}")
         replanning = state.review is not None and state.review.verdict is ReviewVerdict.REJECT_PLAN
-        plan = self.roles.planner.plan(
-            state.theme, state.seed, feedback=state.feedback if replanning else None
-        )
+        try:
+            plan = self.roles.planner.plan(
+                state.theme, state.seed, feedback=state.feedback if replanning else None
+            )
+        except RoleFailure as failure:
+            update = {"plan_rounds": rounds, **_role_failed(state, failure, runtime.context)}
+            return self._finish(state, update, SessionStatus.PLANNING, "planner", str(failure))
         update = {
             "plan": plan,
             "plan_rounds": rounds,
@@ -207,14 +219,18 @@ class GeneratorNodes:
             raise GraphInvariantError("the coder ran before any plan was made")
         self.recorder.enter(state.session_id, SessionStatus.CODING, "coder", f"attempt {attempt}")
         repairing = state.report is not None and not state.report.ok
-        draft = self.roles.coder.write(
-            state.plan,
-            attempt,
-            previous=state.draft,
-            report=state.report if repairing else None,
-            feedback=state.feedback,
-            lessons=_lesson_texts(state),
-        )
+        try:
+            draft = self.roles.coder.write(
+                state.plan,
+                attempt,
+                previous=state.draft,
+                report=state.report if repairing else None,
+                feedback=state.feedback,
+                lessons=_lesson_texts(state),
+            )
+        except RoleFailure as failure:
+            update = {"coder_attempts": attempt, **_role_failed(state, failure, runtime.context)}
+            return self._finish(state, update, SessionStatus.CODING, "coder", str(failure))
         update = {
             "draft": draft,
             "coder_attempts": attempt,
@@ -293,7 +309,11 @@ class GeneratorNodes:
         rounds = state.review_rounds + 1
         self.recorder.enter(state.session_id, SessionStatus.REVIEWING, "reviewer", f"review round {rounds}")
         evidence = ReviewEvidence(report=state.report, bundle=state.bundle)
-        decision = self.roles.reviewer.review(state.plan, state.draft, evidence)
+        try:
+            decision = self.roles.reviewer.review(state.plan, state.draft, evidence)
+        except RoleFailure as failure:
+            update = {"review_rounds": rounds, **_role_failed(state, failure, context)}
+            return self._finish(state, update, SessionStatus.REVIEWING, "reviewer", str(failure))
         entry = AttemptEntry(
             attempt=state.coder_attempts,
             stage=AttemptStage.REVIEW,

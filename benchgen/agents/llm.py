@@ -3,20 +3,21 @@
 import base64
 import logging
 import os
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
-import openai
 from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import Runnable
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from benchgen.agents import prompts
+from benchgen.agents.model_client import ModelClient, ModelReply, OutputMode, output_modes
+from benchgen.agents.replies import ReplyProblem, parse_script, parse_structured
+from benchgen.agents.roles import RoleFailure
 from benchgen.agents.schemas import (
+    NonBlank,
     Plan,
     PlannedFixture,
     RandomizedDimension,
@@ -26,36 +27,22 @@ from benchgen.agents.schemas import (
     ScriptDraft,
     TokenUsage,
 )
-from benchgen.errors import BenchgenError, ConfigError
+from benchgen.agents.transport import ModelRequestRefused, RetryPolicy
+from benchgen.errors import ConfigError
 from benchgen.settings import mask_url
 from benchgen.validation.report import ValidationReport
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_RETRIES = 3  # retries inside the provider client (it honours Retry-After on rate limits)
-DEFAULT_RETRY_ATTEMPTS = 3  # calls of the whole request when the client gives up on a transient error
 DEFAULT_TIMEOUT_S = 120.0  # seconds one HTTP request to the model may take
+DEFAULT_REPLY_ATTEMPTS = 3  # replies one role may give per request before its session fails: 1 + 2 repairs
+MAX_ECHOED_REPLY_CHARS = 4_000  # characters of a bad reply sent back to the model with the problem
 TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are quoted in USD per million tokens
 # OpenAI-compatible local servers (vLLM, llama.cpp, LM Studio) ignore the key, but the client requires one.
 LOCAL_SERVER_PLACEHOLDER_KEY = "EMPTY"
-# Errors worth another try: connection drops, timeouts, rate limits and 5xx answers.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    openai.APIConnectionError,
-    openai.RateLimitError,
-    openai.InternalServerError,
-    httpx.TransportError,
-)
 
-CODE_BLOCK = re.compile(r"```(?P<lang>[a-zA-Z0-9_+-]*)[ \t]*\n(?P<body>.*?)```", re.DOTALL)
-# "12\t", "12: ", "12 | ", "12→": how tools print line numbers; written into a file they break the script.
-LINE_NUMBER_PREFIX = re.compile(r"^[ \t]*(?P<number>\d+)(?:\t|: ?|[ \t]*\|[ \t]?|→)")
-
-
-Reply = TypeVar("Reply", bound=BaseModel)
-
-
-class RoleReplyError(BenchgenError):
-    """A model's reply could not be used (no structured answer where one is required)."""
+Reply = TypeVar("Reply")
+Schema = TypeVar("Schema", bound=BaseModel)
 
 
 class ModelConfig(BaseModel):
@@ -69,11 +56,37 @@ class ModelConfig(BaseModel):
     supports_images: bool | None = Field(
         default=None, description="Send renders as images; None asks the model's profile (unknown: no)."
     )
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
-    retry_attempts: int = Field(default=DEFAULT_RETRY_ATTEMPTS, ge=1)
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0)
+    output_mode: OutputMode | None = Field(
+        default=None,
+        description="Structured-output mode to start with; None: the provider's best (docs/llm.md).",
+    )
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="The one retry layer of model calls.")
+    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, description="s one HTTP request may take.")
+    reply_attempts: int = Field(
+        default=DEFAULT_REPLY_ATTEMPTS,
+        ge=1,
+        description="Replies per request, repairs of unusable ones included.",
+    )
     input_price_per_mtok: float = Field(default=0.0, ge=0, description="USD per million input tokens.")
     output_price_per_mtok: float = Field(default=0.0, ge=0, description="USD per million output tokens.")
+
+    @property
+    def provider(self) -> str:
+        return self.model.split(":", 1)[0] if ":" in self.model else ""
+
+    @property
+    def server(self) -> str:
+        """Where requests go, for messages: the base URL, or the provider's own API."""
+        return mask_url(self.base_url) if self.base_url else f"the {self.provider} API"
+
+    def with_limits(self, *, timeout_s: float | None = None, tries: int | None = None) -> "ModelConfig":
+        """A copy with the request timeout and the tries per request changed where given."""
+        changes: dict[str, object] = {}
+        if timeout_s is not None:
+            changes["timeout_s"] = timeout_s
+        if tries is not None:
+            changes["retry"] = self.retry.model_copy(update={"attempts": tries})
+        return self.model_copy(update=changes)
 
     def usage_of(self, message: AIMessage) -> TokenUsage:
         """Tokens (and their cost) of one reply, from LangChain's `usage_metadata`."""
@@ -87,18 +100,20 @@ class ModelConfig(BaseModel):
 
 
 def make_chat_model(config: ModelConfig) -> BaseChatModel:
-    """Build the chat model with `init_chat_model`; provider packages read their own key variables."""
-    provider = config.model.split(":", 1)[0] if ":" in config.model else ""
-    if not provider:
+    """Build the chat model with `init_chat_model`; provider packages read their own key variables.
+
+    The client itself never retries (`max_retries=0`): `transport.call_with_retries` is the one retry layer.
+    """
+    if not config.provider:
         raise ConfigError(
             f"model {config.model!r} must be 'provider:name', e.g. 'openai:gpt-4o' or 'ollama:llama3'"
         )
-    kwargs: dict[str, object] = {"max_retries": config.max_retries, "timeout": config.timeout_s}
+    kwargs: dict[str, object] = {"max_retries": 0, "timeout": config.timeout_s}
     if config.base_url:
         kwargs["base_url"] = config.base_url
     if config.api_key is not None:
         kwargs["api_key"] = config.api_key.get_secret_value()
-    elif provider == "openai" and config.base_url and not os.environ.get("OPENAI_API_KEY"):
+    elif config.provider == "openai" and config.base_url and not os.environ.get("OPENAI_API_KEY"):
         kwargs["api_key"] = LOCAL_SERVER_PLACEHOLDER_KEY
     try:
         return init_chat_model(config.model, **kwargs)
@@ -106,12 +121,10 @@ def make_chat_model(config: ModelConfig) -> BaseChatModel:
         raise ConfigError(f"cannot create chat model {config.model!r}: {exc}") from exc
 
 
-def with_retries(runnable: Runnable, config: ModelConfig) -> Runnable:
-    """Retry the whole call with exponential backoff and jitter on transient API errors only."""
-    return runnable.with_retry(
-        retry_if_exception_type=TRANSIENT_ERRORS,
-        wait_exponential_jitter=True,
-        stop_after_attempt=config.retry_attempts,
+def model_client(model: BaseChatModel, config: ModelConfig) -> ModelClient:
+    """The client the roles of one session share: retry policy and structured-output modes from `config`."""
+    return ModelClient(
+        model, config.model, config.server, config.retry, output_modes(config.provider, config.output_mode)
     )
 
 
@@ -123,31 +136,6 @@ def accepts_images(model: BaseChatModel, config: ModelConfig) -> bool:
     return bool(profile.get("image_inputs", False))
 
 
-def strip_line_numbers(source: str) -> str:
-    """Remove line-number prefixes when every non-blank line carries one and they count up by one."""
-    lines = source.splitlines()
-    matches = [LINE_NUMBER_PREFIX.match(line) for line in lines if line.strip()]
-    if not matches or any(match is None for match in matches):
-        return source
-    numbers = [int(match["number"]) for match in matches]
-    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
-        return source
-    stripped = [LINE_NUMBER_PREFIX.sub("", line, count=1) for line in lines]
-    return "\n".join(stripped) + ("\n" if source.endswith("\n") else "")
-
-
-def extract_script(reply: str) -> tuple[str, str]:
-    """(script, note) from a Coder reply: the first ```python block (else the first block, else the text)."""
-    blocks = list(CODE_BLOCK.finditer(reply))
-    chosen = next((b for b in blocks if b["lang"].lower() in ("python", "py")), blocks[0] if blocks else None)
-    if chosen is None:
-        body, note = reply, ""
-    else:
-        body, note = chosen["body"], reply[: chosen.start()].strip()
-    script = strip_line_numbers(body.strip("\n") + "\n")
-    return script, note
-
-
 def image_block(path: Path) -> dict[str, object]:
     """One PNG as an OpenAI-style image part; LangChain converts it for other providers."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -157,13 +145,15 @@ def image_block(path: Path) -> dict[str, object]:
 class PlanReply(BaseModel):
     """The part of a Plan the model writes; usage and parameters are filled in by benchgen."""
 
-    family: str = Field(description="Short slug for the kind of scenario, e.g. 'gap_crossing'.")
-    puzzle_idea: str
-    fixtures: list[PlannedFixture]
-    payload: str = Field(description="Payload shape, size and material, e.g. 'steel sphere r=15-25 mm'.")
-    zones: str = Field(description="Where goal, forbid zones, build zone and bounds go.")
-    randomization: list[RandomizedDimension]
-    scale_policy: str = Field(description="How `scale` applies, e.g. 'every length is multiplied by scale'.")
+    family: NonBlank = Field(description="Short slug for the kind of scenario, e.g. 'gap_crossing'.")
+    puzzle_idea: NonBlank
+    fixtures: list[PlannedFixture] = Field(min_length=1)
+    payload: NonBlank = Field(description="Payload shape, size and material, e.g. 'steel sphere r=15-25 mm'.")
+    zones: NonBlank = Field(description="Where goal, forbid zones, build zone and bounds go.")
+    randomization: list[RandomizedDimension] = Field(min_length=1)
+    scale_policy: NonBlank = Field(
+        description="How `scale` applies, e.g. 'every length is multiplied by scale'."
+    )
     difficulty_intent: float = Field(ge=0, le=1, description="Target difficulty in [0, 1].")
     notes: str = Field(description="Anything the Coder must know; may be empty.")
 
@@ -172,35 +162,90 @@ class ReviewReply(BaseModel):
     """The model's verdict; who reviewed, whether images were seen and the usage are filled in by benchgen."""
 
     verdict: ReviewVerdict
-    reasons: list[str] = Field(min_length=1)
+    reasons: list[NonBlank] = Field(min_length=1)
     feedback: str = Field(
         description="Concrete instructions for the Coder (REJECT_CODE) or Planner (REJECT_PLAN)."
     )
 
+    @model_validator(mode="after")
+    def rejection_says_what_to_change(self) -> "ReviewReply":
+        if self.verdict is not ReviewVerdict.APPROVE and not self.feedback.strip():
+            raise ValueError(f"a {self.verdict.value} verdict needs feedback: what the next role must change")
+        return self
+
+
+def echo(message: AIMessage) -> AIMessage:
+    """A bad reply as the model sees it again next to the problem: its text, or its tool call's arguments."""
+    text = message.text or "".join(str(call["args"]) for call in message.tool_calls)
+    if len(text) > MAX_ECHOED_REPLY_CHARS:
+        text = text[:MAX_ECHOED_REPLY_CHARS] + " [...]"
+    return AIMessage(content=text)
+
+
+def repair_request(problem: ReplyProblem) -> str:
+    return f"Your reply cannot be used: {problem}. Answer the request again, in full, with that fixed."
+
 
 class LLMRole:
-    """A role played by a chat model; `name` is what sessions record as the role's author."""
+    """A role played by a chat model; `name` is what sessions record as the role's author.
 
-    def __init__(self, model: BaseChatModel, config: ModelConfig) -> None:
-        self.model = model
+    An unusable reply goes back to the same model with the problem, up to `reply_attempts` replies per
+    request; every reply's tokens count. Past that, or when the server refuses the request, RoleFailure.
+    """
+
+    role = "role"
+
+    def __init__(self, client: ModelClient, config: ModelConfig) -> None:
+        self.client = client
         self.config = config
         self.name = config.model
 
-    def structured(self, schema: type[Reply], messages: list[BaseMessage]) -> tuple[Reply, TokenUsage]:
-        """Call with structured output; return (reply, usage) or raise RoleReplyError naming the problem."""
-        runnable = with_retries(self.model.with_structured_output(schema, include_raw=True), self.config)
-        result = runnable.invoke(messages)
-        usage = self.config.usage_of(result["raw"])
-        if result["parsed"] is None:
-            raise RoleReplyError(
-                f"{self.config.model} did not return a valid {schema.__name__}: {result['parsing_error']}; "
-                "use a model that supports structured output or retry"
-            )
-        return result["parsed"], usage
+    def ask(
+        self,
+        messages: list[BaseMessage],
+        request: Callable[[list[BaseMessage]], ModelReply],
+        parse: Callable[[ModelReply], Reply],
+    ) -> tuple[Reply, TokenUsage]:
+        usage = TokenUsage()
+        conversation = list(messages)
+        problems: list[ReplyProblem] = []
+        for attempt in range(1, self.config.reply_attempts + 1):
+            try:
+                reply = request(conversation)
+            except ModelRequestRefused as exc:
+                raise RoleFailure(f"{self.role} ({self.name}): {exc}", usage) from exc
+            usage += self.config.usage_of(reply.message)
+            try:
+                return parse(reply), usage
+            except ReplyProblem as exc:
+                problems.append(exc)
+                log.warning(
+                    "%s (%s) reply %d of %d unusable: %s",
+                    self.role,
+                    self.name,
+                    attempt,
+                    self.config.reply_attempts,
+                    exc,
+                )
+                conversation = [*conversation, echo(reply.message), HumanMessage(repair_request(exc))]
+        raise RoleFailure(
+            f"{self.role} ({self.name}) gave no usable reply in {self.config.reply_attempts} tries "
+            f"(reply_attempts): {problems[-1]}",
+            usage,
+        )
+
+    def structured(self, schema: type[Schema], messages: list[BaseMessage]) -> tuple[Schema, TokenUsage]:
+        return self.ask(
+            messages,
+            lambda conversation: self.client.invoke_structured(schema, conversation),
+            lambda reply: parse_structured(reply, schema),
+        )
 
 
 class LLMPlanner(LLMRole):
     """Planner backed by a chat model with structured output."""
+
+    role = "planner"
 
     def plan(self, theme: str, seed: int, feedback: str | None = None) -> Plan:
         messages = [
@@ -213,6 +258,8 @@ class LLMPlanner(LLMRole):
 
 class LLMCoder(LLMRole):
     """Coder backed by a chat model: answers with a complete script in a fenced block."""
+
+    role = "coder"
 
     def write(
         self,
@@ -227,17 +274,20 @@ class LLMCoder(LLMRole):
             SystemMessage(prompts.coder_system_prompt(lessons)),
             HumanMessage(prompts.coder_request(plan, attempt, previous, report, feedback)),
         ]
-        reply: AIMessage = with_retries(self.model, self.config).invoke(messages)
-        source, note = extract_script(reply.text)
-        return ScriptDraft(source=source, attempt=attempt, notes=note, usage=self.config.usage_of(reply))
+        (source, note), usage = self.ask(
+            messages, lambda conversation: ModelReply(self.client.invoke(conversation)), parse_script
+        )
+        return ScriptDraft(source=source, attempt=attempt, notes=note, usage=usage)
 
 
 class LLMReviewer(LLMRole):
     """Reviewer backed by a chat model; sends the renders as images only to models that accept them."""
 
-    def __init__(self, model: BaseChatModel, config: ModelConfig) -> None:
-        super().__init__(model, config)
-        self.images = accepts_images(model, config)
+    role = "reviewer"
+
+    def __init__(self, client: ModelClient, config: ModelConfig) -> None:
+        super().__init__(client, config)
+        self.images = accepts_images(client.model, config)
 
     def review(self, plan: Plan, draft: ScriptDraft, evidence: ReviewEvidence) -> ReviewDecision:
         text = prompts.reviewer_request(plan, draft.source, evidence.report, evidence.bundle)
@@ -270,9 +320,7 @@ class LLMReviewer(LLMRole):
 
 
 def llm_roles(config: ModelConfig) -> tuple[LLMPlanner, LLMCoder, LLMReviewer]:
-    """The three roles sharing one chat model."""
-    model = make_chat_model(config)
-    log.info(
-        "LLM roles use %s%s", config.model, f" at {mask_url(config.base_url)}" if config.base_url else ""
-    )
-    return LLMPlanner(model, config), LLMCoder(model, config), LLMReviewer(model, config)
+    """The three roles sharing one chat model and its negotiated structured-output mode."""
+    client = model_client(make_chat_model(config), config)
+    log.info("LLM roles use %s at %s", config.model, config.server)
+    return LLMPlanner(client, config), LLMCoder(client, config), LLMReviewer(client, config)

@@ -70,3 +70,17 @@ class SessionRecorder:
             )
         row.journal = [*row.journal, *lines]
         db.save_session(self.engine, row)
+
+    def fail(self, session_id: UUID, reason: str) -> None:
+        """The session's run ended on an error outside the graph's own stops: `failed`, with the cause."""
+        row = db.get_session(self.engine, session_id)
+        row.status = SessionStatus.FAILED
+        row.reason = reason
+        row.journal = [*row.journal, JournalEntry(stage="fail", message=f"failed: {reason}")]
+        db.save_session(self.engine, row)
+
+    def note(self, session_id: UUID, message: str) -> None:
+        """A journal line that changes nothing else, e.g. why a resumable session stopped."""
+        row = db.get_session(self.engine, session_id)
+        row.journal = [*row.journal, JournalEntry(stage="stop", message=message)]
+        db.save_session(self.engine, row)

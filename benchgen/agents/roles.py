@@ -2,8 +2,21 @@
 
 from typing import Protocol
 
-from benchgen.agents.schemas import Plan, ReviewDecision, ReviewEvidence, ScriptDraft
+from benchgen.agents.schemas import Plan, ReviewDecision, ReviewEvidence, ScriptDraft, TokenUsage
+from benchgen.errors import BenchgenError
 from benchgen.validation.report import ValidationReport
+
+
+class RoleFailure(BenchgenError):
+    """A role could not produce a usable answer: its session ends `failed` with this one line."""
+
+    def __init__(self, message: str, usage: TokenUsage) -> None:
+        super().__init__(message)
+        self.usage = usage
+        """Tokens the role spent on its unusable replies; they count against the session's budget."""
+
+    def __reduce__(self):  # keep the usage when pickled
+        return (type(self), (str(self), self.usage))
 
 
 class Planner(Protocol):

@@ -1,11 +1,15 @@
 """What the three roles exchange: a plan, a script draft, review evidence and a review decision."""
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from benchgen.render.types import RenderBundle
 from benchgen.validation.report import ValidationReport
+
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""Text a reply must fill in: an empty or all-blank string is refused."""
 
 
 class TokenUsage(BaseModel):
@@ -30,7 +34,7 @@ class TokenUsage(BaseModel):
 class RandomizedDimension(BaseModel):
     """One dimension the script draws from its seeded RNG."""
 
-    name: str = Field(description="What varies, e.g. 'gap width'.")
+    name: NonBlank = Field(description="What varies, e.g. 'gap width'.")
     low: float
     high: float
     unit: str = "mm"
@@ -38,8 +42,8 @@ class RandomizedDimension(BaseModel):
 
 
 class PlannedFixture(BaseModel):
-    label: str = Field(description="Fixture label as it will appear in the script ([a-z][a-z0-9_]*).")
-    description: str
+    label: NonBlank = Field(description="Fixture label as it will appear in the script ([a-z][a-z0-9_]*).")
+    description: NonBlank
 
 
 class Plan(BaseModel):

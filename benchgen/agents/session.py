@@ -1,17 +1,16 @@
 """Run one generation session end to end: roles from a backend, real tools, a checkpointer on the database."""
 
+import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-import httpx
-import openai
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel, ConfigDict
@@ -23,9 +22,10 @@ from benchgen.agents import schemas, state
 from benchgen.agents.context import GeneratorContext
 from benchgen.agents.graph import GraphTools, Roles, build_graph
 from benchgen.agents.lessons import LessonStore
-from benchgen.agents.llm import ModelConfig, RoleReplyError, llm_roles
+from benchgen.agents.llm import ModelConfig, llm_roles
 from benchgen.agents.recorder import SessionRecorder
 from benchgen.agents.schemas import Plan, ScriptDraft, TokenUsage
+from benchgen.agents.transport import ModelUnavailable, ModelUnreachable
 from benchgen.codes import FailureCode
 from benchgen.errors import BenchgenError, ConfigError, NotFoundError, UsageError
 from benchgen.models import Provenance, SessionStatus
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg import Connection
 
+log = logging.getLogger(__name__)
+
 OFFLINE = "offline"
 RENDERS_FOLDER_NAME = "renders"  # in the data folder: renders/<session id>/attempt_<n>/
 ACCEPTED_FOLDER_NAME = "sessions"  # in the data folder: sessions/<session id>/scenario.py
@@ -48,9 +50,8 @@ SCRIPT_NAME = "scenario.py"  # how drafts are named in reports, renders and the 
 CHECKPOINT_SETUP_LOCK = 0x62656E63  # PostgreSQL advisory lock key held while LangGraph's setup runs
 CHECKPOINT_SETUP_POLL_S = 0.2  # s between attempts to take that lock
 
-# Errors of the model provider after its own retries, or an unusable reply: the session stops where it
-# is, resumable.
-PROVIDER_ERRORS: tuple[type[BaseException], ...] = (openai.APIError, httpx.HTTPError, RoleReplyError)
+# The model server stayed unavailable past the retry layer: the session stops where it is, resumable.
+MODEL_OUTAGES: tuple[type[BaseException], ...] = (ModelUnavailable, ModelUnreachable)
 # Types stored in checkpoints, allowed back on load (LangGraph refuses or warns on unlisted types).
 CHECKPOINT_TYPES: tuple[type, ...] = (
     schemas.Plan,
@@ -69,7 +70,14 @@ CHECKPOINT_TYPES: tuple[type, ...] = (
 
 
 class SessionInterrupted(BenchgenError):
-    """A model provider failed mid-session; the session keeps its checkpoint and can be resumed."""
+    """The model server failed mid-session; the session keeps its checkpoint and can be resumed."""
+
+    def __init__(self, message: str, session_id: UUID) -> None:
+        super().__init__(message)
+        self.session_id = session_id
+
+    def __reduce__(self):  # Prefect pickles a failed task's exception: keep the session id
+        return (type(self), (str(self), self.session_id))
 
 
 class OfflineBackend(BaseModel):
@@ -115,10 +123,14 @@ def backend_names(backend: Backend) -> tuple[str, str]:
     return backend.model.split(":", 1)[0], backend.model
 
 
-def roles_for(backend: Backend) -> Roles:
+def roles_for(backend: Backend, *, check_access: bool = True) -> Roles:
+    """The backend's roles; for a model, first one small request that fails fast on a wrong key, model
+    or URL."""
     if isinstance(backend, OfflineBackend):
         return Roles(planner=OfflinePlanner(), coder=OfflineCoder(), reviewer=OfflineReviewer())
     planner, coder, reviewer = llm_roles(backend)
+    if check_access:
+        planner.client.check()
     return Roles(planner=planner, coder=coder, reviewer=reviewer)
 
 
@@ -241,6 +253,10 @@ class SessionOptions:
     tools: GraphTools | None = None
     interrupt_before: list[str] | None = None
     on_progress: ProgressCallback | None = None
+    resumable: bool = True
+    """False (the flow): a model outage ends the session `failed` instead of leaving it to --resume."""
+    run_id: str | None = None
+    """The flow's task run starting the session, kept in its provenance (see `fail_abandoned_sessions`)."""
 
 
 def run_session(
@@ -279,7 +295,11 @@ def _run_session(
         assert theme is not None, "run_session checked the theme"
         session_id = uuid.uuid4()
         backend_name, model_name = backend_names(backend)
-        provenance = Provenance(seeds=list(context.validation_seeds), scales=list(context.validation_scales))
+        provenance = Provenance(
+            seeds=list(context.validation_seeds),
+            scales=list(context.validation_scales),
+            run_id=options.run_id,
+        )
         recorder.create(session_id, theme, backend_name, model_name, provenance)
         graph_input: Any = state.GeneratorInput(
             session_id=session_id, theme=theme, seed=seed, lessons=store.for_prompt()
@@ -291,25 +311,21 @@ def _run_session(
             raise UsageError(f"session {session_id} has already finished; start a new one with --theme")
     config: dict[str, Any] = {"configurable": {"thread_id": str(session_id)}}
     traced_theme = theme if resume is None else db.get_session(engine, session_id).theme
-    with (
-        tracing.traced_session(config, session_id, traced_theme) as config,
-        open_checkpointer(settings.resolved_database_url) as saver,
-        _tools(options, settings) as tools,
-    ):
-        graph = build_graph(
-            roles, tools, recorder, checkpointer=saver, interrupt_before=options.interrupt_before
-        )
-        if resume is not None and not graph.get_state(config).values:
-            raise NotFoundError(f"session {session_id} has no checkpoint to resume from; start a new one")
-        try:
-            for update in graph.stream(graph_input, config, context=context, stream_mode="updates"):
-                _report_progress(update, options.on_progress)
-        except PROVIDER_ERRORS as exc:
-            raise SessionInterrupted(
-                f"session {session_id} stopped: the model failed ({type(exc).__name__}: {exc}); "
-                f"fix the cause and continue with --resume {session_id}"
-            ) from exc
-        final = state.BenchmarkGeneratorState(**graph.get_state(config).values)
+    try:
+        final = _run_graph(graph_input, config, session_id, traced_theme, roles, recorder, settings, options)
+    except MODEL_OUTAGES as exc:
+        cause = f"the model failed ({type(exc).__name__}: {exc})"
+        if not options.resumable:
+            _record_failure(recorder, session_id, cause)
+            raise
+        recorder.note(session_id, f"stopped: {cause}; resumable")
+        raise SessionInterrupted(
+            f"session {session_id} stopped: {cause}; fix the cause and continue with --resume {session_id}",
+            session_id,
+        ) from exc
+    except Exception as exc:
+        _record_failure(recorder, session_id, f"{type(exc).__name__}: {exc}")
+        raise
     row = db.get_session(engine, session_id)
     if row.status.is_final:  # an interrupted session adds its lessons when it finishes
         store.add(final.learned)
@@ -325,6 +341,60 @@ def _run_session(
     if final.accepted and final.draft is not None:
         outcome.script_path = _write_accepted(settings, session_id, final.draft.source)
     return outcome
+
+
+def _run_graph(
+    graph_input: Any,
+    config: dict[str, Any],
+    session_id: UUID,
+    theme: str,
+    roles: Roles,
+    recorder: SessionRecorder,
+    settings: Settings,
+    options: SessionOptions,
+) -> state.BenchmarkGeneratorState:
+    """Stream the graph to its end (or to an interruption point) and return the final state."""
+    resume = graph_input is None
+    with (
+        tracing.traced_session(config, session_id, theme) as traced,
+        open_checkpointer(settings.resolved_database_url) as saver,
+        _tools(options, settings) as tools,
+    ):
+        graph = build_graph(
+            roles, tools, recorder, checkpointer=saver, interrupt_before=options.interrupt_before
+        )
+        if resume and not graph.get_state(traced).values:
+            raise NotFoundError(f"session {session_id} has no checkpoint to resume from; start a new one")
+        for update in graph.stream(graph_input, traced, context=options.context, stream_mode="updates"):
+            _report_progress(update, options.on_progress)
+        return state.BenchmarkGeneratorState(**graph.get_state(traced).values)
+
+
+def _record_failure(recorder: SessionRecorder, session_id: UUID, cause: str) -> None:
+    """Mark the session `failed` with the cause; a database that is itself the cause is only logged."""
+    try:
+        recorder.fail(session_id, cause)
+    except Exception as exc:  # noqa: BLE001  (the original error is what the caller must see)
+        log.error(
+            "could not mark session %s failed (%s: %s); cause: %s", session_id, type(exc).__name__, exc, cause
+        )
+
+
+def fail_abandoned_sessions(settings: Settings, causes: Mapping[str, str]) -> dict[UUID, str]:
+    """Mark `failed` every unfinished session started by one of these ended runs (run id -> cause), with
+    its run's cause: once its run has ended, a session still unfinished lost its process. The ones marked."""
+    engine = db.get_engine(settings)
+    try:
+        recorder = SessionRecorder(engine)
+        marked = {}
+        for row in db.unfinished_sessions(engine):
+            cause = causes.get(row.provenance.run_id or "")
+            if cause is not None:
+                recorder.fail(row.id, cause)
+                marked[row.id] = cause
+        return marked
+    finally:
+        engine.dispose()
 
 
 @contextmanager

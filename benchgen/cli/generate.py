@@ -12,7 +12,7 @@ from benchgen.cli.foundation import parse_id
 
 console = Console()
 
-NOT_ACCEPTED_EXIT = 1  # the session ended rejected or failed; 2 stays for usage errors
+NOT_ACCEPTED_EXIT = 1  # the session ended rejected or failed, or stopped resumable; 2: usage errors
 
 
 def generate(
@@ -33,6 +33,15 @@ def generate(
     ] = None,
     max_attempts: Annotated[int | None, typer.Option(min=1, help="Most scripts the Coder may write.")] = None,
     max_tokens: Annotated[int | None, typer.Option(min=1, help="Token budget of the session.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds one request to the model may take (docs/llm.md).")
+    ] = None,
+    tries: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Tries per model request on rate limits, 5xx answers, timeouts (docs/llm.md)."
+        ),
+    ] = None,
     price_in: Annotated[float, typer.Option(min=0, help="USD per million input tokens, for the cost.")] = 0.0,
     price_out: Annotated[
         float, typer.Option(min=0, help="USD per million output tokens, for the cost.")
@@ -48,13 +57,17 @@ def generate(
     from dataclasses import replace
 
     from benchgen.agents.context import GeneratorContext
-    from benchgen.agents.session import SessionOptions, backend_from_options, run_session
+    from benchgen.agents.llm import ModelConfig
+    from benchgen.agents.session import SessionInterrupted, SessionOptions, backend_from_options, run_session
+    from benchgen.errors import BenchgenError
     from benchgen.settings import get_settings
 
     settings = get_settings()
     backend = backend_from_options(
         model or settings.llm_model, settings, base_url=base_url, images=images, prices=(price_in, price_out)
     )
+    if isinstance(backend, ModelConfig):
+        backend = backend.with_limits(timeout_s=timeout, tries=tries)
     context = GeneratorContext(render=render)
     if max_attempts is not None:
         context = replace(context, max_coder_attempts=max_attempts)
@@ -66,7 +79,18 @@ def generate(
 
     options = SessionOptions(context=context, on_progress=progress)
     session_id = parse_id(resume, "session") if resume else None
-    outcome = run_session(theme, seed, backend=backend, settings=settings, resume=session_id, options=options)
+    try:
+        outcome = run_session(
+            theme, seed, backend=backend, settings=settings, resume=session_id, options=options
+        )
+    except SessionInterrupted as exc:
+        console.print(f"[red]stopped[/]: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=NOT_ACCEPTED_EXIT) from None
+    except BenchgenError:
+        raise  # usage and configuration errors: one line and exit 2 from the CLI's entry point
+    except Exception as exc:  # noqa: BLE001  (run_session marked the session failed with this cause)
+        console.print(f"[red]failed[/]: {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=NOT_ACCEPTED_EXIT) from None
     usage = outcome.usage
     console.print(f"tokens: {usage.input_tokens} in, {usage.output_tokens} out, ${usage.cost_usd:.4f}")
     if outcome.accepted:

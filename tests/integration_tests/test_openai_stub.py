@@ -1,5 +1,6 @@
-"""`benchgen generate` with the real langchain-openai client over HTTP, against an OpenAI-compatible stub
-server on loopback: plan, a broken script, its repair, real validation and rendering, a multimodal review."""
+"""`benchgen generate` with the real langchain-openai client over HTTP, against a scripted OpenAI-compatible
+server on loopback: plan, a broken script, its repair, real validation and rendering, a multimodal review;
+and how the command ends when the model misbehaves (exit 0 accepted, 1 not accepted, 2 configuration)."""
 
 import base64
 import json
@@ -7,125 +8,22 @@ import os
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from scripted_openai import GOOD_SCRIPT, PLAN, Answer, Role, ScriptedOpenAI, serving
 
-from benchgen.agents import prompts
-from benchgen.settings import ENV_PREFIX
+from benchgen import db
+from benchgen.models import SessionStatus
+from benchgen.settings import ENV_PREFIX, get_settings
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CLI_TIMEOUT_S = 300  # the whole session: two validations, one render, four model calls
-
-GOOD_SCRIPT = prompts.EXAMPLE_SCRIPT
 BROKEN_SCRIPT = GOOD_SCRIPT.replace("deck_h + radius + clearance", "deck_h + radius - 10")
-
-PLAN = {
-    "family": "gap_crossing",
-    "puzzle_idea": "A steel ball rests on the left deck; a gap separates it from the goal over the right deck.",
-    "fixtures": [
-        {"label": "left_deck", "description": "deck left of the gap"},
-        {"label": "right_deck", "description": "deck right of the gap"},
-    ],
-    "payload": "steel sphere r=20 mm",
-    "zones": "goal over the right deck, forbid zone in the gap below deck height",
-    "randomization": [{"name": "gap width", "low": 80, "high": 160, "unit": "mm", "scales_with_scale": True}],
-    "scale_policy": "every length is multiplied by scale",
-    "difficulty_intent": 0.4,
-    "notes": "",
-}
-REVIEW = {
-    "verdict": "APPROVE",
-    "reasons": [
-        "Both decks and the gap are visible in every view; the goal sits clearly over the right deck."
-    ],
-    "feedback": "",
-}
-
-
-class StubOpenAI(ThreadingHTTPServer):
-    """Answers /v1/chat/completions like OpenAI, picking a scripted reply by the role's system prompt."""
-
-    daemon_threads = True  # do not wait on the client's idle keep-alive connections at shutdown
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), StubHandler)
-        self.requests: list[dict[str, Any]] = []
-        self.reviewer_failures = 1  # the first review request gets a 400: the CLI stops, resumable
-        self.code_replies = [
-            f"First attempt.\n```python\n{BROKEN_SCRIPT}```",
-            f"Raised the ball's start above the deck.\n```python\n{GOOD_SCRIPT}```",
-        ]
-
-    @staticmethod
-    def system_prompt(body: dict[str, Any]) -> str:
-        return next(m["content"] for m in body["messages"] if m["role"] == "system")
-
-    def is_review(self, body: dict[str, Any]) -> bool:
-        return self.system_prompt(body).startswith("You review")
-
-    def reply_for(self, body: dict[str, Any]) -> str:
-        system = self.system_prompt(body)
-        if system.startswith("You plan"):
-            return json.dumps(PLAN)
-        if system.startswith("You write one Python file"):
-            return self.code_replies.pop(0)
-        if system.startswith("You review"):
-            return json.dumps(REVIEW)
-        raise AssertionError(f"unexpected system prompt: {system[:80]!r}")
-
-
-class StubHandler(BaseHTTPRequestHandler):
-    server: StubOpenAI
-
-    def do_POST(self) -> None:
-        if self.path != "/v1/chat/completions":
-            self.send_error(404, f"no route {self.path}")
-            return
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(body)
-        if self.server.is_review(body) and self.server.reviewer_failures:
-            self.server.reviewer_failures -= 1
-            error = {"error": {"message": "stub: reviewer unavailable", "type": "invalid_request_error"}}
-            self.answer(400, error)
-            return
-        content = self.server.reply_for(body)
-        answer = {
-            "id": f"chatcmpl-{len(self.server.requests)}",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"],
-            "choices": [
-                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
-            ],
-            "usage": {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200},
-        }
-        self.answer(200, answer)
-
-    def answer(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@pytest.fixture
-def stub_server() -> Iterator[StubOpenAI]:
-    server = StubOpenAI()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+SCHEMA_BREAKING_PLAN = Answer(arguments={**PLAN, "fixtures": ["left deck", "right deck"]})
+OUTAGE = Answer(status=503, headers={"Retry-After": "0"}, error="scripted: reviewer overloaded")
+FAST = ["--tries", "2", "--timeout", "5"]  # short limits: the scripted faults need no long waits
 
 
 def image_parts(request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -136,47 +34,127 @@ def image_parts(request: dict[str, Any]) -> list[dict[str, Any]]:
     return parts
 
 
-def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) and k != "OPENAI_API_KEY"}
+    env[f"{ENV_PREFIX}DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def run_cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).parent / "benchgen"), "generate", *args]
     return subprocess.run(
-        command, check=False, capture_output=True, text=True, env=env, cwd=cwd, timeout=CLI_TIMEOUT_S
+        command,
+        check=False,
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+        timeout=CLI_TIMEOUT_S,
     )
+
+
+def generate_without_renders(stub: ScriptedOpenAI, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    theme = "ball must cross a gap"
+    return run_cli(
+        "--theme", theme, "--model", "openai:stub", "--base-url", stub.url, "--no-render", tmp_path=tmp_path
+    )
+
+
+def sessions(tmp_path: Path) -> list:
+    engine = db.get_engine(get_settings(data_dir=tmp_path / "data"))
+    try:
+        return db.list_sessions(engine)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.slow
-def test_generate_and_resume_against_an_openai_compatible_server(
-    stub_server: StubOpenAI, tmp_path: Path
-) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) and k != "OPENAI_API_KEY"}
-    env[f"{ENV_PREFIX}DATA_DIR"] = str(tmp_path / "data")
-    server = f"http://127.0.0.1:{stub_server.server_address[1]}/v1"
-    llm = ["--model", "openai:stub", "--base-url", server, "--images"]
+def test_generate_and_resume_against_an_openai_compatible_server(tmp_path: Path) -> None:
+    script = {
+        Role.CODER: [
+            Answer(content=f"First attempt.\n```python\n{BROKEN_SCRIPT}```"),
+            Answer(content=f"Raised the ball's start above the deck.\n```python\n{GOOD_SCRIPT}```"),
+        ],
+        Role.REVIEWER: [OUTAGE, OUTAGE],  # every try of the first review: the CLI stops, resumable
+    }
+    with serving(ScriptedOpenAI(script)) as stub:
+        llm = ["--model", "openai:stub", "--base-url", stub.url, "--images", *FAST]
+        stopped = run_cli("--theme", "ball must cross a gap", *llm, tmp_path=tmp_path)
+        assert stopped.returncode == 1, stopped.stdout + stopped.stderr
+        assert (
+            "the model failed" in stopped.stdout
+            and "HTTP 503: scripted: reviewer overloaded" in stopped.stdout
+        )
+        assert "Traceback" not in stopped.stderr
+        session_id = re.search(r"--resume ([0-9a-f-]{36})", stopped.stdout)
+        assert session_id, stopped.stdout
+        [row] = sessions(tmp_path)
+        assert row.status is SessionStatus.REVIEWING  # where it stopped, ready to resume
 
-    stopped = run_cli("--theme", "ball must cross a gap", *llm, env=env, cwd=tmp_path)
-    assert stopped.returncode == 2, stopped.stdout + stopped.stderr
-    assert (
-        "the model failed" in stopped.stderr and "400 - stub: reviewer unavailable" in stopped.stderr
-    )
-    session_id = re.search(r"--resume ([0-9a-f-]{36})", stopped.stderr)
-    assert session_id, stopped.stderr
+        resumed = run_cli("--resume", session_id[1], *llm, tmp_path=tmp_path)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert f"accepted: session {session_id[1]}" in resumed.stdout
+        assert [line.split()[0] for line in resumed.stdout.splitlines()[:2]] == ["reviewer", "accept"]
+        script_file = tmp_path / "data" / "sessions" / session_id[1] / "scenario.py"
+        assert script_file.read_text() == GOOD_SCRIPT
 
-    resumed = run_cli("--resume", session_id[1], *llm, env=env, cwd=tmp_path)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert f"accepted: session {session_id[1]}" in resumed.stdout
-    assert [line.split()[0] for line in resumed.stdout.splitlines()[:2]] == ["reviewer", "accept"]
-    script = tmp_path / "data" / "sessions" / session_id[1] / "scenario.py"
-    assert script.read_text() == GOOD_SCRIPT
-
-    planner, first_code, repair, failed_review, reviewer = stub_server.requests
-    assert "response_format" in planner and "response_format" in reviewer  # structured output
-    assert "PAYLOAD_OVERLAPS_FIXTURE" in json.dumps(repair["messages"])
-    assert image_parts(first_code) == [] and image_parts(repair) == []
-    assert image_parts(failed_review) == image_parts(reviewer)  # the resumed review sees the same renders
-    images = image_parts(reviewer)
+    planner, first_code, repair, *failed_reviews, reviewer = [
+        r for r in stub.received if r.role is not Role.CHECK
+    ]
+    assert len(failed_reviews) == 2 and len(stub.of(Role.CHECK)) == 2  # one access check per run
+    assert planner.mode == reviewer.mode == "json_schema"  # structured output
+    assert "PAYLOAD_OVERLAPS_FIXTURE" in repair.text()
+    assert image_parts(first_code.body) == [] and image_parts(repair.body) == []
+    assert image_parts(failed_reviews[0].body) == image_parts(
+        reviewer.body
+    )  # the resumed review: same renders
+    images = image_parts(reviewer.body)
     assert len(images) >= 2  # the contact sheet and the views
     for part in images:
         url = part["image_url"]["url"]
         assert url.startswith("data:image/png;base64,")
         assert base64.b64decode(url.split(",", 1)[1]).startswith(PNG_SIGNATURE)
-    # Tokens: plan and two scripts in the first run, the review after the resume (the 400 reports none).
+    # Tokens: plan and two scripts in the first run, the review after the resume (a 503 reports none).
     assert "tokens: 4000 in, 800 out" in resumed.stdout
+
+
+@pytest.mark.slow
+def test_a_plan_breaking_its_schema_once_is_repaired_and_the_session_accepted(tmp_path: Path) -> None:
+    with serving(ScriptedOpenAI({Role.PLANNER: [SCHEMA_BREAKING_PLAN]})) as stub:
+        done = generate_without_renders(stub, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "accepted: session" in done.stdout
+    assert len(stub.of(Role.PLANNER)) == 2
+    assert "fixtures.0: Input should be a valid dictionary" in stub.of(Role.PLANNER)[1].text()
+
+
+def test_a_plan_that_always_breaks_its_schema_ends_failed_in_one_line(tmp_path: Path) -> None:
+    with serving(ScriptedOpenAI({Role.PLANNER: [SCHEMA_BREAKING_PLAN] * 3})) as stub:
+        done = generate_without_renders(stub, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr  # stderr has one warning per unusable reply
+    [last] = [line for line in done.stdout.splitlines() if line.startswith("failed:")]
+    assert "planner (openai:stub) gave no usable reply in 3 tries" in last
+    [row] = sessions(tmp_path)
+    assert row.status is SessionStatus.FAILED and row.reason is not None and row.reason.startswith("planner")
+
+
+@pytest.mark.parametrize("status", [401, 404])
+def test_a_refused_key_or_unknown_model_ends_with_exit_2_before_any_work(tmp_path: Path, status: int) -> None:
+    with serving(ScriptedOpenAI({Role.CHECK: [Answer(status=status, error="scripted refusal")]})) as stub:
+        done = run_cli("--theme", "gap", "--model", "openai:stub", "--base-url", stub.url, tmp_path=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and f"HTTP {status}: scripted refusal" in done.stderr
+    assert [r.role for r in stub.received] == [Role.CHECK]
+    assert sessions(tmp_path) == []  # no session was started
+
+
+def test_connection_refused_ends_with_exit_2_naming_the_url(tmp_path: Path) -> None:
+    with serving(ScriptedOpenAI()) as stub:
+        url = stub.url
+    done = run_cli(
+        "--theme", "gap", "--model", "openai:stub", "--base-url", url, "--tries", "1", tmp_path=tmp_path
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"cannot connect to the model server at {url}" in done.stderr and "Traceback" not in done.stderr
+    assert json.dumps(done.stderr).count("\\n") == 1

@@ -33,7 +33,7 @@ SESSION_QUERY_LIMIT = 10_000  # sessions read from the database when looking for
 
 CHECKSUM_MISMATCH = (
     "{path} in {url} hashes to {actual}, its manifest says {expected}; the published copy is corrupted: "
-    "run `benchgen dataset verify` and publish the version again"
+    "run `benchgen dataset verify {name} {version} --store-url {store}` and publish the version again"
 )
 
 
@@ -147,7 +147,13 @@ class PublishedVersion:
         if actual != self.checksums[path]:
             raise StoreError(
                 CHECKSUM_MISMATCH.format(
-                    path=path, url=self.url, actual=actual, expected=self.checksums[path]
+                    path=path,
+                    url=self.url,
+                    actual=actual,
+                    expected=self.checksums[path],
+                    name=self.manifest.name,
+                    version=self.manifest.version,
+                    store=self.url.removesuffix(f"/{self.manifest.name}/{self.manifest.version}"),
                 )
             )
         return data

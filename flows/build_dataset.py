@@ -103,7 +103,7 @@ def refuse_local_defaults(settings: Settings, settings_block: str | None) -> Non
 
     Only deployment runs are checked: a build started by hand is meant to use the machine it runs on.
     """
-    from prefect.runtime import deployment
+    from prefect.runtime import deployment, flow_run
 
     if deployment.id is None:
         return
@@ -120,7 +120,7 @@ def refuse_local_defaults(settings: Settings, settings_block: str | None) -> Non
         else "it names no settings_block and no BENCHGEN_* variable sets"
     )
     raise UsageError(
-        f"deployment {deployment.flow_name}/{deployment.name} would write to this worker's local defaults "
+        f"deployment {flow_run.flow_name}/{deployment.name} would write to this worker's local defaults "
         f"({', '.join(defaulted)}): {where} them; pass settings_block=benchgen (saved by "
         "`python -m blocks.register`), or allow_local_defaults=true to use these on purpose"
     )

@@ -105,6 +105,18 @@ def test_lists_fit_80_columns_with_short_ids_that_show_takes(runner, tmp_setting
         assert all(word in words for word in long_theme.split()), result.output
 
 
+def test_dataset_list_names_the_datasets_a_store_holds(runner, tmp_path):
+    from benchgen.store import ArtifactStore
+
+    store_url = (tmp_path / "elsewhere").as_uri()
+    ArtifactStore.from_url(store_url).put_bytes("nightly/2026.12.01/manifest.json", b"{}")
+    result = runner.invoke(app, ["dataset", "list", "--store-url", store_url], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert f"no published versions of 'benchgen' in {store_url}; published datasets there: nightly" in (
+        result.output.replace("\n", "")
+    )
+
+
 def test_version_option_prints_the_installed_version(runner):
     from benchgen.versions import CODE_VERSION
 

@@ -54,6 +54,30 @@ def test_every_deployment_reads_the_registered_settings_block():
     }
 
 
+def test_a_deployment_run_refuses_local_defaults_in_one_line(monkeypatch, tmp_path):
+    """As on a worker: Prefect's runtime names the deployment; nothing says where to write."""
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchgen.errors import UsageError
+    from benchgen.settings import get_settings
+    from flows.build_dataset import refuse_local_defaults
+
+    for name in [k for k in os.environ if k.startswith("BENCHGEN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    refuse_local_defaults(get_settings(), None)  # a build started by hand uses this machine's defaults
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__ID", "8f0e4c9a-0000-4000-8000-000000000000")
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__NAME", "manual")
+    monkeypatch.setenv("PREFECT__RUNTIME__FLOW_RUN__FLOW_NAME", "build-dataset")
+    with pytest.raises(UsageError) as refused:
+        refuse_local_defaults(get_settings(), None)
+    message = str(refused.value)
+    assert message.startswith("deployment build-dataset/manual would write to this worker's local defaults")
+    assert f"store_url={(tmp_path / 'data' / 'store').as_uri()}" in message and "database_url=sqlite" in message
+    assert "settings_block=benchgen" in message and "\n" not in message
+    explicit = get_settings(store_url="s3://bucket/datasets", database_url="postgresql+psycopg://u@h/db")
+    refuse_local_defaults(explicit, "benchgen")
+
+
 def test_nightly_is_scheduled_on_the_process_pool():
     nightly = next(d for d in deployments() if d["name"] == "nightly")
     assert nightly["schedules"][0]["cron"] == "0 2 * * *"

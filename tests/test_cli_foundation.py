@@ -112,9 +112,10 @@ def test_dataset_list_names_the_datasets_a_store_holds(runner, tmp_path):
     ArtifactStore.from_url(store_url).put_bytes("nightly/2026.12.01/manifest.json", b"{}")
     result = runner.invoke(app, ["dataset", "list", "--store-url", store_url], env=WIDE)
     assert result.exit_code == 0, result.output
-    assert f"no published versions of 'benchgen' in {store_url}; published datasets there: nightly" in (
-        result.output.replace("\n", "")
-    )
+    assert (
+        f"no published versions of 'benchgen' in {store_url}; published datasets there: nightly "
+        f"(`benchgen dataset list nightly --store-url {store_url}`)"
+    ) in result.output.replace("\n", "")
 
 
 def test_version_option_prints_the_installed_version(runner):

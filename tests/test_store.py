@@ -124,7 +124,7 @@ def test_s3_objects_carry_the_content_type_a_browser_needs(s3_endpoint, key, con
     store = s3_endpoint.store(f"s3://{s3_endpoint.create_bucket()}/datasets")
     store.put_bytes(key, b"bytes")
     link = store.browser_url(key, expires_s=60)
-    assert link.startswith(f"{s3_endpoint.url}/") and "X-Amz-Signature=" in link
+    assert link.startswith(f"{s3_endpoint.url}/") and "Signature=" in link  # presigned (v2 or v4)
     with urllib.request.urlopen(link, timeout=10) as response:
         assert response.headers["Content-Type"] == content_type and response.read() == b"bytes"
 

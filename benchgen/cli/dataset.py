@@ -40,7 +40,12 @@ def list_versions(
     if not versions:
         manifests = [key for key in store.list() if key.count("/") == 2 and key.endswith(f"/{MANIFEST_FILE}")]
         others = sorted({key.split("/")[0] for key in manifests})  # <name>/<version>/manifest.json
-        found = f"published datasets there: {', '.join(others)}" if others else "nothing is published there"
+        option = f" --store-url {store_url}" if store_url else ""
+        found = (
+            f"published datasets there: {', '.join(others)} (`benchgen dataset list {others[0]}{option}`)"
+            if others
+            else "nothing is published there"
+        )
         console.print(f"no published versions of {name!r} in {store.url}; {found}", highlight=False)
         return
     for version in versions:

@@ -72,7 +72,8 @@ def test_a_deployment_run_refuses_local_defaults_in_one_line(monkeypatch, tmp_pa
         refuse_local_defaults(get_settings(), None)
     message = str(refused.value)
     assert message.startswith("deployment build-dataset/manual would write to this worker's local defaults")
-    assert f"store_url={(tmp_path / 'data' / 'store').as_uri()}" in message and "database_url=sqlite" in message
+    assert f"store_url={(tmp_path / 'data' / 'store').as_uri()}" in message
+    assert "database_url=sqlite" in message
     assert "settings_block=benchgen" in message and "\n" not in message
     explicit = get_settings(store_url="s3://bucket/datasets", database_url="postgresql+psycopg://u@h/db")
     refuse_local_defaults(explicit, "benchgen")

@@ -193,8 +193,9 @@ def test_published_pages_name_no_local_path_or_database(dataset, site):
     url, settings, _ = dataset
     version_folder = Path(url.removeprefix("file://"))
     secrets = [str(settings.resolved_data_dir), settings.resolved_database_url, str(Path.home()), "sqlite:"]
-    published = [*version_folder.rglob("*"), *(version_folder.parent / "_checks").rglob("*"), *site.rglob("*")]
-    texts = [p for p in published if p.is_file() and p.suffix in (".html", ".md", ".json", ".css", ".js", ".xml")]
+    folders = [version_folder, version_folder.parent / "_checks", site]
+    suffixes = (".html", ".md", ".json", ".css", ".js", ".xml")
+    texts = [p for folder in folders for p in folder.rglob("*") if p.is_file() and p.suffix in suffixes]
     assert len(texts) > 20
     leaks = [(p, s) for p in texts for s in secrets if s in p.read_text(errors="replace")]
     assert leaks == []

@@ -251,7 +251,8 @@ def _read_sessions(
     finally:
         engine.dispose()
     backend = make_url(settings.resolved_database_url).get_backend_name()
-    return accepted, rejected, f"sessions read from the {BACKEND_NAMES.get(backend, backend)} session database"
+    kind = BACKEND_NAMES.get(backend, backend)
+    return accepted, rejected, f"sessions read from the {kind} session database"
 
 
 def _find_session(engine, session_id: str) -> GenerationSession | None:

@@ -1,6 +1,7 @@
 """The SQL database: engines, Alembic migrations run from the installed package, and small repository functions."""
 
 import fcntl
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,13 +19,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col, select
 
-from benchgen.errors import BenchgenError, ConfigError, DatabaseError, NotFoundError
+from benchgen.errors import BenchgenError, ConfigError, DatabaseError, NotFoundError, UsageError
 from benchgen.models import BenchmarkAsset, GenerationSession, SessionStatus, utc_now
 from benchgen.settings import Settings, check_database_url, mask_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT_S = 5  # seconds to wait for a PostgreSQL server before reporting it unreachable
 DEFAULT_LIST_LIMIT = 50  # rows returned by the list functions unless asked otherwise
+SHORT_ID_DIGITS = 8  # leading hex digits of an id shown in tables; unique among millions of records
+MIN_ID_PREFIX_DIGITS = 4  # fewer leading digits than this are refused as too ambiguous to look up
+ID_PREFIX = re.compile(r"[0-9a-f]+")
 
 # Alembic's `context` and `op` are module-level proxies: two migrations in one process must not overlap.
 MIGRATION_THREAD_LOCK = threading.Lock()
@@ -185,6 +189,38 @@ def _get(engine: Engine, model: type[Record], record_id: uuid.UUID, missing: str
     if found is None:
         raise NotFoundError(missing)
     return found
+
+
+def short_id(record_id: uuid.UUID) -> str:
+    """The leading hex digits of an id that tables show; `resolve_id` takes them back."""
+    return record_id.hex[:SHORT_ID_DIGITS]
+
+
+def resolve_id(engine: Engine, model: type[Record], text: str) -> uuid.UUID:
+    """A full id, or the one record whose id starts with the hex digits `text` (as tables show them)."""
+    what, command = ("session", "sessions") if model is GenerationSession else ("benchmark", "benchmarks")
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    prefix = text.strip().lower().replace("-", "")
+    if len(prefix) < MIN_ID_PREFIX_DIGITS or not ID_PREFIX.fullmatch(prefix):
+        raise UsageError(
+            f"{text!r} is not a {what} id; give the id or at least its first {MIN_ID_PREFIX_DIGITS} hex "
+            f"digits, as `benchgen {command} list` shows them"
+        )
+    key = model.id if model is GenerationSession else model.benchmark_id
+    digits = sa.func.replace(sa.cast(key, sa.String), "-", "")  # PostgreSQL's text form has dashes
+    query = select(key).where(sa.func.lower(digits).like(f"{prefix}%")).limit(2)
+    with Session(engine) as db:
+        found = [v if isinstance(v, uuid.UUID) else uuid.UUID(str(v)) for v in db.exec(query)]
+    if not found:
+        raise NotFoundError(f"no {what} id starts with {text!r}; list them with `benchgen {command} list`")
+    if len(found) > 1:
+        raise UsageError(
+            f"{text!r} starts more than one {what} id ({', '.join(map(str, found))}); give more digits"
+        )
+    return found[0]
 
 
 def get_session(engine: Engine, session_id: uuid.UUID) -> GenerationSession:

@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel
 from benchgen.agents.schemas import Plan, ReviewDecision
 from benchgen.codes import FailureCode
 from benchgen.kit.spec import ScenarioSpec
+from benchgen.offline.difficulty import DifficultyTier, difficulty_tier
 from benchgen.validation.report import ValidationReport, VariantMetrics
 from benchgen.versions import (
     CODE_VERSION,
@@ -80,12 +81,6 @@ class SessionStatus(StrEnum):
         return self in (SessionStatus.ACCEPTED, SessionStatus.REJECTED, SessionStatus.FAILED)
 
 
-class DifficultyTier(StrEnum):
-    EASY = "easy"
-    MEDIUM = "medium"
-    HARD = "hard"
-
-
 class Provenance(BaseModel):
     """What produced a record: code and behaviour versions, and the variants it was checked on."""
 
@@ -140,7 +135,9 @@ class CostTargets(BaseModel):
 
 
 class AssetMeta(BaseModel):
-    tier: DifficultyTier = DifficultyTier.MEDIUM
+    """Free-form facts about a benchmark. Its difficulty tier is not stored: `BenchmarkAsset.tier` computes
+    it from the score (rows written before that still carry a `tier` key here, which is ignored)."""
+
     cost_targets: CostTargets = PydanticField(default_factory=CostTargets)
     tags: list[str] = PydanticField(default_factory=list)
 
@@ -220,3 +217,7 @@ class BenchmarkAsset(ValidatedTable, table=True):
         sa_column_kwargs={"name": "metadata"},
     )
     created_at: datetime = Field(default_factory=utc_now)
+
+    @property
+    def tier(self) -> DifficultyTier:
+        return difficulty_tier(self.difficulty_score)

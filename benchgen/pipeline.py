@@ -110,6 +110,8 @@ class Evidence(BaseModel):
     files: list[ArtifactFile]
     difficulty_score: float = Field(ge=0, le=1)
     definition: dict
+    seed: int = Field(description="Seed of the variant the definition and the MJCF scene describe.")
+    scale: float = Field(description="Scale of the variant the definition and the MJCF scene describe.")
 
 
 class BenchmarkOutcome(BaseModel):
@@ -262,6 +264,8 @@ def render_evidence(
         files=files,
         difficulty_score=difficulty_score(built.spec),
         definition=built.spec.model_dump(mode="json"),
+        seed=seed,
+        scale=scale,
     )
 
 
@@ -350,6 +354,8 @@ def persist_benchmark(
         family=generation.family or "unknown",
         seed=generation.seed,
         difficulty_score=evidence.difficulty_score,
+        scene_seed=evidence.seed,
+        scene_scale=evidence.scale,
         variants=report.variants,
         files=evidence.files,
         versions=current_versions(),
@@ -402,10 +408,20 @@ def publish_dataset(
     return promote(open_store(settings), checked.staged, index, force=force)
 
 
-def assemble_index(params: BuildParameters, outcomes: list[BenchmarkOutcome]) -> tuple[DatasetIndex, str]:
-    """The index of accepted benchmarks and the dataset card."""
+def assemble_index(
+    params: BuildParameters, outcomes: list[BenchmarkOutcome], settings: Settings
+) -> tuple[DatasetIndex, str]:
+    """The index of accepted benchmarks (with their contact sheets read from the store) and the card."""
     entries = [o.entry for o in outcomes if o.entry is not None]
-    index = DatasetIndex.from_entries(params.dataset_name, params.dataset_version, params.themes, entries)
+    store = open_store(settings)
+    sheets = {
+        e.benchmark_id: store.get_bytes(sheet.key)
+        for e in entries
+        if (sheet := e.file(FileKind.PREVIEW)) is not None
+    }
+    index = DatasetIndex.from_entries(
+        params.dataset_name, params.dataset_version, params.themes, entries, sheets
+    )
     accepted = Counter(o.theme for o in outcomes if o.accepted)
     rejected = Counter(o.theme for o in outcomes if not o.accepted)
     return index, render_card(index, accepted=dict(accepted), rejected=dict(rejected))
@@ -520,7 +536,7 @@ def build_dataset_directly(params: BuildParameters, settings: Settings, docs_dir
     for theme, seed in params.units():
         generation = generate_benchmark(theme, seed, model=params.model, settings=settings)
         outcomes.append(build_one(generation, params, settings, kept))
-    index, card = assemble_index(params, outcomes)
+    index, card = assemble_index(params, outcomes, settings)
     unchanged = unchanged_summary(params, outcomes, index, card, settings)
     if unchanged is not None:
         return unchanged

@@ -183,7 +183,7 @@ def recorded_from_published(
                         scale=v.scale,
                         ok=v.ok,
                         geometry_hash=v.geometry_hash,
-                        failure_codes=sorted(c for c in v.failure_codes.split(",") if c),
+                        failure_codes=sorted(v.failure_codes),
                     )
                     for v in variants
                     if v.benchmark_id == row.benchmark_id

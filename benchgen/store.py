@@ -5,6 +5,7 @@ compare size and sha256) and every written object reports its sha256.
 """
 
 import hashlib
+import mimetypes
 import os
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +25,21 @@ TEMP_PREFIX = ".benchgen-tmp-"  # local temp files being written; never listed a
 S3_CONNECT_TIMEOUT_S = 5  # seconds to wait for an S3 endpoint before reporting it unreachable
 S3_MAX_ATTEMPTS = 2  # botocore attempts per request (1 retry) so a dead endpoint fails fast
 HASH_CHUNK_BYTES = 1 << 20  # read size when hashing stored objects
+# Content types of the files benchgen writes that Python's mimetypes does not know (or gets wrong);
+# text types say UTF-8 so a browser shows them as written.
+CONTENT_TYPES = {
+    ".parquet": "application/vnd.apache.parquet",
+    ".md": "text/markdown; charset=utf-8",
+    ".py": "text/x-python; charset=utf-8",
+    ".xml": "application/xml",
+    ".stl": "model/stl",
+    ".json": "application/json",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 class ObjectNotFound(StoreError):
@@ -37,6 +53,12 @@ class StoredObject(BaseModel):
     url: str
     sha256: str
     size: int
+
+
+def content_type(key: str) -> str:
+    """The Content-Type an S3 object gets, so browsers show pages and images instead of downloading."""
+    suffix = PurePosixPath(key).suffix.lower()
+    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or DEFAULT_CONTENT_TYPE
 
 
 def check_key(key: str) -> str:
@@ -161,7 +183,7 @@ class ArtifactStore:
             if self.is_local:
                 self._write_local(Path(path), data)
             else:
-                self.fs.pipe_file(path, data)
+                self.fs.pipe_file(path, data, ContentType=content_type(key))
                 self._verify_remote(key, len(data), digest)
         return StoredObject(key=check_key(key), url=self.url_for(key), sha256=digest, size=len(data))
 
@@ -199,6 +221,13 @@ class ArtifactStore:
         """Store every file below `directory` under `prefix`, keeping relative paths."""
         files = sorted(p for p in Path(directory).rglob("*") if p.is_file())
         return [self.put_file(f"{prefix.strip('/')}/{p.relative_to(directory).as_posix()}", p) for p in files]
+
+    def browser_url(self, key: str, expires_s: int) -> str:
+        """An address a browser can open: a presigned URL on S3 (valid `expires_s`), the local file's path."""
+        if self.is_local:
+            return self._path(key)
+        with self._errors("sign a link to", key):
+            return self.fs.sign(self._path(key), expiration=expires_s)
 
     def get_bytes(self, key: str) -> bytes:
         with self._errors("read", key):

@@ -10,10 +10,10 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     CODE_VERSION = "0.0.0+source"
 
-KIT_VERSION = "1"  # the scenario-script API (benchgen.kit) and its exchange format
-VALIDATOR_VERSION = "1"  # static checks, MJCF conversion and the settle simulation
-RENDER_VERSION = "1"  # views, contact sheet, clip and render metrics
-PROMPT_VERSION = "1"  # LLM prompts of the Planner, Coder and Reviewer
+KIT_VERSION = "2"  # the scenario-script API (benchgen.kit) and its exchange format
+VALIDATOR_VERSION = "2"  # static checks, MJCF conversion and the settle simulation
+RENDER_VERSION = "2"  # views, contact sheet, clip and render metrics
+PROMPT_VERSION = "2"  # LLM prompts of the Planner, Coder and Reviewer
 OFFLINE_VERSION = "1"  # offline scenario families and the procedural roles
 
 

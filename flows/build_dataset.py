@@ -2,10 +2,10 @@
 
 Run the default small offline build with an ephemeral Prefect (no server needed):
 
-    python -m flows.build_dataset
+    benchgen build          (or: python -m flows.build_dataset)
 
-or a chosen one: `python -m flows.build_dataset --theme "ball must cross a gap" --seeds-per-theme 3
---version v2`. With a Prefect server, deployments in prefect.yaml run the same flow.
+or a chosen one: `benchgen build --theme "ball must cross a gap" --seeds-per-theme 3 --version v2`.
+With a Prefect server, deployments in prefect.yaml run the same flow.
 """
 
 import argparse
@@ -41,9 +41,11 @@ from pydantic import ValidationError
 
 from benchgen import pipeline
 from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, GateError
-from benchgen.dataset.index import FileKind
+from benchgen.dataset.index import FileKind, benchmark_folder
+from benchgen.dataset.publish import CARD_FILE
 from benchgen.errors import BenchgenError, UsageError
 from benchgen.settings import Settings, get_settings
+from benchgen.store import ArtifactStore
 from benchgen.versions import current_versions
 from tasks import build_steps
 from tasks.faults import InfrastructureFault, fail_abandoned_sessions, infrastructure_cause
@@ -52,6 +54,7 @@ from tasks.policies import DEFAULT_LLM_SLOTS, DEFAULT_SANDBOX_SLOTS, LLM_CALLS_L
 RESULTS_FOLDER = "_prefect/results"  # under the store root: persisted task results and cache records
 RESULTS_BLOCK_PREFIX = "benchgen-results"  # result storage blocks are saved as <prefix>-<hash of store URL>
 DASK_ADDRESS_ENV = "BENCHGEN_DASK_ADDRESS"  # scheduler address; when set, tasks run on that Dask cluster
+ARTIFACT_LINK_EXPIRY_S = 7 * 24 * 3600  # s; the longest S3 (SigV4) allows a presigned link to live
 VERSION_DATE_FORMAT = "%Y.%m.%d"  # default version: the UTC date, so each nightly is a new version
 EPHEMERAL_STARTUP_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 ANALYTICS_ENV = "PREFECT_SERVER_ANALYTICS_ENABLED"
@@ -181,8 +184,43 @@ def load_settings(settings_block: str | None, store_url: str | None) -> Settings
         return get_settings(**({"store_url": store_url} if store_url else {}))
     from blocks.benchgen_settings import BenchgenSettings
 
-    settings = BenchgenSettings.load(settings_block).to_settings()
+    try:
+        block = BenchgenSettings.load(settings_block)
+    except ValueError:  # Prefect's "Unable to find block document named ..."
+        raise UsageError(
+            f"settings block {settings_block!r} is not registered on this Prefect server; run "
+            f"`python -m blocks.register --name {settings_block}` with the BENCHGEN_* settings runs should use"
+        ) from None
+    settings = block.to_settings()
     return settings.model_copy(update={"store_url": store_url}) if store_url else settings
+
+
+def refuse_local_defaults(settings: Settings, settings_block: str | None) -> None:
+    """A deployment's run must not quietly fall back to a data folder and SQLite on whichever worker took it.
+
+    Only deployment runs are checked: a build started by hand is meant to use the machine it runs on.
+    """
+    from prefect.runtime import deployment, flow_run
+
+    if deployment.id is None:
+        return
+    local = {
+        "store_url": settings.resolved_store_url,
+        "database_url": settings.resolved_database_url,
+    }
+    defaulted = [f"{name}={value}" for name, value in local.items() if getattr(settings, name) is None]
+    if not defaulted:
+        return
+    where = (
+        f"settings block {settings_block!r} leaves"
+        if settings_block
+        else "it names no settings_block and no BENCHGEN_* variable sets"
+    )
+    raise UsageError(
+        f"deployment {flow_run.flow_name}/{deployment.name} would write to this worker's local defaults "
+        f"({', '.join(defaulted)}): {where} them; pass settings_block=benchgen (saved by "
+        "`python -m blocks.register`), or allow_local_defaults=true to use these on purpose"
+    )
 
 
 def result_storage_for(settings: Settings) -> WritableFileSystem:
@@ -283,16 +321,32 @@ def theme_table(outcomes: list[pipeline.BenchmarkOutcome], themes: list[str]) ->
     return rows
 
 
-def summary_markdown(summary: pipeline.BuildSummary, dataset_url: str | None) -> str:
+def browser_link(store: ArtifactStore, url: str) -> str:
+    """A link the Prefect UI can follow to a stored file: presigned on S3, the local path otherwise."""
+    key = url.removeprefix(f"{store.url}/")
+    return store.browser_url(key, ARTIFACT_LINK_EXPIRY_S) if key != url else url
+
+
+def summary_markdown(summary: pipeline.BuildSummary, store: ArtifactStore) -> str:
+    """The summary artifact: counts, the gate, and links a browser opens (see `browser_link`)."""
     accepted, rejected = summary.counts()
+    dataset_url = summary.dataset_url
+    card = f"{dataset_url}/{CARD_FILE}" if dataset_url else None
     lines = [
         f"# Dataset {summary.name} {summary.version}",
         "",
-        f"- published at: `{dataset_url}`" if dataset_url else "- not published",
+        f"- published at: `{dataset_url}` ([dataset card]({browser_link(store, card)}))"
+        if card
+        else "- not published",
         f"- accepted: {sum(accepted.values())}, rejected: {sum(rejected.values())}",
         f"- gate: {summary.gate.summary()}",
-        f"- Great Expectations Data Docs: {summary.data_docs_url}" if summary.data_docs_url else "",
-        f"- gallery: {summary.gallery_url}" if summary.gallery_url else "",
+        f"- [Great Expectations Data Docs]({browser_link(store, summary.data_docs_url)})"
+        if summary.data_docs_url
+        else "",
+        f"- [gallery]({browser_link(store, summary.gallery_url)})" if summary.gallery_url else "",
+        f"- links to S3 objects are presigned and expire after {ARTIFACT_LINK_EXPIRY_S // 86400} days"
+        if not store.is_local
+        else "",
         "",
         "| theme | seed | difficulty | preview sheet |",
         "| --- | ---: | ---: | --- |",
@@ -301,11 +355,10 @@ def summary_markdown(summary: pipeline.BuildSummary, dataset_url: str | None) ->
         if outcome.entry is None:
             continue
         preview = outcome.entry.file(FileKind.PREVIEW)
-        link = (
-            f"[{preview.name}]({dataset_url}/benchmarks/{outcome.entry.benchmark_id}/{preview.name})"
-            if (preview and dataset_url)
-            else ""
-        )
+        link = ""
+        if preview and dataset_url:
+            sheet = f"{dataset_url}/{benchmark_folder(outcome.entry.benchmark_id)}/{preview.name}"
+            link = f"[{preview.name}]({browser_link(store, sheet)})"
         lines.append(f"| {outcome.theme} | {outcome.seed} | {outcome.entry.difficulty_score:.2f} | {link} |")
     return "\n".join(lines)
 
@@ -335,12 +388,14 @@ def build_dataset(
     min_accepted_per_theme: int = MIN_ACCEPTED_PER_THEME,
     min_difficulty_stdev: float = MIN_DIFFICULTY_STDEV,
     settings_block: str | None = None,
+    allow_local_defaults: bool = False,
 ) -> pipeline.BuildSummary:
     """Generate `seeds_per_theme` benchmarks per theme, validate each on variant_seeds x scales,
     check the dataset with Great Expectations and publish it to `<store>/<dataset_name>/<version>/`.
 
     Settings come from the BenchgenSettings block `settings_block` when given, else from BENCHGEN_*
-    variables; `store_url` overrides the store of either."""
+    variables; `store_url` overrides the store of either. A deployment's run whose store or database
+    would be the worker's local default refuses to start unless `allow_local_defaults`."""
     logger = get_run_logger()
     params = check_parameters(
         themes=themes,
@@ -356,6 +411,8 @@ def build_dataset(
         min_difficulty_stdev=min_difficulty_stdev,
     )
     settings = load_settings(settings_block, store_url)
+    if not allow_local_defaults:
+        refuse_local_defaults(settings, settings_block)
     pipeline.probe_services(settings)
     ensure_concurrency_limits()
     storage = result_storage_for(settings)
@@ -468,7 +525,7 @@ def build_dataset(
     )
 
     # check and publish
-    index, card = pipeline.assemble_index(params, ordered)
+    index, card = pipeline.assemble_index(params, ordered, settings)
     unchanged = pipeline.unchanged_summary(params, ordered, index, card, settings)
     if unchanged is not None:
         logger.info(
@@ -478,7 +535,7 @@ def build_dataset(
             unchanged.dataset_url,
         )
         create_markdown_artifact(
-            key="dataset-summary", markdown=summary_markdown(unchanged, unchanged.dataset_url)
+            key="dataset-summary", markdown=summary_markdown(unchanged, ArtifactStore.from_settings(settings))
         )
         return unchanged
     with tempfile.TemporaryDirectory(prefix="benchgen-data-docs-") as docs_dir:
@@ -489,21 +546,24 @@ def build_dataset(
             key="dataset-gate-failures",
             markdown="# Great Expectations gate failed\n\n"
             + "\n".join(f"- {f.message()}" for f in checked.gate.failures)
-            + f"\n\nData Docs: {checked.data_docs_url}\n\nNothing was published.",
+            + f"\n\n[Data Docs]({browser_link(ArtifactStore.from_settings(settings), checked.data_docs_url)})"
+            + "\n\nNothing was published.",
         )
         raise GateError(checked.gate.summary() + "\nNothing was published.")
     published = build_steps.publish(checked, index, params.force, settings)
     gallery_url = build_steps.gallery(published, ordered, settings)
     summary = pipeline.published_summary(ordered, checked, published, gallery_url)
-    create_markdown_artifact(key="dataset-summary", markdown=summary_markdown(summary, published.url))
+    create_markdown_artifact(
+        key="dataset-summary", markdown=summary_markdown(summary, ArtifactStore.from_settings(settings))
+    )
     return summary
 
 
 # --- main job ------------------------------------------------------------------------------------------
 
 
-def how_to_look(summary: pipeline.BuildSummary) -> str:
-    """What the main job prints: where the dataset is and how to look at it."""
+def how_to_look(summary: pipeline.BuildSummary, store_url: str | None = None) -> str:
+    """What the main job prints: where the dataset is and how to look at it, with the user's own store."""
     accepted, rejected = summary.counts()
     url = summary.dataset_url or ""
     local = urlsplit(url).path if url.startswith("file://") else None
@@ -527,7 +587,8 @@ def how_to_look(summary: pipeline.BuildSummary) -> str:
         )
     if summary.data_docs_url:
         lines.append(f"  data docs     {summary.data_docs_url}")
-    lines.append(f"  verify        benchgen dataset verify {summary.name} {summary.version}")
+    store_option = f" --store-url {store_url}" if store_url else ""
+    lines.append(f"  verify        benchgen dataset verify {summary.name} {summary.version}{store_option}")
     return "\n".join(lines)
 
 
@@ -607,8 +668,8 @@ def float_list(text: str) -> list[float]:
     return [float(item) for item in text.split(",") if item.strip()]
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = OneLineParser(prog="python -m flows.build_dataset", description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_dataset") -> None:
+    parser = OneLineParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--theme", action="append", dest="themes", help="a theme (repeat for several)")
     parser.add_argument("--themes-file", help="file with one theme per line")
     parser.add_argument("--seeds-per-theme", type=int, default=pipeline.DEFAULT_SEEDS_PER_THEME)
@@ -682,7 +743,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(USAGE_EXIT)
     # The interpreter's own stdout: concurrent in-process builds swap `sys.stdout` (redirect_stdout is
     # process-wide) and can leave it pointing at a capture buffer.
-    sys.__stdout__.write(how_to_look(summary) + "\n")
+    sys.__stdout__.write(how_to_look(summary, args.store_url) + "\n")
     sys.__stdout__.flush()
 
 

@@ -258,7 +258,7 @@ def make_asset() -> Callable[..., BenchmarkAsset]:
             "definition": sample_definition(),
             "variants": [{"seed": 0, "scale": 1.0, "ok": True, "metrics": {"settle_time_s": 0.4}}],
             "difficulty_score": 0.4,
-            "meta": {"tier": "medium", "cost_targets": {"max_cost_usd": 30}, "tags": ["gap"]},
+            "meta": {"cost_targets": {"max_cost_usd": 30}, "tags": ["gap"]},
         } | overrides
         return BenchmarkAsset.create(**data)
 

@@ -1,12 +1,15 @@
 """The dataset layer: index rows and parquet, the GX gate, the card, and atomic publication."""
 
 import hashlib
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from PIL import Image
 
 from benchgen import db, pipeline
 from benchgen.codes import FailureCode
@@ -49,6 +52,14 @@ THEMES = ["gap crossing", "ramp climb"]
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
+def tiny_png(text: str) -> bytes:
+    """A real 4x3 PNG whose colour depends on `text`, so every benchmark's sheet differs."""
+    colour = tuple(hashlib.sha256(text.encode()).digest()[:3])
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
 def persisted_entry(
     store: ArtifactStore, theme: str, seed: int, difficulty: float, *, ok: bool = True
 ) -> BenchmarkEntry:
@@ -58,7 +69,7 @@ def persisted_entry(
         (FileKind.SCRIPT, "script.py"): f"def build(seed, scale):  # {theme} {seed}\n    ...\n".encode(),
         (FileKind.DEFINITION, "definition.json"): json.dumps({"theme": theme, "seed": seed}).encode(),
         (FileKind.MJCF, "mjcf/scene.xml"): f"<mujoco model='{benchmark_id}'/>".encode(),
-        (FileKind.PREVIEW, "review/contact_sheet.png"): b"\x89PNG fake sheet " + benchmark_id.encode(),
+        (FileKind.PREVIEW, "review/contact_sheet.png"): tiny_png(benchmark_id),
     }
     files = []
     for (kind, name), data in contents.items():
@@ -83,6 +94,8 @@ def persisted_entry(
         family=theme.split()[0],
         seed=seed,
         difficulty_score=difficulty,
+        scene_seed=0,
+        scene_scale=1.0,
         variants=variants,
         files=files,
         versions={"code": "0.1.0", "validator": "1"},
@@ -96,7 +109,8 @@ def small_index(store: ArtifactStore, *, version: str = "v1", **bad) -> DatasetI
         persisted_entry(store, "gap crossing", 1, 0.5, ok=bad.get("ok", True)),
         persisted_entry(store, "ramp climb", 0, bad.get("difficulty", 0.8)),
     ]
-    return DatasetIndex.from_entries("demo", version, THEMES, entries)
+    sheets = {e.benchmark_id: store.get_bytes(e.file(FileKind.PREVIEW).key) for e in entries}
+    return DatasetIndex.from_entries("demo", version, THEMES, entries, sheets)
 
 
 @pytest.fixture
@@ -145,9 +159,55 @@ class TestCard:
         card = render_card(
             small_index(store), accepted={"gap crossing": 2, "ramp climb": 1}, rejected={"ramp climb": 3}
         )
-        assert f"data_files: {INDEX_FILE}" in card
+        metadata = yaml.safe_load(card.split("---")[1])
+        assert metadata["configs"][0] == {
+            "config_name": "default",
+            "data_files": [{"split": "test", "path": INDEX_FILE}],
+            "default": True,
+        }
         assert "| ramp climb | 1 | 3 |" in card
         assert "- benchmarks: 3" in card and "| gap | 2 |" in card
+
+
+class TestHuggingFace:
+    def test_published_folder_loads_offline_with_card_metadata_lists_and_images(
+        self, store, monkeypatch, tmp_path
+    ):
+        import datasets
+        from huggingface_hub import DatasetCard
+
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+        index = small_index(store, ok=False)  # one variant failed, as a gate-free build could publish
+        card = render_card(index, accepted={"gap crossing": 2, "ramp climb": 1}, rejected={})
+        promote(store, stage_dataset(store, index, card), index)
+        folder = str(Path(store.root) / version_prefix("demo", "v1"))
+
+        data = DatasetCard.load(Path(folder) / "README.md").data
+        assert data.license == "cc-by-4.0" and data.pretty_name == "benchgen demo v1"
+        assert data.task_categories == ["robotics"] and data.size_categories == ["n<1K"]
+        assert [c["config_name"] for c in data.configs] == ["default", "variants", "previews"]
+
+        cache = {"cache_dir": str(tmp_path / "hf-cache")}  # nothing from another test's folder is reused
+        benchmarks = datasets.load_dataset(folder, split="test", **cache)
+        assert benchmarks.num_rows == 3
+        assert benchmarks[0]["scene_seed"] == 0 and benchmarks[0]["scene_scale"] == 1.0
+        assert list(benchmarks["difficulty"]) == ["easy", "medium", "hard"]
+        assert datasets.get_dataset_split_names(folder) == ["test"]
+
+        variants = datasets.load_dataset(folder, "variants", split="test", **cache)
+        assert variants.features["failure_codes"].feature.dtype == "string"
+        failed = variants.filter(lambda v: not v["ok"])
+        assert failed.num_rows == 1 and failed[0]["failure_codes"] == ["NOT_SETTLED"]
+        assert variants.filter(lambda v: v["ok"])[0]["failure_codes"] == []
+        assert set(variants["theme"]) == set(THEMES) and set(variants["family"]) == {"gap", "ramp"}
+
+        previews = datasets.load_dataset(folder, "previews", split="test", **cache)
+        assert isinstance(previews.features["image"], datasets.Image)
+        assert previews.num_rows == 3 and previews[0]["image"].size == (4, 3)
+        sheet = Image.open(io.BytesIO(tiny_png(previews[0]["benchmark_id"])))
+        assert previews[0]["image"].getpixel((0, 0)) == sheet.getpixel((0, 0))
+        assert sorted(previews["benchmark_id"]) == sorted(b.benchmark_id for b in index.benchmarks)
 
 
 class TestGate:
@@ -339,7 +399,9 @@ class TestNearDuplicates:
     @staticmethod
     def evidence(generation: pipeline.GenerationResult) -> pipeline.Evidence:
         spec = build_spec(generation.script, 0, 1.0)
-        return pipeline.Evidence(files=[], difficulty_score=0.5, definition=spec.model_dump(mode="json"))
+        return pipeline.Evidence(
+            files=[], difficulty_score=0.5, definition=spec.model_dump(mode="json"), seed=0, scale=1.0
+        )
 
     def test_second_identical_script_is_named_as_a_duplicate_of_the_first(self):
         params = pipeline.BuildParameters(themes=["gaps", "steps"], dataset_name="demo", dataset_version="v1")

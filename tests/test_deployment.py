@@ -47,6 +47,38 @@ def test_entrypoints_import_and_parameters_match_the_flow(deployment, monkeypatc
         assert (REPO / themes_file).is_file()
 
 
+def test_every_deployment_reads_the_registered_settings_block():
+    assert {d["name"]: d["parameters"].get("settings_block") for d in deployments()} == {
+        "nightly": "benchgen",
+        "manual": "benchgen",
+    }
+
+
+def test_a_deployment_run_refuses_local_defaults_in_one_line(monkeypatch, tmp_path):
+    """As on a worker: Prefect's runtime names the deployment; nothing says where to write."""
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchgen.errors import UsageError
+    from benchgen.settings import get_settings
+    from flows.build_dataset import refuse_local_defaults
+
+    for name in [k for k in os.environ if k.startswith("BENCHGEN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    refuse_local_defaults(get_settings(), None)  # a build started by hand uses this machine's defaults
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__ID", "8f0e4c9a-0000-4000-8000-000000000000")
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__NAME", "manual")
+    monkeypatch.setenv("PREFECT__RUNTIME__FLOW_RUN__FLOW_NAME", "build-dataset")
+    with pytest.raises(UsageError) as refused:
+        refuse_local_defaults(get_settings(), None)
+    message = str(refused.value)
+    assert message.startswith("deployment build-dataset/manual would write to this worker's local defaults")
+    assert f"store_url={(tmp_path / 'data' / 'store').as_uri()}" in message
+    assert "database_url=sqlite" in message
+    assert "settings_block=benchgen" in message and "\n" not in message
+    explicit = get_settings(store_url="s3://bucket/datasets", database_url="postgresql+psycopg://u@h/db")
+    refuse_local_defaults(explicit, "benchgen")
+
+
 def test_nightly_is_scheduled_on_the_process_pool():
     nightly = next(d for d in deployments() if d["name"] == "nightly")
     assert nightly["schedules"][0]["cron"] == "0 2 * * *"
@@ -143,9 +175,12 @@ def run_deployment(env: dict[str, str], deployment: str, parameters: dict) -> st
 @pytest.mark.slow
 @pytest.mark.timeout(SERVER_START_TIMEOUT_S + WORKER_TIMEOUT_S)
 def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
-    env = prefect_server | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
-    assert "saved block benchgen-settings/benchgen" in register_blocks(env)
-
+    # Only `python -m blocks.register` sees a BENCHGEN_* variable: the worker has none, so the runs
+    # get their settings from the block the deployment names, or refuse to fall back to local defaults.
+    assert "saved block benchgen-settings/benchgen" in register_blocks(
+        prefect_server | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
+    )
+    env = prefect_server
     prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
     prefect(env, "--no-prompt", "deploy", "--all")
     parameters = {
@@ -153,15 +188,19 @@ def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
         "variant_seeds": [0, 1],
         "dataset_version": "deployed",
         "min_difficulty_stdev": 0,
-        "settings_block": "benchgen",
     }
     flow_run_id = run_deployment(env, "build-dataset/manual", parameters)
+    refused_id = run_deployment(env, "build-dataset/manual", parameters | {"settings_block": None})
 
     prefect(env, "worker", "start", "--pool", "benchgen-process", "--run-once", timeout=WORKER_TIMEOUT_S)
 
-    with urllib.request.urlopen(f"{env['PREFECT_API_URL']}/flow_runs/{flow_run_id}", timeout=10) as response:
-        flow_run = json.load(response)
+    api = env["PREFECT_API_URL"]
+    flow_run = api_call(api, f"/flow_runs/{flow_run_id}")
     assert flow_run["state"]["type"] == "COMPLETED", flow_run["state"]
+    refused = api_call(api, f"/flow_runs/{refused_id}")["state"]
+    assert refused["type"] == "FAILED", refused
+    assert "deployment build-dataset/manual would write to this worker's local defaults" in refused["message"]
+    assert "allow_local_defaults=true" in refused["message"] and "\n" not in refused["message"].strip()
     store = ArtifactStore.from_url((tmp_path / "data" / "store").as_uri())
     assert published_versions(store, "benchgen-manual") == ["deployed"]
     assert verify_published(store, "benchgen-manual", "deployed") == []
@@ -317,6 +356,49 @@ def assert_ui_shows(chromium: str, api: str, url: str, expected: list[str]) -> P
     return page
 
 
+LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")  # a markdown link: [text](target)
+EXPECTED_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".png": "image/png",
+    ".parquet": "application/vnd.apache.parquet",
+    ".md": "text/markdown; charset=utf-8",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".py": "text/x-python; charset=utf-8",
+}
+TEXT_SUFFIXES = (".html", ".md", ".json", ".xml", ".py", ".css", ".js", ".txt")
+
+
+def assert_links_open_in_a_browser(markdown: str, endpoint: str) -> None:
+    """Every link of an artifact is a presigned HTTP link to the S3 endpoint that answers 200."""
+    links = dict(LINK.findall(markdown))
+    assert {"dataset card", "Great Expectations Data Docs", "gallery"} <= set(links), markdown
+    for text, target in links.items():
+        assert target.startswith(f"{endpoint}/") and "Signature=" in target, (text, target)  # v2 or v4
+        with urllib.request.urlopen(target, timeout=30) as response:
+            assert response.status == 200, (text, target)
+
+
+def assert_published_files_are_typed_and_clean(store, names: list[str], database_url: str, paths: list[str]):
+    """Published objects carry content types and never name the database, its host or a worker's folder."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(database_url)
+    secrets = [database_url, f"{database.host}:{database.port}", "postgresql", *paths]
+    checked = 0
+    for name in names:
+        for key in store.list(name):
+            suffix = Path(key).suffix
+            info = store.fs.info(store._path(key))
+            if suffix in EXPECTED_CONTENT_TYPES:
+                assert info["ContentType"] == EXPECTED_CONTENT_TYPES[suffix], (key, info["ContentType"])
+            if suffix in TEXT_SUFFIXES:
+                text = store.get_bytes(key).decode(errors="replace")
+                assert [s for s in secrets if s in text] == [], key
+                checked += 1
+    assert checked > 20
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(RUNS_TIMEOUT_S + 300)
 def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
@@ -360,10 +442,7 @@ def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
             small | {"themes_file": str(themes_file), "dataset_version": NIGHTLY_VERSION},
         )
         manual_id = run_deployment(
-            env,
-            "build-dataset/manual",
-            small
-            | {"themes": [MANUAL_THEME], "dataset_version": MANUAL_VERSION, "settings_block": "benchgen"},
+            env, "build-dataset/manual", small | {"themes": [MANUAL_THEME], "dataset_version": MANUAL_VERSION}
         )
         runs = wait_until_terminal(api, [nightly_id, manual_id], workers)
     finally:
@@ -410,9 +489,117 @@ def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
     }
     table = json.loads(by_key["accepted-per-theme"]["data"])
     assert [(row["theme"], row["accepted"]) for row in table] == [(NIGHTLY_THEME, 1)]
-    assert f"`{store.url_for(dataset)}`" in by_key["dataset-summary"]["data"]
+    summary = by_key["dataset-summary"]["data"]
+    assert f"`{store.url_for(dataset)}`" in summary
+    assert_links_open_in_a_browser(summary, s3_endpoint.url)
+    assert_published_files_are_typed_and_clean(
+        store, ["benchgen-nightly", "benchgen-manual"], fresh_postgres_url, [str(tmp_path), str(REPO)]
+    )
 
     # the Prefect UI shows the nightly run, its task runs and its artifacts (its pages fetch them from the API)
     name = runs[nightly_id]["name"]
     assert_ui_shows(chromium, api, flow_run_page(api, nightly_id, "TaskRuns"), [name, *expected])
     assert_ui_shows(chromium, api, flow_run_page(api, nightly_id, "Artifacts"), [name, *by_key])
+
+
+# --- automations: notify on a failed, crashed or stuck nightly -----------------------------------------
+
+STUCK_AFTER_HOURS = 0.005  # 18 s: above Prefect's 10 s minimum for a proactive trigger, short for a test
+NOTIFY_TIMEOUT_S = 120  # s for the server's trigger and action services to send a notification
+
+
+class Webhook:
+    """An HTTP endpoint on loopback that records the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/notify"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, text: str) -> dict:
+        deadline = time.monotonic() + NOTIFY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            found = [body for body in self.received if text in body["subject"]]
+            if found:
+                return found[0]
+            time.sleep(POLL_INTERVAL_S)
+        pytest.fail(f"no notification with {text!r} within {NOTIFY_TIMEOUT_S} s; received {self.received}")
+
+
+def set_state(api: str, flow_run_id: str, state_type: str, message: str = "") -> None:
+    body = {"state": {"type": state_type, "message": message}, "force": True}
+    api_call(api, f"/flow_runs/{flow_run_id}/set_state", body)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(SERVER_START_TIMEOUT_S + 4 * COMMAND_TIMEOUT_S + 2 * NOTIFY_TIMEOUT_S)
+def test_automations_notify_on_a_failed_or_stuck_nightly(prefect_server):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    env, api = prefect_server, prefect_server["PREFECT_API_URL"]
+    webhook = Webhook()
+    with temporary_settings(updates={PREFECT_API_URL: api}):
+        CustomWebhookNotificationBlock(
+            name="benchgen-test", url=webhook.url, json_data={"subject": "{{subject}}", "body": "{{body}}"}
+        ).save("benchgen-alerts")
+    slug = f"{CustomWebhookNotificationBlock.get_block_type_slug()}/benchgen-alerts"
+    prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
+    prefect(env, "--no-prompt", "deploy", "--all")
+    created = subprocess.run(
+        [sys.executable, "-m", "flows.automations", "--notify-block", slug]
+        + ["--stuck-after-hours", str(STUCK_AFTER_HOURS)],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+    )
+    assert created.returncode == 0, created.stderr[-3000:]
+    assert "created automation benchgen-nightly-failed" in created.stdout
+    assert "created automation benchgen-nightly-stuck" in created.stdout
+
+    # No worker runs them: the server records the states a worker would report.
+    failed_id = run_deployment(env, "build-dataset/nightly", {})
+    stuck_id = run_deployment(env, "build-dataset/nightly", {})
+    manual_id = run_deployment(env, "build-dataset/manual", {})
+    for run_id in (failed_id, stuck_id, manual_id):
+        set_state(api, run_id, "RUNNING")
+    set_state(api, failed_id, "FAILED", "gate failed: 2 expectations")
+    set_state(api, manual_id, "FAILED", "not the nightly")
+
+    failed = webhook.wait_for("Failed")
+    assert api_call(api, f"/flow_runs/{failed_id}")["name"] in failed["subject"]
+    assert "gate failed: 2 expectations" in failed["body"]
+    stuck = webhook.wait_for("still running")
+    assert api_call(api, f"/flow_runs/{stuck_id}")["name"] in stuck["subject"]
+    manual_name = api_call(api, f"/flow_runs/{manual_id}")["name"]
+    assert all(manual_name not in body["subject"] for body in webhook.received)  # only the nightly is watched
+    webhook.server.shutdown()
+
+    rerun = subprocess.run(
+        [sys.executable, "-m", "flows.automations", "--notify-block", "custom-webhook/missing"],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+    )
+    assert rerun.returncode == 2 and rerun.stderr.count("\n") == 1, rerun.stderr
+    assert "no notification block 'custom-webhook/missing'" in rerun.stderr

@@ -1,6 +1,6 @@
 """End to end: the `build-dataset` flow with the offline backend, PostgreSQL metadata and a moto S3 store.
 
-Every build runs `python -m flows.build_dataset` in its own process (ephemeral Prefect), as a user would;
+Every build runs the main job, `benchgen build`, in its own process (ephemeral Prefect), as a user would;
 later tests reuse the first build's cached task results, which is what they check.
 """
 
@@ -53,9 +53,8 @@ class FlowRunner:
     def command(self, version: str, *extra: str) -> list[str]:
         themes = [arg for theme in THEMES for arg in ("--theme", theme)]
         return [
-            sys.executable,
-            "-m",
-            "flows.build_dataset",
+            str(Path(sys.executable).parent / "benchgen"),
+            "build",
             *themes,
             "--seeds-per-theme",
             "1",
@@ -291,6 +290,9 @@ def test_summary_counts_one_benchmark_in_the_singular(monkeypatch):
     lines = how_to_look(summary).splitlines()
     assert lines[0] == "dataset demo v1: 1 benchmark accepted, 0 rejected"
     assert "  gallery       /store/demo/v1/gallery/index.html" in lines
+    assert "  verify        benchgen dataset verify demo v1" in lines
+    given = how_to_look(summary, "s3://bucket/datasets").splitlines()
+    assert "  verify        benchgen dataset verify demo v1 --store-url s3://bucket/datasets" in given
 
 
 def test_local_runs_drop_heartbeats_and_telemetry_only_without_a_server(monkeypatch):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browser import load_page
+from browser import load_page, wait_for_text
 from pydantic import SecretStr
 
 from benchgen import db, pipeline
@@ -30,6 +30,7 @@ from benchgen.validation.report import Failure, ValidationReport
 
 THUMBNAIL_MIN_WIDTH_PX = 200  # a rendered contact-sheet thumbnail is at least this wide on the index
 THUMBNAIL_MIN_GREY_LEVELS = 40  # distinct grey levels inside a drawn contact sheet (a blank box has a few)
+DOCS_TABLES_TIMEOUT_S = 10  # s for a Data Docs index to fill its tables from its inline data
 REJECT_MESSAGE = "payload start envelope touches forbid zone 'gap' by 4.0 mm; move the start 4 mm up"
 
 
@@ -167,6 +168,40 @@ def test_pages_load_offline_without_errors_and_the_index_shows_thumbnails(site, 
 
 
 @pytest.mark.slow
+def test_data_docs_load_offline_without_errors_and_fill_their_tables(dataset, chromium):
+    """GX pages load their scripts from CDNs; the published copy must need none of them."""
+    url, _, _ = dataset
+    version_folder = Path(url.removeprefix("file://"))
+    docs = version_folder.parent / "_checks" / version_folder.name / "data_docs"
+    pages = sorted(docs.rglob("*.html"))
+    assert len(pages) == 9  # the index, 4 suites and 4 validation results
+    for page in pages:
+        loaded = load_page(chromium, page.as_uri())
+        assert loaded.errors == [], f"{page}: {loaded.errors}"
+        assert loaded.failed == [], f"{page}: {loaded.failed}"
+        outside = [u for u in loaded.requests if not u.startswith(("file://", "data:"))]
+        assert outside == [], f"{page} requested {outside}"
+    suites = ["benchgen-benchmarks", "benchgen-files", "benchgen-themes", "benchgen-variants"]
+    index = wait_for_text(chromium, (docs / "index.html").as_uri(), suites, DOCS_TABLES_TIMEOUT_S)
+    for suite in suites:  # the validation results table, which a script fills in from inline data
+        assert f"benchgen-v1-{suite.removeprefix('benchgen-')}\t{suite}" in index.text, index.text[-2000:]
+
+
+@pytest.mark.slow
+def test_published_pages_name_no_local_path_or_database(dataset, site):
+    """Galleries and Data Docs are published: they must not show this machine's folders or the database."""
+    url, settings, _ = dataset
+    version_folder = Path(url.removeprefix("file://"))
+    secrets = [str(settings.resolved_data_dir), settings.resolved_database_url, str(Path.home()), "sqlite:"]
+    folders = [version_folder, version_folder.parent / "_checks", site]
+    suffixes = (".html", ".md", ".json", ".css", ".js", ".xml")
+    texts = [p for folder in folders for p in folder.rglob("*") if p.is_file() and p.suffix in suffixes]
+    assert len(texts) > 20
+    leaks = [(p, s) for p in texts for s in secrets if s in p.read_text(errors="replace")]
+    assert leaks == []
+
+
+@pytest.mark.slow
 def test_a_corrupted_file_or_an_unpublished_url_is_refused(dataset, tmp_path):
     url, settings, _ = dataset
     with pytest.raises(NotFoundError, match="not a published dataset version"):
@@ -223,7 +258,7 @@ def test_published_sessions_file_replaces_the_database(dataset, tmp_path):
     no_database = get_settings(data_dir=tmp_path / "elsewhere", database_url=None, store_url=None)
 
     without = build_gallery(copy.as_uri(), tmp_path / "bare", settings=no_database, render_clips=False)
-    assert without.rejected == 0 and "no session database at" in without.sessions_note
+    assert without.rejected == 0 and "no session database here" in without.sessions_note
     page = next((tmp_path / "bare").glob("benchmarks/*/index.html")).read_text()
     assert "No session" in page and "<th>stage</th>" not in page
 

@@ -51,10 +51,14 @@ class TestFixture:
         assert spec.bbox_max == pytest.approx((100, 100, 80))
         assert spec.volume_mm3 == pytest.approx(200 * 200 * 80)
 
-    @pytest.mark.parametrize("label", ["Deck", "1deck", "de-ck", "", "a" * 49, "payload", "world"])
+    @pytest.mark.parametrize("label", ["Deck", "1deck", "de-ck", "", "a" * 49, "payload", "goal"])
     def test_bad_or_reserved_labels(self, label):
         with pytest.raises(ContractViolation):
             Fixture(label, Box(10, 10, 10))
+
+    @pytest.mark.parametrize("label", ["floor", "world", "ground_grid", "overview"])
+    def test_names_the_mjcf_prefixes_are_free_labels(self, label):
+        assert Fixture(label, Box(10, 10, 10)).label == label
 
     def test_unknown_material_lists_known_ones(self):
         with pytest.raises(ContractViolation, match="unknown material 'unobtainium'.*steel"):

@@ -9,12 +9,12 @@ from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import (
     AssetMeta,
     BenchmarkAsset,
-    DifficultyTier,
     GenerationSession,
     JournalEntry,
     Provenance,
     SessionStatus,
 )
+from benchgen.offline.difficulty import DifficultyTier, difficulty_tier
 from benchgen.versions import CODE_VERSION, KIT_VERSION, VALIDATOR_VERSION
 
 
@@ -54,9 +54,7 @@ def test_asset_validates_definition_and_metadata(make_asset):
     asset = make_asset()
     assert isinstance(asset.definition, ScenarioSpec)
     assert asset.definition.fixture("left_deck").material == "abs"
-    assert asset.meta == AssetMeta(
-        tier=DifficultyTier.MEDIUM, cost_targets={"max_cost_usd": 30}, tags=["gap"]
-    )
+    assert asset.meta == AssetMeta(cost_targets={"max_cost_usd": 30}, tags=["gap"])
     assert asset.variants[0].metrics.settle_time_s == 0.4
 
 
@@ -92,10 +90,35 @@ def test_asset_rejects_bad_sha_variant_and_definition(make_asset):
             script_sha256="not-a-sha",
             variants=[{"seed": 0, "scale": 3.0, "ok": True}],
             definition={"fixtures": []},
-            meta={"tier": "impossible"},
+            meta={"cost_targets": {"max_cost_usd": -1}},
         )
     fields = error_fields(caught.value)
-    assert {"script_sha256", "variants.0.scale", "definition.payload", "meta.tier"} <= fields
+    expected = {"script_sha256", "variants.0.scale", "definition.payload", "meta.cost_targets.max_cost_usd"}
+    assert expected <= fields
+
+
+@pytest.mark.parametrize(
+    ("score", "tier"),
+    [
+        (0.0, DifficultyTier.EASY),
+        (0.3, DifficultyTier.EASY),
+        (0.5, DifficultyTier.MEDIUM),
+        (0.9, DifficultyTier.HARD),
+    ],
+)
+def test_tier_is_the_band_of_the_score(make_asset, score, tier):
+    assert make_asset(difficulty_score=score).tier is tier is difficulty_tier(score)
+
+
+def test_a_tier_stored_by_older_rows_is_ignored(make_asset):
+    """Rows written before the tier was computed carry `meta.tier` (always medium); the score decides."""
+    asset = make_asset(difficulty_score=0.9, meta={"tier": "medium", "tags": ["gap"]})
+    assert asset.tier is DifficultyTier.HARD and "tier" not in asset.meta.model_dump()
+
+
+def test_difficulty_tier_refuses_scores_outside_the_unit_interval():
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        difficulty_tier(1.5)
 
 
 def test_plain_constructor_skips_validation_so_create_is_the_way():

@@ -14,7 +14,7 @@ from benchgen.kit.exchange import shape_to_brep
 from benchgen.kit.materials import MATERIALS
 from benchgen.physics import MjcfScene, SettleResult, SettleSettings, build_mjcf, meshing, simulate_settle
 from benchgen.physics.meshing import fixture_pieces, is_convex
-from benchgen.physics.mjcf import CCD_TOLERANCE_M
+from benchgen.physics.mjcf import CCD_TOLERANCE_M, GROUND_GEOM, OVERVIEW_CAMERA
 from benchgen.units import mm_to_m
 
 BALL_RADIUS_MM = 20.0
@@ -134,6 +134,29 @@ class TestBuilder:
         assert model.vis.global_.offwidth >= 1280 and model.vis.global_.offheight >= 960
         assert model.opt.enableflags & mujoco.mjtEnableBit.mjENBL_ENERGY
         assert model.opt.ccd_tolerance == CCD_TOLERANCE_M
+
+    def test_viewer_sees_a_ground_grid_that_never_collides_a_framing_camera_and_the_zones(self):
+        sc = scenario([Fixture("floor", DECK)], ball((0, 0, DECK_TOP_MM + 30)))
+        model = scene_of(sc).load_model()
+        ground = model.geom(GROUND_GEOM)
+        assert ground.contype[0] == 0 and ground.conaffinity[0] == 0
+        assert ground.pos[2] < mm_to_m(BOUNDS.min[2])
+        shown = mujoco.MjvOption()  # what `python -m mujoco.viewer` draws before any key is pressed
+        assert shown.geomgroup[ground.group[0]]
+        for site in ("goal", "build_zone"):
+            assert shown.sitegroup[model.site(site).group[0]]
+        assert not shown.sitegroup[model.site("bounds").group[0]]
+        camera = model.camera(OVERVIEW_CAMERA)
+        data = mujoco.MjData(model)
+        mujoco.mj_forward(model, data)
+        eye, axes = data.cam_xpos[camera.id], data.cam_xmat[camera.id].reshape(3, 3)
+        half_fov = math.radians(model.cam_fovy[camera.id] / 2)
+        for corner in np.array(np.meshgrid(*zip(BOUNDS.min, BOUNDS.max, strict=True))).T.reshape(-1, 3):
+            seen = axes.T @ (mm_to_m(corner) - eye)  # camera frame: looks along -z
+            assert seen[2] < 0
+            assert abs(seen[1] / seen[2]) < math.tan(half_fov)
+            aspect = model.vis.global_.offwidth / model.vis.global_.offheight
+            assert abs(seen[0] / seen[2]) < math.tan(half_fov) * aspect
 
     def test_write_makes_a_folder_mujoco_loads(self, tmp_path):
         sc = scenario([u_channel()], ball((0, 0, 45)))

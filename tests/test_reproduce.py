@@ -47,7 +47,13 @@ def persist_example(settings: Settings) -> tuple[BenchmarkAsset, str]:
         files.append(
             ArtifactFile(kind=kind, name=name, key=stored.key, sha256=stored.sha256, size=stored.size)
         )
-    evidence = pipeline.Evidence(files=files, difficulty_score=0.5, definition=spec.model_dump(mode="json"))
+    evidence = pipeline.Evidence(
+        files=files,
+        difficulty_score=0.5,
+        definition=spec.model_dump(mode="json"),
+        seed=SEEDS[0],
+        scale=SCALES[0],
+    )
     generation = pipeline.GenerationResult(
         theme="ball must cross a gap",
         seed=0,

@@ -109,3 +109,33 @@ def test_from_settings_uses_the_default_local_folder(tmp_settings):
     store = ArtifactStore.from_settings(tmp_settings)
     stored = store.put_bytes("k.txt", b"v")
     assert Path(stored.url.removeprefix("file://")) == tmp_settings.resolved_data_dir / "store" / "k.txt"
+
+
+@pytest.mark.parametrize(
+    ("key", "content_type"),
+    [
+        ("v1/gallery/index.html", "text/html; charset=utf-8"),
+        ("v1/benchmarks/b/review/sheet.png", "image/png"),
+        ("v1/gallery/benchmarks/b/gallery_settle.gif", "image/gif"),
+        ("v1/index.parquet", "application/vnd.apache.parquet"),
+        ("v1/README.md", "text/markdown; charset=utf-8"),
+        ("v1/benchmarks/b/mjcf/scene.xml", "application/xml"),
+        ("v1/benchmarks/b/mjcf/meshes/fixture_deck_0.stl", "model/stl"),
+        ("v1/no-suffix", "application/octet-stream"),
+    ],
+)
+def test_s3_objects_carry_the_content_type_a_browser_needs(s3_endpoint, key, content_type):
+    import urllib.request
+
+    store = s3_endpoint.store(f"s3://{s3_endpoint.create_bucket()}/datasets")
+    store.put_bytes(key, b"bytes")
+    link = store.browser_url(key, expires_s=60)
+    assert link.startswith(f"{s3_endpoint.url}/") and "Signature=" in link  # presigned (v2 or v4)
+    with urllib.request.urlopen(link, timeout=10) as response:
+        assert response.headers["Content-Type"] == content_type and response.read() == b"bytes"
+
+
+def test_a_local_store_links_to_the_file_itself(tmp_path):
+    store = ArtifactStore.from_url((tmp_path / "store").as_uri())
+    store.put_bytes("v1/README.md", b"# card")
+    assert Path(store.browser_url("v1/README.md", expires_s=60)).read_bytes() == b"# card"

@@ -297,7 +297,8 @@ class GeneratorNodes:
         out_dir = self.tools.render_dir / str(state.session_id) / f"attempt_{state.coder_attempts}"
         seed, scale = context.validation_seeds[0], context.validation_scales[0]
         bundle = self.tools.render(state.draft.source, seed, scale, out_dir, state.report)
-        message = f"rendered {len(bundle.views)} views of seed {seed} scale {scale} to {bundle.directory}"
+        # No folder in the journal: it is this machine's, and journals are published in galleries.
+        message = f"rendered {len(bundle.views)} views of seed {seed} scale {scale}"
         if bundle.notes:
             message += "; " + "; ".join(bundle.notes)
         return self._finish(state, {"bundle": bundle}, SessionStatus.REVIEWING, "render", message)

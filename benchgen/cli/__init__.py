@@ -1,12 +1,13 @@
 """The `benchgen` command line. Each concern registers its commands from its own module."""
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click
 
-from benchgen.cli import dataset, evaluate, foundation, gallery, generate, render, reproduce, validate
+from benchgen.cli import build, dataset, evaluate, foundation, gallery, generate, render, reproduce, validate
 from benchgen.errors import BenchgenError
 
 app = typer.Typer(
@@ -20,8 +21,26 @@ err_console = Console(stderr=True)
 
 USAGE_EXIT = 2
 
-for commands in (foundation, validate, evaluate, render, generate, dataset, gallery, reproduce):
+for commands in (foundation, validate, evaluate, render, generate, build, dataset, gallery, reproduce):
     commands.register(app)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from benchgen.versions import CODE_VERSION
+
+        typer.echo(f"benchgen {CODE_VERSION}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Generate, validate, render and publish mechanical-engineering benchmark scenarios."""
 
 
 def main() -> None:

@@ -4,10 +4,10 @@ Database and store modules are imported inside the commands so that `benchgen --
 commands do not pay for SQLAlchemy and Alembic at start-up.
 """
 
-import uuid
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -22,15 +22,30 @@ benchmarks_app = typer.Typer(help="Stored benchmarks.", no_args_is_help=True)
 LimitOption = Annotated[int, typer.Option(min=1, help="Show at most this many rows, newest first.")]
 
 
-def parse_id(text: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a {what} id; ids are UUIDs like {uuid.UUID(int=0)}") from None
-
-
 def short_time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def list_time(value) -> str:
+    """A list row's time: date and minute on two lines, so the column stays narrow."""
+    return value.strftime("%Y-%m-%d\n%H:%M")
+
+
+THEME_RATIO = 3  # the theme column takes this many shares of the room left by the fixed columns
+
+
+def list_table(title: str, columns: dict[str, bool], caption: str | None = None) -> Table:
+    """A listing that fits 80 columns: a rule under the header, no borders, long cells wrap at spaces.
+
+    `columns` maps each header to whether its cells may wrap; short cells (ids from
+    `benchgen.db.short_id`, statuses, numbers) should not, so the free text gets the room.
+    """
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+    for column, wraps in columns.items():
+        table.add_column(
+            column, no_wrap=not wraps, overflow="fold", ratio=THEME_RATIO if column == "theme" else None
+        )
+    return table
 
 
 def config(
@@ -87,7 +102,7 @@ def sessions_list(
     limit: LimitOption = 50,
 ) -> None:
     """List generation sessions, newest first."""
-    from benchgen.db import get_engine, list_sessions
+    from benchgen.db import get_engine, list_sessions, short_id
     from benchgen.models import SessionStatus
     from benchgen.settings import get_settings
 
@@ -100,28 +115,30 @@ def sessions_list(
                 f"unknown status {status!r}; use one of {', '.join(s.value for s in SessionStatus)}"
             ) from None
     sessions = list_sessions(get_engine(get_settings()), theme=theme, status=wanted, limit=limit)
-    table = Table(title=f"{len(sessions)} generation session(s)")
-    table.add_column("id", no_wrap=True)
-    for column in (
-        "theme",
-        "status",
-        "backend/model",
-        "code/review/plan",
-        "tokens in/out",
-        "cost $",
-        "created",
-    ):
-        table.add_column(column, overflow="fold")
+    table = list_table(
+        f"{len(sessions)} generation session(s)",
+        {
+            "id": False,
+            "theme": True,
+            "status": False,
+            "model": True,
+            "tries": False,
+            "tokens": True,
+            "cost $": False,
+            "created": False,
+        },
+        caption="tries: coder attempts/review rounds/plan rounds; tokens: in/out",
+    )
     for s in sessions:
         table.add_row(
-            str(s.id),
+            short_id(s.id),
             s.theme,
             s.status.value,
-            f"{s.backend}/{s.model}",
+            s.model if s.model == s.backend else f"{s.backend}:{s.model}",  # as `--model` takes it
             f"{s.coder_attempts}/{s.review_rounds}/{s.plan_rounds}",
-            f"{s.input_tokens}/{s.output_tokens}",
+            f"{s.input_tokens} / {s.output_tokens}",
             f"{s.cost_usd:.4f}",
-            short_time(s.created_at),
+            list_time(s.created_at),
         )
     console.print(table)
 
@@ -135,40 +152,52 @@ def benchmarks_list(
     limit: LimitOption = 50,
 ) -> None:
     """List stored benchmarks, newest first."""
-    from benchgen.db import get_engine, list_assets
+    from benchgen.db import get_engine, list_assets, short_id
     from benchgen.settings import get_settings
 
     assets = list_assets(
         get_engine(get_settings()), theme=theme, dataset_version=dataset_version, limit=limit
     )
-    table = Table(title=f"{len(assets)} benchmark(s)")
-    table.add_column("id", no_wrap=True)
-    for column in ("dataset", "theme", "family", "difficulty", "tier", "variants ok", "created"):
-        table.add_column(column, overflow="fold")
+    table = list_table(
+        f"{len(assets)} benchmark(s)",
+        {
+            "id": False,
+            "dataset": True,
+            "theme": True,
+            "family": True,
+            "difficulty": True,
+            "ok": False,
+            "created": False,
+        },
+        caption="ok: variants validated ok/variants",
+    )
     for a in assets:
         table.add_row(
-            str(a.benchmark_id),
+            short_id(a.benchmark_id),
             a.dataset_version,
             a.theme,
             a.family,
-            f"{a.difficulty_score:.2f}",
-            a.meta.tier.value,
+            f"{a.difficulty_score:.2f} {a.tier.value}",
             f"{sum(v.ok for v in a.variants)}/{len(a.variants)}",
-            short_time(a.created_at),
+            list_time(a.created_at),
         )
     console.print(table)
 
 
 @benchmarks_app.command("show")
 def benchmarks_show(
-    benchmark_id: Annotated[str, typer.Argument(metavar="ID", help="Benchmark id (UUID).")],
+    benchmark_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Benchmark id, or its first hex digits as lists show them.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
 ) -> None:
     """Show one benchmark: files, scenario zones, variants and metadata."""
-    from benchgen.db import get_asset, get_engine
+    from benchgen.db import get_asset, get_engine, resolve_id
+    from benchgen.models import BenchmarkAsset
     from benchgen.settings import get_settings
 
-    asset = get_asset(get_engine(get_settings()), parse_id(benchmark_id, "benchmark"))
+    engine = get_engine(get_settings())
+    asset = get_asset(engine, resolve_id(engine, BenchmarkAsset, benchmark_id))
     if as_json:
         typer.echo(asset.model_dump_json(indent=2))
         return
@@ -181,7 +210,7 @@ def benchmarks_show(
         "theme": asset.theme,
         "family": asset.family,
         "session": str(asset.session_id or ""),
-        "difficulty": f"{asset.difficulty_score:.2f} ({asset.meta.tier.value})",
+        "difficulty": f"{asset.difficulty_score:.2f} ({asset.tier.value})",
         "tags": ", ".join(asset.meta.tags),
         "script": f"{asset.script_url} (sha256 {asset.script_sha256})",
         "mjcf": asset.mjcf_url or "",

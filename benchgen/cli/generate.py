@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from benchgen.cli.foundation import parse_id
-
 console = Console()
 
 NOT_ACCEPTED_EXIT = 1  # the session ended rejected or failed, or stopped resumable; 2: usage errors
@@ -78,7 +76,12 @@ def generate(
         console.print(f"[bold]{node:>9}[/] {message}", highlight=False, soft_wrap=True)
 
     options = SessionOptions(context=context, on_progress=progress)
-    session_id = parse_id(resume, "session") if resume else None
+    session_id = None
+    if resume:
+        from benchgen.db import get_engine, resolve_id
+        from benchgen.models import GenerationSession
+
+        session_id = resolve_id(get_engine(settings), GenerationSession, resume)
     try:
         outcome = run_session(
             theme, seed, backend=backend, settings=settings, resume=session_id, options=options

@@ -11,7 +11,10 @@ DIFFERENT_EXIT = 1  # some benchmark did not reproduce
 
 
 def reproduce_command(
-    benchmark_ids: Annotated[list[str] | None, typer.Argument(help="Benchmark ids (UUIDs).")] = None,
+    benchmark_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Benchmark ids, or their first hex digits as `benchgen benchmarks list` shows them."),
+    ] = None,
     dataset: Annotated[
         str | None,
         typer.Option(
@@ -31,8 +34,16 @@ def reproduce_command(
     from benchgen.reproduce import parse_benchmark_id, reproduce
     from benchgen.settings import get_settings
 
-    ids = [parse_benchmark_id(text) for text in benchmark_ids or []]
-    results = reproduce(ids, get_settings(), dataset_version=dataset, published_url=published)
+    settings = get_settings()
+    if published is None and benchmark_ids:
+        from benchgen.db import get_engine, resolve_id
+        from benchgen.models import BenchmarkAsset
+
+        engine = get_engine(settings)
+        ids = [resolve_id(engine, BenchmarkAsset, text) for text in benchmark_ids]
+    else:  # a published version's records are read from its files: full ids only
+        ids = [parse_benchmark_id(text) for text in benchmark_ids or []]
+    results = reproduce(ids, settings, dataset_version=dataset, published_url=published)
     for result in results:
         for note in result.notes:
             console.print(f"{result.benchmark_id}: note: {note}", highlight=False)

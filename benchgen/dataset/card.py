@@ -1,12 +1,28 @@
 """The dataset card (README.md of a version): what is in it and how to load it.
 
-The YAML front matter declares the two parquet tables so Hugging Face `datasets` finds them.
+The YAML front matter is Hugging Face's card metadata: license, pretty name, task category, size
+category and one config per table, each with a `test` split (benchmarks are for evaluation), so
+`datasets.load_dataset(<version folder>)` and the Hub's viewer find them.
 """
 
 from collections import Counter
 
-from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, DatasetIndex
+import yaml
 
+from benchgen.dataset.index import INDEX_FILE, PREVIEWS_FILE, VARIANTS_FILE, DatasetIndex
+
+DATASET_LICENSE = "cc-by-4.0"  # generated scenarios carry no third-party content; attribution suffices
+TASK_CATEGORIES = ("robotics",)  # Hugging Face's task category closest to mechanism design in simulation
+TAGS = ("benchgen", "mechanical-engineering", "simulation", "mujoco", "build123d")
+SPLIT = "test"  # evaluation datasets have only a test split
+# Hugging Face's size categories: (upper bound of the row count, label); the last one has no bound.
+SIZE_CATEGORIES = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (None, "n>1M"),
+)
 HISTOGRAM_BINS = 10  # equal-width bins of the difficulty score over [0, 1]
 HISTOGRAM_WIDTH = 40  # characters of the longest histogram bar
 
@@ -17,6 +33,26 @@ def difficulty_histogram(scores: list[float], bins: int = HISTOGRAM_BINS) -> lis
         raise ValueError(f"bins must be >= 1, got {bins}")
     counts = Counter(min(int(s * bins), bins - 1) for s in scores)
     return [(i / bins, (i + 1) / bins, counts.get(i, 0)) for i in range(bins)]
+
+
+def size_category(rows: int) -> str:
+    return next(label for upper, label in SIZE_CATEGORIES if upper is None or rows < upper)
+
+
+def card_metadata(index: DatasetIndex) -> dict:
+    """The card's YAML front matter, as Hugging Face's `DatasetCardData` reads it."""
+    return {
+        "pretty_name": f"benchgen {index.name} {index.version}",
+        "license": DATASET_LICENSE,
+        "task_categories": list(TASK_CATEGORIES),
+        "size_categories": [size_category(len(index.benchmarks))],
+        "tags": list(TAGS),
+        "configs": [
+            {"config_name": "default", "data_files": [{"split": SPLIT, "path": INDEX_FILE}], "default": True},
+            {"config_name": "variants", "data_files": [{"split": SPLIT, "path": VARIANTS_FILE}]},
+            {"config_name": "previews", "data_files": [{"split": SPLIT, "path": PREVIEWS_FILE}]},
+        ],
+    }
 
 
 def render_card(index: DatasetIndex, *, accepted: dict[str, int], rejected: dict[str, int]) -> str:
@@ -30,14 +66,7 @@ def render_card(index: DatasetIndex, *, accepted: dict[str, int], rejected: dict
     variants_ok = sum(v.ok for v in index.variants)
     lines = [
         "---",
-        "configs:",
-        "- config_name: default",
-        f"  data_files: {INDEX_FILE}",
-        "- config_name: variants",
-        f"  data_files: {VARIANTS_FILE}",
-        "tags:",
-        "- benchgen",
-        "- mechanical-engineering",
+        yaml.safe_dump(card_metadata(index), sort_keys=False).rstrip("\n"),
         "---",
         "",
         f"# {index.name} {index.version}",
@@ -73,9 +102,15 @@ def render_card(index: DatasetIndex, *, accepted: dict[str, int], rejected: dict
         "",
         "## Files",
         "",
-        f"- `{INDEX_FILE}`: one row per benchmark (paths are relative to this folder)",
-        f"- `{VARIANTS_FILE}`: one row per validated (seed, scale) variant",
-        "- `benchmarks/<benchmark_id>/`: script, definition JSON, MJCF folder, review bundle",
+        f"- `{INDEX_FILE}`: one row per benchmark (paths are relative to this folder); `difficulty` is the",
+        "  score's tier, and `scene_seed`, `scene_scale` name the variant that `definition.json` and",
+        "  `mjcf/scene.xml` describe",
+        f"- `{VARIANTS_FILE}`: one row per validated (seed, scale) variant, with its theme, family and",
+        "  failure codes (a list, empty when the variant is ok)",
+        f"- `{PREVIEWS_FILE}`: one row per benchmark with its contact sheet as an image (the `previews`",
+        "  config), its theme, family and difficulty",
+        "- `benchmarks/<benchmark_id>/`: script, definition JSON, MJCF folder (open it with",
+        "  `python -m mujoco.viewer --mjcf=mjcf/scene.xml`), review bundle",
         "- `manifest.json`: sha256 of every file; a version without it is incomplete",
         "",
         "## Load",
@@ -85,7 +120,9 @@ def render_card(index: DatasetIndex, *, accepted: dict[str, int], rejected: dict
         f'benchmarks = pd.read_parquet("{INDEX_FILE}")',
         "",
         "from datasets import load_dataset",
-        f'ds = load_dataset("parquet", data_files="{INDEX_FILE}")',
+        f'benchmarks = load_dataset("path/to/this/folder", split="{SPLIT}")',
+        f'variants = load_dataset("path/to/this/folder", "variants", split="{SPLIT}")',
+        f'previews = load_dataset("path/to/this/folder", "previews", split="{SPLIT}")  # images',
         "```",
         "",
     ]

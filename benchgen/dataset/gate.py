@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from benchgen.dataset.data_docs import make_offline
 from benchgen.dataset.index import DatasetIndex
 from benchgen.errors import BenchgenError
 from benchgen.validation.static_checks import check_source
@@ -255,6 +256,8 @@ def run_gate(
                 evaluated += 1
                 if not result.success:
                     failures.append(_failed(table, result))
+    if docs_dir is not None:
+        make_offline(docs_dir)
     return GateResult(success=not failures, evaluated=evaluated, failures=failures, data_docs_dir=docs_dir)
 
 

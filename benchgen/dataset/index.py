@@ -4,18 +4,28 @@ Rows are built from what the pipeline persisted (`BenchmarkEntry`); file paths i
 the dataset version's folder so a published version can be copied anywhere and still resolve.
 """
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, Field
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, Field, field_validator
 
+from benchgen.offline.difficulty import difficulty_tier
 from benchgen.validation.report import VariantReport
 
 INDEX_FILE = "index.parquet"  # one row per benchmark
 VARIANTS_FILE = "variants.parquet"  # one row per validated (seed, scale) variant
+# One row per contact sheet with the image's bytes, typed as a Hugging Face `Image` feature so the Hub's
+# viewer and `datasets` show it as an image (a parquet dataset cannot point at image files by path).
+PREVIEWS_FILE = "previews.parquet"
+HF_SCHEMA_KEY = b"huggingface"  # parquet schema metadata key `datasets` reads its features from
 BENCHMARKS_DIR = "benchmarks"  # per-benchmark folders inside a dataset version
+CODES_TYPE = pa.list_(pa.string())  # parquet type of `failure_codes`, also when every list is empty
 
 
 class FileKind(StrEnum):
@@ -51,6 +61,8 @@ class BenchmarkEntry(BaseModel):
     family: str
     seed: int = Field(description="Generation seed of the agent session.")
     difficulty_score: float | None
+    scene_seed: int = Field(description="Seed of the variant the definition and the MJCF scene describe.")
+    scene_scale: float = Field(description="Scale of the variant the definition and the MJCF scene describe.")
     variants: list[VariantReport]
     files: list[ArtifactFile]
     versions: dict[str, str] = Field(default_factory=dict, description="Code/validator/prompt versions used.")
@@ -72,6 +84,7 @@ class BenchmarkRow(BaseModel):
     family: str
     seed: int
     difficulty_score: float | None
+    difficulty: str | None = None  # the score's tier; absent from indexes published before it was recorded
     variant_count: int
     variants_ok: int
     script_file: str | None
@@ -80,6 +93,9 @@ class BenchmarkRow(BaseModel):
     definition_sha256: str | None
     mjcf_file: str | None
     mjcf_sha256: str | None
+    # The (seed, scale) variant the definition and the MJCF scene describe; absent from older indexes.
+    scene_seed: int | None = None
+    scene_scale: float | None = None
     preview_file: str | None
     preview_sha256: str | None
     code_version: str | None
@@ -93,15 +109,59 @@ class VariantRow(BaseModel):
 
     variant_id: str
     benchmark_id: str
+    theme: str | None = None  # absent from variants tables published before they were recorded
+    family: str | None = None
     seed: int
     scale: float
     ok: bool
-    failure_codes: str = Field(description="Comma-separated failure codes; empty when the variant is ok.")
+    failure_codes: list[str] = Field(description="Sorted distinct failure codes; empty when the variant is ok")
     geometry_hash: str | None
     settle_time_s: float | None
     final_drift_mm: float | None
     max_speed_m_s: float | None
     payload_mass_kg: float | None
+
+    @field_validator("failure_codes", mode="before")
+    @classmethod
+    def _joined_codes(cls, value: object) -> object:
+        """Parquet readers give an array; tables published before the codes became a list joined them."""
+        if isinstance(value, str):
+            return [code for code in value.split(",") if code]
+        return value if isinstance(value, list) or value is None else list(value)
+
+
+class PreviewRow(BaseModel):
+    """One row of `previews.parquet`: a benchmark's contact sheet and what it shows."""
+
+    benchmark_id: str
+    theme: str
+    family: str
+    difficulty_score: float | None
+    difficulty: str | None
+    image_file: str = Field(description="The contact sheet, relative to the version folder.")
+    image: bytes = Field(description="The contact sheet's PNG bytes.")
+
+
+# `previews.parquet` as `datasets` types it: strings and floats as values, the image as an Image.
+PREVIEW_FEATURES = {
+    "benchmark_id": {"dtype": "string", "_type": "Value"},
+    "theme": {"dtype": "string", "_type": "Value"},
+    "family": {"dtype": "string", "_type": "Value"},
+    "difficulty_score": {"dtype": "float64", "_type": "Value"},
+    "difficulty": {"dtype": "string", "_type": "Value"},
+    "image": {"_type": "Image"},
+}
+PREVIEW_SCHEMA = pa.schema(
+    [
+        ("benchmark_id", pa.string()),
+        ("theme", pa.string()),
+        ("family", pa.string()),
+        ("difficulty_score", pa.float64()),
+        ("difficulty", pa.string()),
+        ("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
+    ],
+    metadata={HF_SCHEMA_KEY: json.dumps({"info": {"features": PREVIEW_FEATURES}}).encode()},
+)
 
 
 class FileRow(BaseModel):
@@ -133,11 +193,18 @@ class DatasetIndex(BaseModel):
     benchmarks: list[BenchmarkRow]
     variants: list[VariantRow]
     files: list[FileRow]
+    previews: list[PreviewRow] = Field(default_factory=list, description="Contact sheets, with their bytes.")
 
     @classmethod
     def from_entries(
-        cls, name: str, version: str, themes: list[str], entries: list[BenchmarkEntry]
+        cls,
+        name: str,
+        version: str,
+        themes: list[str],
+        entries: list[BenchmarkEntry],
+        sheets: Mapping[str, bytes] | None = None,
     ) -> "DatasetIndex":
+        """The index of `entries`; `sheets` (benchmark id -> contact sheet PNG) fills `previews.parquet`."""
         benchmarks: list[BenchmarkRow] = []
         variants: list[VariantRow] = []
         files: list[FileRow] = []
@@ -168,6 +235,7 @@ class DatasetIndex(BaseModel):
                     family=entry.family,
                     seed=entry.seed,
                     difficulty_score=entry.difficulty_score,
+                    difficulty=_tier_of(entry.difficulty_score),
                     variant_count=len(entry.variants),
                     variants_ok=sum(v.ok for v in entry.variants),
                     script_file=script_file,
@@ -176,6 +244,8 @@ class DatasetIndex(BaseModel):
                     definition_sha256=definition_sha,
                     mjcf_file=mjcf_file,
                     mjcf_sha256=mjcf_sha,
+                    scene_seed=entry.scene_seed,
+                    scene_scale=entry.scene_scale,
                     preview_file=preview_file,
                     preview_sha256=preview_sha,
                     code_version=entry.versions.get("code"),
@@ -189,10 +259,12 @@ class DatasetIndex(BaseModel):
                     VariantRow(
                         variant_id=variant_id(entry.benchmark_id, v.seed, v.scale),
                         benchmark_id=entry.benchmark_id,
+                        theme=entry.theme,
+                        family=entry.family,
                         seed=v.seed,
                         scale=v.scale,
                         ok=v.ok,
-                        failure_codes=",".join(sorted({f.code.value for f in v.failures})),
+                        failure_codes=sorted({f.code.value for f in v.failures}),
                         geometry_hash=v.metrics.geometry_hash,
                         settle_time_s=v.metrics.settle_time_s,
                         final_drift_mm=v.metrics.final_drift_mm,
@@ -200,8 +272,28 @@ class DatasetIndex(BaseModel):
                         payload_mass_kg=v.metrics.payload_mass_kg,
                     )
                 )
+        sheets = sheets or {}
+        previews = [
+            PreviewRow(
+                benchmark_id=b.benchmark_id,
+                theme=b.theme,
+                family=b.family,
+                difficulty_score=b.difficulty_score,
+                difficulty=b.difficulty,
+                image_file=b.preview_file,
+                image=sheets[b.benchmark_id],
+            )
+            for b in benchmarks
+            if b.preview_file is not None and b.benchmark_id in sheets
+        ]
         return cls(
-            name=name, version=version, themes=themes, benchmarks=benchmarks, variants=variants, files=files
+            name=name,
+            version=version,
+            themes=themes,
+            benchmarks=benchmarks,
+            variants=variants,
+            files=files,
+            previews=previews,
         )
 
     def benchmarks_frame(self) -> pd.DataFrame:
@@ -214,13 +306,27 @@ class DatasetIndex(BaseModel):
         return _frame(FileRow, self.files)
 
     def write_parquet(self, directory: Path) -> list[Path]:
-        """Write `index.parquet` and `variants.parquet` into `directory`; return their paths."""
+        """Write `index.parquet`, `variants.parquet` and `previews.parquet` into `directory`."""
         directory.mkdir(parents=True, exist_ok=True)
         index_path = directory / INDEX_FILE
         variants_path = directory / VARIANTS_FILE
+        previews_path = directory / PREVIEWS_FILE
         self.benchmarks_frame().to_parquet(index_path, index=False)
-        self.variants_frame().to_parquet(variants_path, index=False)
-        return [index_path, variants_path]
+        previews = [
+            p.model_dump(exclude={"image", "image_file"}) | {"image": {"bytes": p.image, "path": p.image_file}}
+            for p in self.previews
+        ]
+        pq.write_table(pa.Table.from_pylist(previews, schema=PREVIEW_SCHEMA), previews_path)
+        variants = pa.Table.from_pandas(self.variants_frame(), preserve_index=False)
+        codes = variants.schema.get_field_index("failure_codes")  # list<null> when no variant failed
+        variants = variants.set_column(codes, "failure_codes", variants["failure_codes"].cast(CODES_TYPE))
+        pq.write_table(variants, variants_path)
+        return [index_path, variants_path, previews_path]
+
+
+def _tier_of(score: float | None) -> str | None:
+    """The score's tier; none for a missing or out-of-range score, which the gate then reports."""
+    return difficulty_tier(score).value if score is not None and 0.0 <= score <= 1.0 else None
 
 
 def _main_file(entry: BenchmarkEntry, kind: FileKind) -> tuple[str | None, str | None]:

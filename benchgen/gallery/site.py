@@ -19,6 +19,7 @@ from benchgen.dataset.publish import PublishedDataset
 from benchgen.errors import BenchgenError
 from benchgen.gallery.source import BenchmarkRecord, DatasetRecord, PublishedVersion, read_dataset
 from benchgen.gallery.templates import FILTER_SCRIPT, STYLE, TEMPLATES
+from benchgen.offline.difficulty import difficulty_tier
 from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
 
@@ -30,8 +31,6 @@ REJECTED_PAGE = "rejected.html"
 CANDIDATES_DIR = "candidates"  # candidates/<session id>.html
 PAGE_FILE = "index.html"  # a benchmark's page sits inside its copied folder: benchmarks/<id>/index.html
 GALLERY_CLIP_FILE = "gallery_settle.gif"  # a clip the gallery rendered itself from the published MJCF
-# Upper bounds of the difficulty score (in [0, 1]) of each band shown in the filter.
-DIFFICULTY_BANDS = (("easy", 1 / 3), ("medium", 2 / 3), ("hard", 1.0))
 HISTOGRAM_BINS = 10  # bars over the difficulty score range [0, 1]
 HISTOGRAM_WIDTH_PX = 420
 HISTOGRAM_HEIGHT_PX = 140
@@ -58,10 +57,11 @@ class GallerySite(BaseModel):
     sessions_note: str = Field(description="Where sessions came from, or why journals are missing.")
 
 
+UNKNOWN_DIFFICULTY = "unknown"  # a rejected candidate has no score
+
+
 def difficulty_band(score: float | None) -> str:
-    if score is None:
-        return "unknown"
-    return next(name for name, upper in DIFFICULTY_BANDS if score <= upper)
+    return UNKNOWN_DIFFICULTY if score is None else difficulty_tier(score).value
 
 
 def histogram_svg(scores: list[float]) -> str:

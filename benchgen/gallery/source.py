@@ -24,16 +24,18 @@ from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus
 from benchgen.render.bundle import CLIP_FILE, VIEWS_DIR
 from benchgen.render.bundle import MANIFEST_FILE as RENDER_MANIFEST_FILE
-from benchgen.settings import Settings, mask_url
+from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 
 REVIEW_DIR = "review"  # the pipeline's folder of renders inside a benchmark folder
 SESSIONS_FILE = "sessions.json"  # optional in a version: the sessions behind it (a SessionsFile)
+# How pages name the session database: its kind only, never its URL, host or file (pages are published).
+BACKEND_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 SESSION_QUERY_LIMIT = 10_000  # sessions read from the database when looking for a run's rejected candidates
 
 CHECKSUM_MISMATCH = (
     "{path} in {url} hashes to {actual}, its manifest says {expected}; the published copy is corrupted: "
-    "run `benchgen dataset verify` and publish the version again"
+    "run `benchgen dataset verify {name} {version} --store-url {store}` and publish the version again"
 )
 
 
@@ -147,7 +149,13 @@ class PublishedVersion:
         if actual != self.checksums[path]:
             raise StoreError(
                 CHECKSUM_MISMATCH.format(
-                    path=path, url=self.url, actual=actual, expected=self.checksums[path]
+                    path=path,
+                    url=self.url,
+                    actual=actual,
+                    expected=self.checksums[path],
+                    name=self.manifest.name,
+                    version=self.manifest.version,
+                    store=self.url.removesuffix(f"/{self.manifest.name}/{self.manifest.version}"),
                 )
             )
         return data
@@ -196,7 +204,7 @@ def _missing_sqlite_file(settings: Settings) -> str | None:
     parsed = make_url(settings.resolved_database_url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    return None if Path(parsed.database).is_file() else f"no session database at {parsed.database}"
+    return None if Path(parsed.database).is_file() else "no session database here (SQLite file missing)"
 
 
 def sessions_file(
@@ -230,8 +238,8 @@ def _read_sessions(
         return {}, [], f"{missing}: review decisions, journals and rejected candidates are not shown"
     try:
         engine = db.get_engine(settings)
-    except DatabaseError as exc:
-        return {}, [], f"session database not reachable ({exc}): review decisions and journals are not shown"
+    except DatabaseError:  # its message names the host: published pages must not
+        return {}, [], "session database not reachable: review decisions and journals are not shown"
     try:
         known = {str(s.id): s for s in (_find_session(engine, sid) for sid in accepted_ids) if s is not None}
         accepted = {sid: SessionRecord.from_session(session) for sid, session in known.items()}
@@ -242,7 +250,9 @@ def _read_sessions(
             rejected = _run_candidates(engine, accepted, version.manifest.themes, published_at)
     finally:
         engine.dispose()
-    return accepted, rejected, f"sessions read from {mask_url(settings.resolved_database_url)}"
+    backend = make_url(settings.resolved_database_url).get_backend_name()
+    kind = BACKEND_NAMES.get(backend, backend)
+    return accepted, rejected, f"sessions read from the {kind} session database"
 
 
 def _find_session(engine, session_id: str) -> GenerationSession | None:

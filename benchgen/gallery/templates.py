@@ -158,7 +158,7 @@ BENCHMARK = """{% extends "base" %}
 <table><tr><th>seed</th><th>scale</th><th>ok</th><th>failure codes</th><th>settle time (s)</th>
 <th>final drift (mm)</th><th>max speed (m/s)</th><th>payload mass (kg)</th><th>geometry hash</th></tr>
 {% for v in variants %}
-<tr><td>{{ v.seed }}</td><td>{{ v.scale }}</td><td>{{ 'yes' if v.ok else 'no' }}</td><td>{{ v.failure_codes }}</td>
+<tr><td>{{ v.seed }}</td><td>{{ v.scale }}</td><td>{{ 'yes' if v.ok else 'no' }}</td><td>{{ v.failure_codes|join(', ') }}</td>
 <td>{{ num(v.settle_time_s) }}</td><td>{{ num(v.final_drift_mm) }}</td><td>{{ num(v.max_speed_m_s) }}</td>
 <td>{{ num(v.payload_mass_kg) }}</td><td><code>{{ (v.geometry_hash or '')[:16] }}</code></td></tr>
 {% endfor %}</table>

@@ -21,6 +21,7 @@ from benchgen.kit.spec import (
     Vec3,
     ZoneSpec,
 )
+
 MIN_FIXTURE_VOLUME_MM3 = 1e-3  # a solid smaller than this is degenerate
 
 

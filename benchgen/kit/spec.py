@@ -19,8 +19,10 @@ from benchgen.kit.materials import MATERIALS, material_names
 
 LABEL_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 MAX_LABEL_LENGTH = 48
-# Names the MJCF builder uses for its own bodies, geoms and sites; a fixture may not take them.
-RESERVED_LABELS = frozenset({"world", "payload", "goal", "build_zone", "bounds", "floor"})
+# The scenario's own parts. The MJCF prefixes fixture names (`fixture_<label>`), so no label can collide
+# there; these stay reserved because reports, review bundles and prompts name those parts by these words,
+# and a fixture called `goal` would make "the payload rests on goal" ambiguous.
+RESERVED_LABELS = frozenset({"payload", "goal", "build_zone", "bounds"})
 # mm: the largest coordinate or length a spec may hold (100 m). Real scenes are a few hundred mm; past this
 # the physics (metres, float64) and the meshing lose their precision, and volumes overflow.
 MAX_COORDINATE_MM = 1e5

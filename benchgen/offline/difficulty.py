@@ -22,6 +22,7 @@ for this reason); `tests/test_offline.py` checks every family's difficulty param
 """
 
 import math
+from enum import StrEnum
 
 from benchgen.kit.spec import ScenarioSpec, Vec3, ZoneSpec
 
@@ -30,6 +31,22 @@ RISE_HALF = 2.0  # payload heights of climb that score 0.5 on the rise term
 CROSSING_HALF = 3.0  # payload widths of path over forbid zones that score 0.5
 OBSTACLE_HALF = 2.0  # payload heights of obstacle that score 0.5
 PROXIMITY_HALF = 2.0  # payload widths between goal and forbid zone that score 0.5
+
+
+class DifficultyTier(StrEnum):
+    """The band a difficulty score falls in; `difficulty_tier` is the only place that decides it."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+# Upper bounds of each band's score (in [0, 1]): the score range split in three equal thirds.
+TIER_UPPER_BOUNDS: tuple[tuple[DifficultyTier, float], ...] = (
+    (DifficultyTier.EASY, 1 / 3),
+    (DifficultyTier.MEDIUM, 2 / 3),
+    (DifficultyTier.HARD, 1.0),
+)
 
 WEIGHTS: dict[str, float] = {
     "distance": 0.20,
@@ -112,3 +129,10 @@ def difficulty_score(spec: ScenarioSpec) -> float:
     """Weighted sum of `difficulty_terms`, in [0, 1]."""
     terms = difficulty_terms(spec)
     return min(max(sum(WEIGHTS[name] * value for name, value in terms.items()), 0.0), 1.0)
+
+
+def difficulty_tier(score: float) -> DifficultyTier:
+    """The band of a score in [0, 1]; every label benchgen shows comes from here."""
+    if not 0.0 <= score <= 1.0:
+        raise ValueError(f"difficulty score must be in [0, 1], got {score}")
+    return next(tier for tier, upper in TIER_UPPER_BOUNDS if score <= upper)

@@ -8,10 +8,14 @@ Naming conventions (the renderer and the settle check rely on them):
 - payload: body `payload` with a free joint `payload_joint` and one geom `payload_geom` (sphere, box
   or upright cylinder) whose mass is the material density times its volume.
 - zones, visual only (sites never collide): site `goal` (translucent green), `forbid_<name>`
-  (translucent red), `build_zone` (very translucent grey), `bounds` (group 5, hidden by default).
-- no floor: whatever supports the payload is a fixture.
+  (translucent red), `build_zone` (very translucent grey), all in a group MuJoCo's viewer draws by
+  default; `bounds` (group 5, hidden by default).
+- no floor: whatever supports the payload is a fixture. For `python -m mujoco.viewer` only, a grid geom
+  `ground_grid` lies just below the bounds; it never collides (contype = conaffinity = 0), and a fixed
+  camera `overview` frames the bounds.
 """
 
+import math
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -54,8 +58,26 @@ GOAL_RGBA = (0.1, 0.8, 0.2, 0.25)
 FORBID_RGBA = (0.9, 0.1, 0.1, 0.25)
 BUILD_ZONE_RGBA = (0.5, 0.5, 0.5, 0.08)
 BOUNDS_RGBA = (0.5, 0.5, 0.5, 0.02)
-ZONE_SITE_GROUP = 3  # MuJoCo visual group of goal, forbid and build zone sites
+ZONE_SITE_GROUP = 2  # visual group of the goal, forbid and build zone sites; MuJoCo draws 0-2 by default
 BOUNDS_SITE_GROUP = 5  # not drawn by default
+# The viewer's ground reference: a checker grid, visual only, a little below the bounds so no fixture
+# resting on the bounds' bottom face flickers through it.
+GROUND_GEOM = "ground_grid"
+GROUND_MATERIAL = "ground_grid_material"
+GROUND_TEXTURE = "ground_grid_texture"
+GROUND_GAP_MM = 1.0  # mm between the bounds' bottom and the grid
+GROUND_MARGIN = 1.5  # the grid's half sizes over the bounds' half sizes in x and y
+GROUND_CELL_MM = 50.0  # mm per grid cell
+GROUND_RGB1 = (0.82, 0.84, 0.86)
+GROUND_RGB2 = (0.70, 0.72, 0.75)
+GROUND_MARK_RGB = (0.45, 0.47, 0.50)  # the cell edges
+GROUND_TEXTURE_PX = 256
+# The viewer's named camera: looks at the bounds' centre from the front right and above, far enough
+# that the bounds' bounding sphere fits in its field of view.
+OVERVIEW_CAMERA = "overview"
+OVERVIEW_FOVY_DEG = 45.0  # MuJoCo's default vertical field of view
+OVERVIEW_DIRECTION = (0.6, -1.0, 0.7)  # from the centre towards the eye: +x right, -y front, +z up
+OVERVIEW_MARGIN = 1.1  # distance over the one at which the bounds' sphere just fits
 
 PAYLOAD_BODY = "payload"
 PAYLOAD_JOINT = "payload_joint"
@@ -118,11 +140,14 @@ def build_mjcf(spec: ScenarioSpec, breps: dict[str, bytes], timestep_s: float = 
     ET.SubElement(option, "flag", energy="enable")
     visual = ET.SubElement(root, "visual")
     ET.SubElement(visual, "global", offwidth=str(OFFSCREEN_WIDTH_PX), offheight=str(OFFSCREEN_HEIGHT_PX))
+    ET.SubElement(root, "statistic", center=_vec(mm_to_m(c) for c in spec.bounds.center))
     default = ET.SubElement(root, "default")
     ET.SubElement(default, "geom", solref=_vec((CONTACT_TIMECONST_STEPS * timestep_s, CONTACT_DAMPING_RATIO)))
     asset = ET.SubElement(root, "asset")
     world = ET.SubElement(root, "worldbody")
     _add_light(world, spec.bounds)
+    _add_ground_grid(asset, world, spec.bounds)
+    _add_overview_camera(world, spec.bounds)
 
     assets: dict[str, bytes] = {}
     check_count("fixtures", len(spec.fixtures), MAX_FIXTURES, "merge fixtures that belong together")
@@ -205,6 +230,80 @@ def _add_light(world: ET.Element, bounds: ZoneSpec) -> None:
     """One directional key light from above and in front, plus MuJoCo's headlight."""
     top = mm_to_m(bounds.max[2]) + mm_to_m(max(bounds.size))
     ET.SubElement(world, "light", name="key", directional="true", pos=f"0 0 {_num(top)}", dir="0.3 0.4 -1")
+
+
+def _add_ground_grid(asset: ET.Element, world: ET.Element, bounds: ZoneSpec) -> None:
+    """A checker plane under the bounds for the viewer; it takes part in no contact."""
+    ET.SubElement(
+        asset,
+        "texture",
+        name=GROUND_TEXTURE,
+        type="2d",
+        builtin="checker",
+        mark="edge",
+        rgb1=_vec(GROUND_RGB1),
+        rgb2=_vec(GROUND_RGB2),
+        markrgb=_vec(GROUND_MARK_RGB),
+        width=str(GROUND_TEXTURE_PX),
+        height=str(GROUND_TEXTURE_PX),
+    )
+    cells_per_m = 1 / mm_to_m(2 * GROUND_CELL_MM)  # one checker texture holds 2 x 2 cells
+    ET.SubElement(
+        asset,
+        "material",
+        name=GROUND_MATERIAL,
+        texture=GROUND_TEXTURE,
+        texuniform="true",
+        texrepeat=_vec((cells_per_m, cells_per_m)),
+    )
+    center = bounds.center
+    ET.SubElement(
+        world,
+        "geom",
+        name=GROUND_GEOM,
+        type="plane",
+        pos=_vec(mm_to_m(c) for c in (center[0], center[1], bounds.min[2] - GROUND_GAP_MM)),
+        size=_vec(
+            (
+                mm_to_m(GROUND_MARGIN * bounds.size[0] / 2),
+                mm_to_m(GROUND_MARGIN * bounds.size[1] / 2),
+                mm_to_m(GROUND_CELL_MM),
+            )
+        ),
+        material=GROUND_MATERIAL,
+        contype="0",
+        conaffinity="0",
+        group="0",
+    )
+
+
+def _add_overview_camera(world: ET.Element, bounds: ZoneSpec) -> None:
+    """A fixed camera aimed at the bounds' centre, far enough back to see all of them."""
+    center = [mm_to_m(c) for c in bounds.center]
+    radius = mm_to_m(math.dist(bounds.min, bounds.max) / 2)
+    distance = OVERVIEW_MARGIN * radius / math.sin(math.radians(OVERVIEW_FOVY_DEG / 2))
+    toward_eye = _unit(OVERVIEW_DIRECTION)
+    eye = [c + distance * d for c, d in zip(center, toward_eye, strict=True)]
+    right = _unit((-toward_eye[1], toward_eye[0], 0.0))  # horizontal, so the image is not rolled
+    up = _cross(toward_eye, right)  # the camera looks along -z of its frame: z = toward_eye
+    ET.SubElement(
+        world,
+        "camera",
+        name=OVERVIEW_CAMERA,
+        mode="fixed",
+        pos=_vec(eye),
+        xyaxes=_vec((*right, *up)),
+        fovy=_num(OVERVIEW_FOVY_DEG),
+    )
+
+
+def _unit(v) -> tuple[float, float, float]:
+    norm = math.sqrt(sum(c * c for c in v))
+    return tuple(c / norm for c in v)
+
+
+def _cross(a, b) -> tuple[float, float, float]:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
 def _num(value: float) -> str:

@@ -14,7 +14,14 @@ from pydantic import BaseModel
 from benchgen.render.gl import mujoco, open_renderer  # isort: skip
 from benchgen.kit.materials import MATERIALS
 from benchgen.kit.spec import ScenarioSpec
-from benchgen.physics.mjcf import BUILD_ZONE_SITE, GOAL_SITE, MESH_DIRECTORY, PAYLOAD_BODY, MjcfScene
+from benchgen.physics.mjcf import (
+    BUILD_ZONE_SITE,
+    GOAL_SITE,
+    GROUND_GEOM,
+    MESH_DIRECTORY,
+    PAYLOAD_BODY,
+    MjcfScene,
+)
 
 DEFAULT_SIZE = (640, 480)  # width, height in pixels of each view
 FRAME_MARGIN = 1.12  # the scene box fills at most 1/FRAME_MARGIN of the frame on its tighter axis
@@ -167,6 +174,9 @@ def dress_spec(xml: str, assets: Mapping[str, bytes], spec: ScenarioSpec | None,
             diffuse=[KEY_LIGHT_DIFFUSE] * 3,
             castshadow=False,
         )
+    for geom in list(mj_spec.geoms):
+        if geom.name == GROUND_GEOM:  # the viewer's grid; the renders have their own background
+            mj_spec.delete(geom)
     materials = {f.label: f.material for f in spec.fixtures} if spec is not None else {}
     for geom in mj_spec.geoms:
         body_name = geom.parent.name

@@ -59,7 +59,7 @@ def _check(result: int, what: str) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
-    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    encode = lambda text: None if text is None else text.encode()
     _check(
         _libc().mount(encode(source), encode(target), encode(fstype), flags, encode(data)),
         f"mount {fstype or 'bind'} on {target}",

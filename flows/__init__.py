@@ -1,0 +1,1 @@
+"""The Prefect shell's flows; `benchgen build` runs `flows.build_dataset`."""

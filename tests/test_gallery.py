@@ -18,7 +18,14 @@ from pydantic import SecretStr
 
 from benchgen import db, pipeline
 from benchgen.codes import FailureCode
-from benchgen.dataset.publish import MANIFEST_FILE, Manifest, ManifestFile, read_manifest, verify_published
+from benchgen.dataset.publish import (
+    MANIFEST_FILE,
+    PREVIOUS_DIR,
+    Manifest,
+    ManifestFile,
+    read_manifest,
+    verify_published,
+)
 from benchgen.errors import NotFoundError, StoreError
 from benchgen.gallery import build_gallery, publish_gallery
 from benchgen.gallery.site import difficulty_band, histogram_svg
@@ -212,6 +219,27 @@ def test_a_corrupted_file_or_an_unpublished_url_is_refused(dataset, tmp_path):
     sheet.write_bytes(sheet.read_bytes() + b"tampered")
     with pytest.raises(StoreError, match="hashes to .* its manifest says"):
         build_gallery(copy.as_uri(), tmp_path / "b", settings=settings, render_clips=False)
+
+
+def test_a_version_mid_republish_is_read_where_its_manifest_says(dataset, tmp_path):
+    """During a forced re-publish (or after one killed mid-way) the manifest points some files outside the
+    version folder (`stored_at`); the gallery and reproduce read them there, checksums intact."""
+    url, settings, _ = dataset
+    root = tmp_path / "store"
+    shutil.copytree(Path(url.removeprefix("file://")), root / "benchgen" / "v1")
+    version = root / "benchgen" / "v1"
+    manifest = Manifest.model_validate_json((version / MANIFEST_FILE).read_text())
+    moved = next(f for f in manifest.files if f.path.endswith("review/sheet.png"))
+    aside = root / "benchgen" / PREVIOUS_DIR / "v1" / moved.path
+    aside.parent.mkdir(parents=True)
+    (version / moved.path).rename(aside)
+    files = [
+        f.model_copy(update={"stored_at": f"{PREVIOUS_DIR}/v1/{f.path}"}) if f is moved else f
+        for f in manifest.files
+    ]
+    (version / MANIFEST_FILE).write_text(manifest.model_copy(update={"files": files}).model_dump_json())
+    build_gallery(version.as_uri(), tmp_path / "site", settings=settings, render_clips=False)
+    assert (tmp_path / "site" / "index.html").exists()
 
 
 @pytest.mark.slow

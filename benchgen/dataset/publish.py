@@ -333,7 +333,8 @@ def read_manifest(store: ArtifactStore, name: str, version: str) -> Manifest:
     if not store.exists(key):
         raise NotFoundError(
             f"dataset {name!r} version {version!r} is not published at {store.url_for(version_prefix(name, version))} "
-            f"(no {MANIFEST_FILE}); run `benchgen build` or list versions with `benchgen datasets`"
+            f"(no {MANIFEST_FILE}); list its versions with `benchgen dataset list {name}`, or build it with "
+            f"`benchgen build --name {name} --version {version}`"
         )
     try:
         return Manifest.model_validate_json(store.get_bytes(key))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchgen.codes import FailureCode
-from benchgen.physics.budget import MAX_FIXTURES
+from benchgen.physics.budget import MAX_CONTACTS, MAX_FIXTURES
 from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner, build_in_process
 from benchgen.sandbox.bwrap import SANDBOX_HOME
 from benchgen.sandbox.isolate import SCRATCH_MOUNTS
@@ -608,6 +608,14 @@ def test_over_the_fixture_budget_is_a_resource_limit_before_any_host_work() -> N
     report = check_built_variant(build_in_process(source, 0, 1.0), 0, 1.0, ValidationSettings(seeds=(0,)))
     assert codes(report) == {FailureCode.RESOURCE_LIMIT}, report.failures
     assert f"fixtures: {many}, over the limit of {MAX_FIXTURES} by 1" in report.failures[0].message
+
+
+def test_a_payload_on_too_many_pieces_is_stopped_at_the_contact_budget() -> None:
+    source = (REPO / "tests" / "hostile" / "studded_bed.py").read_text()
+    report = check_built_variant(build_in_process(source, 0, 1.0), 0, 1.0, ValidationSettings(seeds=(0,)))
+    assert codes(report) == {FailureCode.RESOURCE_LIMIT}, report.failures
+    assert "MuJoCo contacts at t=" in report.failures[0].message
+    assert f"over the limit of {MAX_CONTACTS}" in report.failures[0].message
 
 
 @pytest.mark.slow

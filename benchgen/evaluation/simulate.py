@@ -17,10 +17,8 @@ from pydantic import BaseModel, Field
 
 from benchgen.codes import FailureCode
 from benchgen.evaluation.report import StartResult
-from benchgen.kit import InvalidGeometry
 from benchgen.kit.solution_spec import MoverKind, SolutionSpec
 from benchgen.kit.spec import ScenarioSpec, Vec3, ZoneSpec
-from benchgen.physics.budget import SceneTooLarge
 from benchgen.physics.mjcf import PAYLOAD_GEOM, PAYLOAD_JOINT, MjcfScene, fixture_body_name, forbid_site_name
 from benchgen.physics.settle import (
     CHECK_EVERY_STEPS,
@@ -31,6 +29,8 @@ from benchgen.physics.settle import (
     REST_WINDOW_S,
     _half_extents_mm,
     _mm,
+    compile_scene,
+    memory_arena_guard,
 )
 from benchgen.physics.solution_scene import mover_actuator_name, mover_body_name, part_body_name
 from benchgen.units import m_to_mm, mm_to_m
@@ -50,21 +50,13 @@ class RunResult(BaseModel):
 def simulate_solution(scene: MjcfScene, spec: ScenarioSpec, solution: SolutionSpec) -> RunResult:
     """Raises InvalidGeometry when MuJoCo cannot compile the scene and SceneTooLarge when a run goes over
     MuJoCo's memory arena (the solution's parts are untrusted geometry, as fixtures are)."""
-    try:
-        model = scene.load_model()
-    except ValueError as error:  # the MJCF compiler's refusal (a mesh it cannot hull, a size it rejects)
-        raise InvalidGeometry(f"MuJoCo could not compile the scene with the solution: {error}") from None
+    model = compile_scene(scene, "the scene with the solution")
     data = mujoco.MjData(model)
     result = RunResult()
     for index, start in enumerate(spec.payload.start_positions()):
         run = SolutionRun(model, data, spec, solution, index, start)
-        try:
+        with memory_arena_guard("running the solution", "use fewer or simpler parts near the payload"):
             outcome, failure = run.simulate()
-        except mujoco.FatalError as error:  # mj_stackAlloc and friends: the arena MuJoCo sized is full
-            raise SceneTooLarge(
-                f"MuJoCo ran out of its memory arena while running the solution ({error}); use fewer or "
-                "simpler parts near the payload"
-            ) from None
         result.starts.append(outcome)
         if failure is not None:
             result.failures.append(failure)

@@ -8,6 +8,8 @@ metres per second, as MuJoCo reports them.
 """
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import mujoco
 import numpy as np
@@ -126,26 +128,35 @@ def simulate_settle(
 
     Raises InvalidGeometry when MuJoCo cannot compile the scene and SceneTooLarge when a simulation goes
     over a budget (contacts, MuJoCo's memory arena)."""
-    try:
-        model = scene.load_model()
-    except ValueError as error:  # the MJCF compiler's refusal (a mesh it cannot hull, a size it rejects)
-        raise InvalidGeometry(f"MuJoCo could not compile the scene: {error}") from None
+    model = compile_scene(scene, "the scene")
     model.opt.timestep = settings.timestep_s
     data = mujoco.MjData(model)
     result = SettleResult()
     for index, start in enumerate(spec.payload.start_positions()):
         run = _StartRun(model, data, spec, settings, index, start)
-        try:
+        with memory_arena_guard("simulating", "use fewer or simpler fixtures near the payload"):
             outcome, failure = run.simulate()
-        except mujoco.FatalError as error:  # mj_stackAlloc and friends: the arena MuJoCo sized is full
-            raise SceneTooLarge(
-                f"MuJoCo ran out of its memory arena while simulating ({error}); use fewer or simpler "
-                "fixtures near the payload"
-            ) from None
         result.starts.append(outcome)
         if failure is not None:
             result.failures.append(failure)
     return result
+
+
+def compile_scene(scene: MjcfScene, what: str) -> mujoco.MjModel:
+    """The compiled model; InvalidGeometry when MuJoCo's compiler refuses the (untrusted) geometry."""
+    try:
+        return scene.load_model()
+    except ValueError as error:  # the MJCF compiler's refusal (a mesh it cannot hull, a size it rejects)
+        raise InvalidGeometry(f"MuJoCo could not compile {what}: {error}") from None
+
+
+@contextmanager
+def memory_arena_guard(doing: str, advice: str) -> Iterator[None]:
+    """MuJoCo raises FatalError (mj_stackAlloc and friends) when the arena it sized is full: over budget."""
+    try:
+        yield
+    except mujoco.FatalError as error:
+        raise SceneTooLarge(f"MuJoCo ran out of its memory arena while {doing} ({error}); {advice}") from None
 
 
 class _StartRun:

@@ -585,3 +585,41 @@ def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(fl
     assert manifest.published_at > old_published_at and all(f.stored_at is None for f in manifest.files)
     for folder in (STAGING_DIR, PREVIOUS_DIR, NEXT_DIR):
         assert flow.store.list(f"{DATASET}/{folder}") == [], folder
+
+
+BUILD_STAGES = ("generate", "validate", "render", "persist")  # the steps before anything is published
+
+
+def test_sigkill_at_each_build_stage_of_a_forced_republish_keeps_the_old_version(flow, first_build):
+    """A forced re-publish that really builds (a new theme, a new variant grid) killed in each step before
+    publishing leaves the published v1 untouched; the next run finishes it."""
+    old = read_manifest(flow.store, DATASET, "v1")
+    extra = ("--force", "--theme", ADDED_THEME, "--variant-seeds", "0,3")
+    for stage in BUILD_STAGES:
+        process = subprocess.Popen(
+            flow.command("v1", *extra),
+            cwd=REPO,
+            env=flow.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        seen = []
+        try:
+            for line in process.stdout:
+                seen.append(line)
+                if f"Task run '{stage}[" in line and "Finished in state" in line:
+                    break
+            assert f"Task run '{stage}[" in seen[-1], "".join(seen)[-3000:]
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        assert published_sound(flow, "v1"), (stage, verify_published(flow.store, DATASET, "v1"))
+        assert read_manifest(flow.store, DATASET, "v1") == old, stage
+
+    result = flow.run("v1", *extra)
+    assert result.returncode == 0, output(result)[-4000:]
+    assert published_sound(flow, "v1")
+    manifest = read_manifest(flow.store, DATASET, "v1")
+    assert manifest.published_at > old.published_at and ADDED_THEME in manifest.themes

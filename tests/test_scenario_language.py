@@ -113,6 +113,24 @@ BYPASSES = [
         1,
     ),
     (
+        "a pickle loaded by pydantic",
+        "return Material.parse_raw(b'cposix\\nsystem\\n(S\\'id\\'\\ntR.', proto='pickle', allow_pickle=True)",
+        "attribute `.parse_raw`",
+        0,
+    ),
+    (
+        "private keywords unpacked from a dict",
+        "return Material.model_rebuild(**{'_types_namespace': {'float': print}}, force=True)",
+        "attribute `.model_rebuild`",
+        0,
+    ),
+    (
+        "forward refs resolved in names the caller chooses",
+        "return Material.update_forward_refs(float=print)",
+        "attribute `.update_forward_refs`",
+        0,
+    ),
+    (
         "a dataclass with special field names",
         "return dataclasses.make_dataclass('G', ['__globals__'])",
         "`dataclasses.make_dataclass`",

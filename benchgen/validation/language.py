@@ -218,6 +218,7 @@ FORBIDDEN_ATTRIBUTES: dict[str, str] = {
     "make_text": FILE_IO + " (fonts)",
     "resolve_font": FILE_IO + " (fonts)",
     "parse_file": FILE_IO,
+    "register": "ABCMeta.register changes isinstance() for the class in the user's whole program",
     "parse_raw": "pydantic unpickles the bytes (`proto='pickle', allow_pickle=True`): it runs any code",
     "model_rebuild": "pydantic re-evaluates the kit's annotations in a namespace the caller chooses",
     "update_forward_refs": "pydantic re-evaluates the kit's annotations in a namespace the caller chooses",

@@ -126,3 +126,15 @@ def test_environment_is_clean(runner: SandboxRunner) -> None:
     assert os.environ[SECRET_ENV] == SECRET
     message = run_hostile(runner, "raise RuntimeError(sorted(os.environ))", {FailureCode.SOLUTION_ERROR})
     assert SECRET_ENV not in message
+
+
+def test_a_solution_cannot_rewrite_the_scenario_it_is_judged_on(runner: SandboxRunner) -> None:
+    """The solve shares its child with the build: a solution that moves the goal over the whole scene in
+    the reply (and returns no parts) is still judged, from the host, against the scenario built alone."""
+    forger = """
+        built = sys._getframe(1).f_locals["built"]
+        object.__setattr__(built, "spec", built.spec.model_copy(update={"goal": built.spec.bounds}))
+        from benchgen.kit import Solution
+        return Solution(parts=[], movers=[])
+        """
+    run_hostile(runner, forger, {FailureCode.GOAL_NOT_REACHED, FailureCode.OUT_OF_BOUNDS})

@@ -2,7 +2,9 @@
 construct and its line, and every script benchgen ships or generates is written in the language."""
 
 import importlib
+import importlib.util
 import inspect
+import os
 import random
 import re
 import types
@@ -104,7 +106,92 @@ BYPASSES = [
         "attribute `.gi_frame`",
         1,
     ),
+    (
+        "a match class pattern reading what __match_args__ names",
+        "match seed:\n        case Box(f):\n            return f",
+        "`case Box(...)` has a positional sub-pattern",
+        1,
+    ),
+    (
+        "an abstract base class widened for the whole program",
+        "return typing.Hashable.register(Box)",
+        "attribute `.register`",
+        0,
+    ),
+    (
+        "a pickle loaded by pydantic",
+        "return Material.parse_raw(b'cposix\\nsystem\\n(S\\'id\\'\\ntR.', proto='pickle', allow_pickle=True)",
+        "attribute `.parse_raw`",
+        0,
+    ),
+    (
+        "private keywords unpacked from a dict",
+        "return Material.model_rebuild(**{'_types_namespace': {'float': print}}, force=True)",
+        "attribute `.model_rebuild`",
+        0,
+    ),
+    (
+        "forward refs resolved in names the caller chooses",
+        "return Material.update_forward_refs(float=print)",
+        "attribute `.update_forward_refs`",
+        0,
+    ),
+    (
+        "a dataclass with special field names",
+        "return dataclasses.make_dataclass('G', ['__globals__'])",
+        "`dataclasses.make_dataclass`",
+        0,
+    ),
 ]
+
+# Classes that isinstance() accepts for any generator, any hashable object (ABCMeta.register), whose
+# `__match_args__` name a generator's frame and a frame's globals: positional class patterns read them, and the
+# globals hand over the builtins. No name in it is private, special or forbidden as an attribute.
+MATCH_ARGS_ESCAPE = """import collections
+import collections.abc
+import dataclasses
+
+
+class FrameOf(collections.namedtuple("Fields", "gi_frame"), collections.abc.Sized):
+    pass
+
+
+@dataclasses.dataclass
+class GlobalsOf(collections.abc.Sized):
+    f_globals: int
+
+    def __len__(self):
+        return 0
+
+
+def steps():
+    yield 1
+
+
+def build(seed, scale=1.0):
+    FrameOf.register(collections.abc.Generator)
+    GlobalsOf.register(collections.abc.Hashable)
+    match steps():
+        case FrameOf(frame):
+            pass
+    match frame:
+        case GlobalsOf(namespace):
+            return namespace["__builtins__"]["__import__"]("os")
+"""
+
+
+def test_match_args_escape_reaches_os_in_plain_python_and_is_rejected(tmp_path):
+    """Run outside any sandbox, the script hands back `os`; the check rejects both class patterns."""
+    path = tmp_path / "match_args_escape.py"
+    path.write_text(MATCH_ARGS_ESCAPE)
+    spec = importlib.util.spec_from_file_location("match_args_escape", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.build(0).getcwd is os.getcwd
+
+    failures = check_source(MATCH_ARGS_ESCAPE)
+    positional = [f.message for f in failures if "has a positional sub-pattern" in f.message]
+    assert [line_of(m) for m in positional] == [26, 29], [f.message for f in failures]
 
 
 def line_of(message: str) -> int:

@@ -173,6 +173,14 @@ def evaluate_variant(
     if not isinstance(solved, SolveResult):
         failure = solved or SolveFailure(code=FailureCode.SOLUTION_ERROR, message="solve() was not run")
         return failed([Failure(code=failure.code, message=failure.message)], SKIP_AFTER_SOLVE, built=built)
+    # The pair's child ran the solution's code, which can rewrite the scenario in its reply (move the
+    # goal over the payload): the host checks and simulates the solution against the scenario built
+    # alone, in a child of its own that no solution code ran in.
+    alone = runner.build(source, seed, scale)
+    if isinstance(alone, BuildFailure):
+        message = BUILD_FAILED.format(code=alone.code.value, message=alone.message, script=script)
+        return failed([Failure(code=alone.code, message=message)], SKIP_AFTER_BUILD)
+    built = alone
     solution = solved.solution
     report.solve_s = solved.solve_s
     report.parts, report.movers = len(solution.parts), len(solution.movers)

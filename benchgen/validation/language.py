@@ -11,6 +11,9 @@ defined by allow-lists that a static check (AST, no execution) enforces:
   the check);
 - no attribute, keyword argument or `match` keyword pattern whose name starts with `_`, and no name
   with `__` on both sides: dunders lead to classes, globals and builtins;
+- no positional sub-pattern in a `match` class pattern: it reads the attributes the class's
+  `__match_args__` names, which the check cannot see (a namedtuple field named "gi_frame" on a class
+  that isinstance() accepts for any object, via ABCMeta.register);
 - none of the builtins in `FORBIDDEN_BUILTINS` (dynamic code, reflection, I/O), bound or not;
 - none of the attribute names in `FORBIDDEN_ATTRIBUTES` on any object (frames, code objects, format
   strings, the object inside an AttributeError, file I/O methods of the allowed classes);
@@ -50,8 +53,9 @@ def _names(text: str) -> frozenset[str]:
 # modules re-exported by a module (build123d.os, typing.sys, dataclasses.builtins, enum.bltns), file
 # I/O (build123d's exporters, importers, fonts and text), string evaluation (typing.get_type_hints,
 # ForwardRef, functools.singledispatch), getattr/setattr by name (functools.update_wrapper, wraps),
-# class factories over arbitrary namespaces (typing.TypedDict, enum's metaclasses), writes into other
-# modules (enum.global_enum and friends) and OS entropy (random.SystemRandom).
+# class factories over arbitrary namespaces or field names (typing.TypedDict, enum's metaclasses,
+# dataclasses.make_dataclass, which takes "__globals__" as a field name), writes into other modules
+# (enum.global_enum and friends) and OS entropy (random.SystemRandom).
 MODULE_NAMES: dict[str, frozenset[str]] = {
     "build123d": _names(
         """
@@ -117,7 +121,7 @@ MODULE_NAMES: dict[str, frozenset[str]] = {
     "dataclasses": _names(
         """
         Field FrozenInstanceError InitVar KW_ONLY MISSING asdict astuple dataclass field fields
-        is_dataclass make_dataclass replace
+        is_dataclass replace
         """
     ),
     "itertools": _names(
@@ -214,6 +218,10 @@ FORBIDDEN_ATTRIBUTES: dict[str, str] = {
     "make_text": FILE_IO + " (fonts)",
     "resolve_font": FILE_IO + " (fonts)",
     "parse_file": FILE_IO,
+    "register": "ABCMeta.register changes isinstance() for the class in the user's whole program",
+    "parse_raw": "pydantic unpickles the bytes (`proto='pickle', allow_pickle=True`): it runs any code",
+    "model_rebuild": "pydantic re-evaluates the kit's annotations in a namespace the caller chooses",
+    "update_forward_refs": "pydantic re-evaluates the kit's annotations in a namespace the caller chooses",
     "tofile": FILE_IO,
 }
 IO_ATTRIBUTE_PREFIXES = ("export", "import_")  # exporters and importers of geometry files, on any object
@@ -263,6 +271,10 @@ LANGUAGE_KIT_SUBCLASS = (
 LANGUAGE_METACLASS = (
     "line {line}: class {name!r} passes {keyword!r} to its class statement; scenario classes take no "
     "metaclass or class keywords"
+)
+LANGUAGE_MATCH_POSITIONAL = (
+    "line {line}: `case {cls}(...)` has a positional sub-pattern, which reads attributes named by "
+    "{cls}.__match_args__ that the check cannot see; name them: `case {cls}(field=value)`"
 )
 LANGUAGE_ANNOTATION = "line {line}: the string annotation {text!r} is not a Python expression: {error}"
 
@@ -374,6 +386,10 @@ def _check_nodes(tree: ast.AST, modules: _Modules) -> list[Failure]:
                 _violation(LANGUAGE_PRIVATE, line=node.lineno, what="keyword argument", name=node.arg)
             )
         elif isinstance(node, ast.MatchClass):
+            if node.patterns:
+                failures.append(
+                    _violation(LANGUAGE_MATCH_POSITIONAL, line=node.lineno, cls=ast.unparse(node.cls))
+                )
             failures += [
                 failure
                 for name in node.kwd_attrs

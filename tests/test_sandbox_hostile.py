@@ -594,6 +594,56 @@ def build(seed, scale):
     assert verdict(runner, EXAMPLE).ok
 
 
+BREP_BOMB = """
+import io, json, os, stat, struct
+from build123d import Box
+from OCP.BRepTools import BRepTools
+
+def build(seed, scale):
+    buffer = io.BytesIO()
+    BRepTools.Write_s(Box(10, 10, 10).wrapped, buffer)
+    lines = buffer.getvalue().decode().splitlines()
+    {edit}
+    blob = ("\\n".join(lines) + "\\n").encode()
+    zone = {{"min": [-50, -50, -50], "max": [50, 50, 50]}}
+    spec = {{
+        "fixtures": [{{"label": "deck", "material": "abs", "volume_mm3": 1000.0,
+                      "bbox_min": [-5, -5, -5], "bbox_max": [5, 5, 5]}}],
+        "payload": {{"shape": "sphere", "radius": 2, "start": [0, 0, 20], "material": "abs"}},
+        "goal": {{"min": [20, 20, 0], "max": [40, 40, 20]}}, "forbid": [], "build_zone": zone, "bounds": zone,
+    }}
+    body = json.dumps({{"spec": spec, "labels": ["deck"], "blob_sizes": [len(blob)]}}).encode()
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, struct.pack(">I", len(body)) + body + blob)
+        except OSError:
+            pass
+    os._exit(0)
+"""
+# Counts in a BREP that make OCCT's reader allocate or loop: 2e9 B-spline poles (48 GB), 2e9 2D curves.
+BREP_BOMB_EDITS = {
+    "memory": 'lines[lines.index(next(l for l in lines if l.startswith("Curves "))) + 1] = "7 0 0 1 2000000000 2"',
+    "cpu": 'lines[lines.index(next(l for l in lines if l.startswith("Curve2ds ")))] = "Curve2ds 2000000000"',
+}
+
+
+@pytest.mark.parametrize("bomb", sorted(BREP_BOMB_EDITS))
+def test_a_forged_brep_costs_the_sandbox_not_the_host(runner: SandboxRunner, bomb: str) -> None:
+    """A reply whose BREP declares counts that make OCCT's reader allocate gigabytes or loop for minutes is
+    read back by the worker under the build's limits first; the host never parses it."""
+    host_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = verdict(runner, BREP_BOMB.format(edit=BREP_BOMB_EDITS[bomb]))
+    assert not report.ok and codes(report) <= {
+        FailureCode.RESOURCE_LIMIT,
+        FailureCode.INVALID_GEOMETRY,
+        FailureCode.SCRIPT_ERROR,  # the worker was killed reading it (SIGXCPU) and restarted
+        FailureCode.TIMEOUT,  # the host's clock ran out first and it stopped the sandbox
+    }, report.failures
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - host_peak_kib < 256 * 1024  # KiB
+    assert verdict(runner, EXAMPLE).ok
+
+
 def test_over_the_fixture_budget_is_a_resource_limit_before_any_host_work() -> None:
     many = MAX_FIXTURES + 1
     source = (

@@ -83,6 +83,9 @@ SANDBOX_WORKER_PID = 1  # bwrap runs the worker as the sandbox's pid 1 (--as-pid
 # hard one (if a script ignored SIGXCPU). rusage samples CPU time more coarsely than the limit counts it,
 # so a SIGKILL counts as the CPU limit when rusage is within this many seconds of it.
 CPU_ACCOUNTING_SLACK_SECONDS = 0.5
+# s of the worker's own CPU time for reading back one build's BREP blobs; real geometry takes milliseconds.
+# A blob whose declared counts make OCCT's reader loop this long kills the worker (SIGXCPU), not the host.
+READ_BACK_CPU_SECONDS = 5
 
 
 class WarmUpFailed(Exception):
@@ -115,11 +118,65 @@ def main() -> None:
             request, _ = read_frame(read_request, BuildRequest, MAX_REQUEST_BYTES)
         except PeerClosed:
             return  # the host closed the channel: a normal shutdown
-        reply, blobs = _serve(spare, request)
+        reply, blobs = _read_back(*_serve(spare, request), request.limits)
         builds += 1
         write_all(channel_out, encode_frame(reply.model_copy(update={"stats": _stats(builds)}), blobs))
         _end_build(spare)  # while the host works on the reply
         spare = _fork_child()
+
+
+def _read_back(
+    reply: BuildReply, blobs: list[bytes], limits: SandboxLimits
+) -> tuple[BuildReply, list[bytes]]:
+    """Parse every BREP blob here first, under the build's memory limit and READ_BACK_CPU_SECONDS: the host
+    parses them in its own process, and bytes a script forged (counts that make OCCT's reader allocate
+    gigabytes or loop for minutes) must cost the sandbox, not the host. What parses here within the limits
+    costs the host no more."""
+    from benchgen.kit.errors import InvalidGeometry
+    from benchgen.kit.exchange import brep_to_shape
+
+    if not blobs:
+        return reply, blobs
+    owners = [f"fixture {label[:48]!r}" for label in reply.labels] + [
+        f"solution part {label[:48]!r}" for label in reply.solution_labels
+    ]
+    if len(owners) != len(blobs):
+        return _failure(
+            FailureCode.SCRIPT_ERROR, "the build process sent a malformed reply: labels and blobs differ"
+        )
+    memory, cpu = resource.getrlimit(resource.RLIMIT_AS), resource.getrlimit(resource.RLIMIT_CPU)
+    used_cpu = resource.getrusage(resource.RUSAGE_SELF)
+    budget = math.ceil(used_cpu.ru_utime + used_cpu.ru_stime) + READ_BACK_CPU_SECONDS
+    resource.setrlimit(
+        resource.RLIMIT_AS, (min(_mapped_bytes() + limits.memory_mb * MIB, memory[1]), memory[1])
+    )
+    resource.setrlimit(resource.RLIMIT_CPU, (min(budget, cpu[1]), cpu[1]))
+    try:
+        for owner, blob in zip(owners, blobs):
+            brep_to_shape(blob)
+    except (InvalidGeometry, MemoryError) as error:
+        code = FailureCode.RESOURCE_LIMIT if isinstance(error, MemoryError) else FailureCode.INVALID_GEOMETRY
+        why = (
+            f"reading it needs more than {limits.memory_mb} MiB"
+            if code is FailureCode.RESOURCE_LIMIT
+            else error
+        )
+        return _failure(
+            code, f"the BREP of {owner} could not be read back ({why}); build solids with build123d"
+        )
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, memory)
+        resource.setrlimit(resource.RLIMIT_CPU, cpu)
+    return reply, blobs
+
+
+def _mapped_bytes() -> int:
+    """This process's address space now (VmSize), the base the read-back's memory limit adds to."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("VmSize missing from /proc/self/status")
 
 
 def _make_undumpable() -> None:
@@ -394,7 +451,8 @@ def _decode_exit(
         return read_frame(bytes_reader(data), BuildReply, budget)
     except InvalidFrame as error:
         return _failure(
-            FailureCode.CONTRACT_VIOLATION, f"the build sent back a scenario that breaks the contract: {error}"
+            FailureCode.CONTRACT_VIOLATION,
+            f"the build sent back a scenario that breaks the contract: {error}",
         )
     except ProtocolError as error:
         return _failure(FailureCode.SCRIPT_ERROR, f"the build process sent a malformed reply: {error}")

@@ -201,17 +201,3 @@ def test_a_generate_task_whose_worker_dies_mid_session_fails_the_run_and_its_ses
     assert row.status is SessionStatus.FAILED, row.journal
     assert row.reason is not None and row.reason.startswith("the task's process died (its run was left ")
     assert row.journal[-1].stage == "fail"
-
-
-def test_a_generate_task_run_again_after_its_worker_died_fails_the_dead_session(
-    dask_cluster, dask_env, tmp_path
-):
-    """Dask's default: the dead worker's task runs again on another worker and the build succeeds; the
-    session the dead process left in `planning` is marked failed."""
-    run = build_killing_the_planners_worker(dask_cluster, dask_env, tmp_path / "data")
-
-    assert run.returncode == 0, run.output[-4000:]
-    dead, rerun = run.sessions
-    assert rerun.status is SessionStatus.ACCEPTED
-    assert dead.status is SessionStatus.FAILED, dead.journal
-    assert dead.reason == "the session's process stopped before it ended (its task run then ended Completed)"

@@ -18,7 +18,7 @@ import pytest
 from benchgen.codes import FailureCode
 from benchgen.physics.budget import MAX_CONTACTS, MAX_FIXTURES
 from benchgen.sandbox import BuildFailure, BuildResult, SandboxLimits, SandboxRunner, build_in_process
-from benchgen.sandbox.bwrap import SANDBOX_HOME
+from benchgen.sandbox.bwrap import SANDBOX_HOME, python_paths
 from benchgen.sandbox.isolate import SCRATCH_MOUNTS
 from benchgen.sandbox.limits import MIB
 from benchgen.validation.report import VariantReport
@@ -531,7 +531,9 @@ def test_every_build_starts_with_fresh_limited_scratch_and_ipc(runner: SandboxRu
     assert report["files"][0] < scratch_inodes and report["files"][1] == "No space left on device"
     looked = verdict(runner, LOOK)
     report = ast.literal_eval(looked.failures[0].message.split(": ", 1)[1].split("\n")[0])
-    assert report == {"/tmp": [], SANDBOX_HOME: [], "/dev/shm": [], "shm": -1, "mq": -1}
+    # A checkout or venv under /tmp is bound read-only over the fresh /tmp: its top folder is the only entry.
+    bound = sorted({Path(p).relative_to("/tmp").parts[0] for p in python_paths() if p.startswith("/tmp/")})
+    assert report == {"/tmp": bound, SANDBOX_HOME: [], "/dev/shm": [], "shm": -1, "mq": -1}
     assert verdict(runner, EXAMPLE).ok
 
 

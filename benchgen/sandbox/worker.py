@@ -83,9 +83,6 @@ SANDBOX_WORKER_PID = 1  # bwrap runs the worker as the sandbox's pid 1 (--as-pid
 # hard one (if a script ignored SIGXCPU). rusage samples CPU time more coarsely than the limit counts it,
 # so a SIGKILL counts as the CPU limit when rusage is within this many seconds of it.
 CPU_ACCOUNTING_SLACK_SECONDS = 0.5
-# s of the worker's own CPU time for reading back one build's BREP blobs; real geometry takes milliseconds.
-# A blob whose declared counts make OCCT's reader loop this long kills the worker (SIGXCPU), not the host.
-READ_BACK_CPU_SECONDS = 5
 
 
 class WarmUpFailed(Exception):
@@ -128,10 +125,11 @@ def main() -> None:
 def _read_back(
     reply: BuildReply, blobs: list[bytes], limits: SandboxLimits
 ) -> tuple[BuildReply, list[bytes]]:
-    """Parse every BREP blob here first, under the build's memory limit and READ_BACK_CPU_SECONDS: the host
-    parses them in its own process, and bytes a script forged (counts that make OCCT's reader allocate
-    gigabytes or loop for minutes) must cost the sandbox, not the host. What parses here within the limits
-    costs the host no more."""
+    """Parse every BREP blob here first, under the build's memory limit: the host parses them in its own
+    process, and bytes a script forged (counts that make OCCT's reader allocate gigabytes) must cost the
+    sandbox, not the host. A blob that makes the reader loop runs out the host's clock for this reply
+    (wall time + grace), which stops the whole sandbox; the host never reads it. (A CPU rlimit cannot
+    help here: the worker is its namespace's pid 1, which the kernel's SIGXCPU does not end.)"""
     from benchgen.kit.errors import InvalidGeometry
     from benchgen.kit.exchange import brep_to_shape
 
@@ -144,13 +142,10 @@ def _read_back(
         return _failure(
             FailureCode.SCRIPT_ERROR, "the build process sent a malformed reply: labels and blobs differ"
         )
-    memory, cpu = resource.getrlimit(resource.RLIMIT_AS), resource.getrlimit(resource.RLIMIT_CPU)
-    used_cpu = resource.getrusage(resource.RUSAGE_SELF)
-    budget = math.ceil(used_cpu.ru_utime + used_cpu.ru_stime) + READ_BACK_CPU_SECONDS
+    memory = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(
-        resource.RLIMIT_AS, (min(_mapped_bytes() + limits.memory_mb * MIB, memory[1]), memory[1])
+        resource.RLIMIT_AS, (_capped(_mapped_bytes() + limits.memory_mb * MIB, memory[1]), memory[1])
     )
-    resource.setrlimit(resource.RLIMIT_CPU, (min(budget, cpu[1]), cpu[1]))
     try:
         for owner, blob in zip(owners, blobs):
             brep_to_shape(blob)
@@ -166,8 +161,12 @@ def _read_back(
         )
     finally:
         resource.setrlimit(resource.RLIMIT_AS, memory)
-        resource.setrlimit(resource.RLIMIT_CPU, cpu)
     return reply, blobs
+
+
+def _capped(soft: int, hard: int) -> int:
+    """A soft limit no higher than the hard one; RLIM_INFINITY (-1) is no cap, not the smallest number."""
+    return soft if hard == resource.RLIM_INFINITY else min(soft, hard)
 
 
 def _mapped_bytes() -> int:

@@ -8,10 +8,13 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -552,13 +555,59 @@ REPUBLISH_STAGES = [
 ]
 
 
-def killed_in(flow: FlowRunner, reached) -> bool:
-    """Run a forced re-publish of v1 and kill it -9 as soon as `reached` holds; False when the build
-    ended before that was seen (a publish stage lasts well under a second)."""
+class SlowLink:
+    """A loopback TCP relay to the S3 server that holds every request chunk for `delay_s`: a slow network
+    to the store, so each publish step (a dozen store calls or more) lasts long enough to be seen in."""
+
+    def __init__(self, target: str, delay_s: float):
+        host, port = target.removeprefix("http://").split(":")
+        self.target = (host, int(port))
+        self.delay_s = delay_s
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            server = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, server, self.delay_s), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, 0.0), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket, delay_s: float) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                time.sleep(delay_s)
+                sink.sendall(chunk)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+STORE_DELAY_S = 0.05  # per request to the store in a re-publish that is to be caught in one of its steps
+
+
+@pytest.fixture
+def slow_store(flow: FlowRunner) -> Iterator[str]:
+    link = SlowLink(flow.env["BENCHGEN_S3_ENDPOINT_URL"], STORE_DELAY_S)
+    yield link.url
+    link.close()
+
+
+def killed_in(flow: FlowRunner, reached, endpoint_url: str) -> bool:
+    """Run a forced re-publish of v1 through `endpoint_url` and kill it -9 as soon as `reached` holds;
+    False when the build ended before that was seen."""
     process = subprocess.Popen(
         flow.command("v1", "--force"),
         cwd=REPO,
-        env=flow.env,
+        env=flow.env | {"BENCHGEN_S3_ENDPOINT_URL": endpoint_url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -575,13 +624,13 @@ def killed_in(flow: FlowRunner, reached) -> bool:
 REPUBLISH_TRIES = 4  # forced re-publishes per stage until one is caught in it
 
 
-def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(flow, first_build):
+def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(flow, first_build, slow_store):
     """A re-publish with --force killed at any point leaves v1 complete, listed and verifying."""
     old_published_at = read_manifest(flow.store, DATASET, "v1").published_at
     for stage, reached in REPUBLISH_STAGES:
         for _ in range(REPUBLISH_TRIES):
             before = read_manifest(flow.store, DATASET, "v1").published_at
-            if killed_in(flow, reached):
+            if killed_in(flow, reached, slow_store):
                 break
         else:
             pytest.fail(f"no forced re-publish was caught in {stage} in {REPUBLISH_TRIES} tries")

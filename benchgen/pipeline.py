@@ -10,7 +10,9 @@ import tempfile
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -30,7 +32,14 @@ from benchgen.dataset.publish import (
     upload_data_docs,
     version_prefix,
 )
-from benchgen.errors import BenchgenError, NotFoundError
+from benchgen.errors import (
+    BenchgenError,
+    ConfigError,
+    DatabaseError,
+    NotFoundError,
+    SandboxUnavailable,
+    StoreError,
+)
 from benchgen.gallery import publish_gallery
 from benchgen.gallery.site import gallery_index_key
 from benchgen.kit.spec import ScenarioSpec
@@ -82,7 +91,9 @@ class BuildParameters(BaseModel):
     def _scales_in_contract(cls, scales: list[float]) -> list[float]:
         outside = [f"{scale:g}" for scale in scales if not MIN_SCALE <= scale <= MAX_SCALE]
         if outside:
-            raise ValueError(f"{', '.join(outside)} outside [{MIN_SCALE:g}, {MAX_SCALE:g}], the contract's range")
+            raise ValueError(
+                f"{', '.join(outside)} outside [{MIN_SCALE:g}, {MAX_SCALE:g}], the contract's range"
+            )
         if len(set(scales)) != len(scales):
             raise ValueError(f"scales must be distinct, got {', '.join(f'{s:g}' for s in scales)}")
         return scales
@@ -102,6 +113,9 @@ class GenerationResult(BaseModel):
     reason: str | None = None
     family: str | None = None
     script: str | None = None
+    report: ValidationReport | None = Field(
+        default=None, description="The session's validation of the accepted script, builds included."
+    )
 
 
 class Evidence(BaseModel):
@@ -109,22 +123,49 @@ class Evidence(BaseModel):
 
     files: list[ArtifactFile]
     difficulty_score: float = Field(ge=0, le=1)
-    definition: dict
+    definition: ScenarioSpec
     seed: int = Field(description="Seed of the variant the definition and the MJCF scene describe.")
     scale: float = Field(description="Scale of the variant the definition and the MJCF scene describe.")
 
 
-class BenchmarkOutcome(BaseModel):
-    """Where one (theme, seed) unit ended: accepted into the dataset or rejected with a reason."""
+class Step(StrEnum):
+    """The per-benchmark steps, in build order; a candidate leaves the build at the first that rejects it."""
+
+    GENERATE = "generate"
+    VALIDATE = "validate"
+    RENDER = "render"
+    PERSIST = "persist"
+
+
+class Candidate(BaseModel):
+    """One (theme, seed) unit on its way into the dataset: what each step made of it, or why it left.
+
+    Accepted when persisted (`entry` set); rejected once `reason` is set, and no later step runs for it."""
 
     theme: str
     seed: int
-    accepted: bool
-    session_id: uuid.UUID | None = Field(
-        default=None, description="The generating agent session; None when generation itself failed."
-    )
-    reason: str | None = None
+    generation: GenerationResult | None = None
+    report: ValidationReport | None = None
+    evidence: Evidence | None = None
     entry: BenchmarkEntry | None = None
+    reason: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.entry is not None
+
+    @property
+    def open(self) -> bool:
+        """Still in the build: no step has rejected it."""
+        return self.reason is None
+
+    @property
+    def session_id(self) -> uuid.UUID | None:
+        """The generating agent session; None when generation itself failed."""
+        return self.generation.session_id if self.generation else None
+
+    def rejected(self, reason: str) -> "Candidate":
+        return self.model_copy(update={"reason": reason})
 
 
 class BuildSummary(BaseModel):
@@ -132,7 +173,7 @@ class BuildSummary(BaseModel):
 
     name: str
     version: str
-    outcomes: list[BenchmarkOutcome]
+    candidates: list[Candidate]
     gate: GateResult
     published: PublishedDataset | None
     data_docs_url: str | None
@@ -146,8 +187,8 @@ class BuildSummary(BaseModel):
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(accepted, rejected) per theme."""
-        accepted = Counter(o.theme for o in self.outcomes if o.accepted)
-        rejected = Counter(o.theme for o in self.outcomes if not o.accepted)
+        accepted = Counter(c.theme for c in self.candidates if c.accepted)
+        rejected = Counter(c.theme for c in self.candidates if not c.accepted)
         return dict(accepted), dict(rejected)
 
 
@@ -197,17 +238,24 @@ def generate_benchmark(
         reason=outcome.reason,
         family=outcome.plan.family if outcome.plan else None,
         script=outcome.draft.source if outcome.accepted and outcome.draft else None,
+        report=outcome.report if outcome.accepted else None,
     )
 
 
 # --- validate ----------------------------------------------------------------------------------------
 
 
-def validate_variants(script: str, name: str, seeds: list[int], scales: list[float]) -> ValidationReport:
-    """Validate the accepted script on the dataset's variant grid (seeds x scales) in the sandbox."""
+def validate_variants(
+    generation: GenerationResult, seeds: list[int], scales: list[float]
+) -> ValidationReport:
+    """The accepted script's report on the dataset's variant grid (seeds x scales): the session's own when
+    it validated that grid, else a validation in the sandbox."""
     from benchgen.validation.validator import validate_source
 
-    return validate_source(script, name, seeds, scales)
+    name = f"{generation.theme}#{generation.seed}"
+    if generation.report is not None and generation.report.covers(seeds, scales):
+        return generation.report.model_copy(update={"script": name})
+    return validate_source(generation.script, name, seeds, scales)
 
 
 # --- evidence ----------------------------------------------------------------------------------------
@@ -216,37 +264,26 @@ def validate_variants(script: str, name: str, seeds: list[int], scales: list[flo
 def render_evidence(
     script: str, seed: int, scale: float, report: ValidationReport, store: ArtifactStore
 ) -> Evidence:
-    """Build the nominal variant, render its review bundle, and store script, definition, MJCF and renders.
+    """Render the review bundle of the nominal variant as validation built it, and store script,
+    definition, MJCF and renders.
 
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
     from benchgen.offline.difficulty import difficulty_score
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
-    from benchgen.sandbox import SandboxRunner
-    from benchgen.validation.validator import build_variant
 
     prefix = f"{ARTIFACTS_PREFIX}/{hashlib.sha256(script.encode()).hexdigest()}"
-    with SandboxRunner() as runner, tempfile.TemporaryDirectory(prefix="benchgen-evidence-") as tmp:
-        built = build_variant(script, seed, scale, runner)
+    report = with_nominal_build(script, seed, scale, report)
+    spec = report.variant(seed, scale).built.spec
+    with tempfile.TemporaryDirectory(prefix="benchgen-evidence-") as tmp:
         bundle = render_bundle(
-            script,
-            seed,
-            scale,
-            Path(tmp),
-            script_name=SCRIPT_FILE,
-            runner=runner,
-            report=report,
-            clip_seconds=None,
+            script, report, seed, scale, Path(tmp), script_name=SCRIPT_FILE, clip_seconds=None
         )
         files = [
             _stored(store, prefix, FileKind.SCRIPT, SCRIPT_FILE, script.encode()),
             _stored(
-                store,
-                prefix,
-                FileKind.DEFINITION,
-                DEFINITION_FILE,
-                built.spec.model_dump_json(indent=2).encode(),
+                store, prefix, FileKind.DEFINITION, DEFINITION_FILE, spec.model_dump_json(indent=2).encode()
             ),
         ]
         for path in sorted(p for p in bundle.directory.rglob("*") if p.is_file()):
@@ -261,12 +298,23 @@ def render_evidence(
                 name = f"{REVIEW_DIR}/{relative}"
             files.append(_stored(store, prefix, kind, name, path.read_bytes()))
     return Evidence(
-        files=files,
-        difficulty_score=difficulty_score(built.spec),
-        definition=built.spec.model_dump(mode="json"),
-        seed=seed,
-        scale=scale,
+        files=files, difficulty_score=difficulty_score(spec), definition=spec, seed=seed, scale=scale
     )
+
+
+def with_nominal_build(script: str, seed: int, scale: float, report: ValidationReport) -> ValidationReport:
+    """`report` with variant (seed, scale) built: a report read back from a checkpoint or a task result
+    stored before builds were kept has none, and only then is the variant built again."""
+    from benchgen.sandbox.pool import warm_runner
+    from benchgen.validation.validator import build_variant
+
+    variant = report.variant(seed, scale)
+    if variant is None or variant.built is not None:
+        return report
+    with warm_runner() as runner:
+        built = build_variant(script, seed, scale, runner)
+    variants = [v.model_copy(update={"built": built}) if v is variant else v for v in report.variants]
+    return report.model_copy(update={"variants": variants})
 
 
 def _stored(store: ArtifactStore, prefix: str, kind: FileKind, name: str, data: bytes) -> ArtifactFile:
@@ -349,14 +397,14 @@ def persist_benchmark(
         engine.dispose()
     return BenchmarkEntry(
         benchmark_id=str(benchmark_id),
-        session_id=str(generation.session_id),
+        session_id=str(generation.session_id) if generation.session_id else None,
         theme=generation.theme,
         family=generation.family or "unknown",
         seed=generation.seed,
         difficulty_score=evidence.difficulty_score,
         scene_seed=evidence.seed,
         scene_scale=evidence.scale,
-        variants=report.variants,
+        variants=[v.model_copy(update={"built": None}) for v in report.variants],  # the rows, not the builds
         files=evidence.files,
         versions=current_versions(),
         created_at=as_utc(saved.created_at),
@@ -404,15 +452,15 @@ def publish_dataset(
     checked: CheckedDataset, index: DatasetIndex, *, force: bool, settings: Settings
 ) -> PublishedDataset:
     """Promote a staged version that passed the gate; raises GateError if it did not."""
-    checked.gate.raise_for_failure()
+    checked.gate.raise_for_failure(checked.data_docs_url)
     return promote(open_store(settings), checked.staged, index, force=force)
 
 
 def assemble_index(
-    params: BuildParameters, outcomes: list[BenchmarkOutcome], settings: Settings
+    params: BuildParameters, candidates: list[Candidate], settings: Settings
 ) -> tuple[DatasetIndex, str]:
     """The index of accepted benchmarks (with their contact sheets read from the store) and the card."""
-    entries = [o.entry for o in outcomes if o.entry is not None]
+    entries = [c.entry for c in candidates if c.entry is not None]
     store = open_store(settings)
     sheets = {
         e.benchmark_id: store.get_bytes(sheet.key)
@@ -422,30 +470,9 @@ def assemble_index(
     index = DatasetIndex.from_entries(
         params.dataset_name, params.dataset_version, params.themes, entries, sheets
     )
-    accepted = Counter(o.theme for o in outcomes if o.accepted)
-    rejected = Counter(o.theme for o in outcomes if not o.accepted)
+    accepted = Counter(c.theme for c in candidates if c.accepted)
+    rejected = Counter(c.theme for c in candidates if not c.accepted)
     return index, render_card(index, accepted=dict(accepted), rejected=dict(rejected))
-
-
-def _outcome(
-    generation: GenerationResult, *, entry: BenchmarkEntry | None = None, reason: str | None = None
-) -> BenchmarkOutcome:
-    return BenchmarkOutcome(
-        theme=generation.theme,
-        seed=generation.seed,
-        accepted=entry is not None,
-        session_id=generation.session_id,
-        reason=reason,
-        entry=entry,
-    )
-
-
-def rejected(generation: GenerationResult, reason: str) -> BenchmarkOutcome:
-    return _outcome(generation, reason=reason)
-
-
-def accepted(generation: GenerationResult, entry: BenchmarkEntry) -> BenchmarkOutcome:
-    return _outcome(generation, entry=entry)
 
 
 # --- near duplicates ---------------------------------------------------------------------------------
@@ -461,16 +488,11 @@ class KeptBenchmark(BaseModel):
 
 
 def near_duplicate_reason(
-    generation: GenerationResult,
-    evidence: Evidence,
-    kept: list[KeptBenchmark],
-    params: BuildParameters,
+    candidate: Candidate, kept: list[KeptBenchmark], params: BuildParameters
 ) -> str | None:
-    """Why this benchmark duplicates one kept earlier in the build, or None after adding it to `kept`.
-
-    Callers go through the benchmarks in (theme, seed) order, so the earlier one always stays.
-    """
-    mine = fingerprint(ScenarioSpec.model_validate(evidence.definition))
+    """Why this rendered candidate duplicates one kept earlier in the build, or None after adding it to
+    `kept`. Callers go through candidates in (theme, seed) order, so the earlier one always stays."""
+    mine = fingerprint(candidate.evidence.definition)
     for other in kept:
         if is_near_duplicate(mine, other.fingerprint):
             return (
@@ -481,14 +503,22 @@ def near_duplicate_reason(
     kept.append(
         KeptBenchmark(
             benchmark_id=benchmark_id_for(
-                params.dataset_name, params.dataset_version, generation.theme, generation.seed
+                params.dataset_name, params.dataset_version, candidate.theme, candidate.seed
             ),
-            theme=generation.theme,
-            seed=generation.seed,
+            theme=candidate.theme,
+            seed=candidate.seed,
             fingerprint=mine,
         )
     )
     return None
+
+
+def reject_near_duplicates(candidates: list[Candidate], params: BuildParameters) -> list[Candidate]:
+    kept: list[KeptBenchmark] = []
+    return [
+        c.rejected(reason) if c.open and (reason := near_duplicate_reason(c, kept, params)) else c
+        for c in candidates
+    ]
 
 
 def variants_failed_reason(report: ValidationReport) -> str:
@@ -497,74 +527,99 @@ def variants_failed_reason(report: ValidationReport) -> str:
     return f"{len(failed)} of {len(report.variants)} variants failed validation ({', '.join(codes) or 'no codes'})"
 
 
-# --- the whole build without an orchestrator ---------------------------------------------------------
+# --- the build order, once ---------------------------------------------------------------------------
 
 
-def build_one(
-    generation: GenerationResult, params: BuildParameters, settings: Settings, kept: list[KeptBenchmark]
-) -> BenchmarkOutcome:
-    """Validate, render and persist one generated benchmark; a rejected one (invalid, or a near duplicate
-    of one in `kept`) yields its reason."""
-    if not generation.accepted or generation.script is None:
-        return rejected(generation, generation.reason or "the session did not accept a script")
-    name = f"{generation.theme}#{generation.seed}"
-    report = validate_variants(generation.script, name, params.variant_seeds, params.scales)
-    if not report.ok:
-        return rejected(generation, variants_failed_reason(report))
-    evidence = render_evidence(
-        generation.script, params.variant_seeds[0], params.scales[0], report, open_store(settings)
-    )
-    duplicate = near_duplicate_reason(generation, evidence, kept, params)
-    if duplicate is not None:
-        return rejected(generation, duplicate)
-    entry = persist_benchmark(
+class StepError(BaseModel):
+    """A step that failed for one candidate, not for the infrastructure: that candidate is rejected."""
+
+    step: Step
+    message: str
+
+
+StepResult = GenerationResult | ValidationReport | Evidence | BenchmarkEntry
+
+
+def settle(step: Step, candidate: Candidate, result: StepResult | StepError) -> Candidate:
+    """The candidate after `step` gave `result`: carried forward, or rejected with the reason."""
+    if isinstance(result, StepError):
+        return candidate.rejected(f"{step.value} failed: {result.message}")
+    field = {
+        Step.GENERATE: "generation",
+        Step.VALIDATE: "report",
+        Step.RENDER: "evidence",
+        Step.PERSIST: "entry",
+    }
+    advanced = candidate.model_copy(update={field[step]: result})
+    if isinstance(result, GenerationResult) and (not result.accepted or result.script is None):
+        return advanced.rejected(result.reason or "the session did not accept a script")
+    if isinstance(result, ValidationReport) and not result.ok:
+        return advanced.rejected(variants_failed_reason(result))
+    return advanced
+
+
+def run_step(step: Step, candidate: Candidate, params: BuildParameters, settings: Settings) -> StepResult:
+    """What `step` makes of one candidate, computed here (an orchestrator calls the same functions)."""
+    generation, report = candidate.generation, candidate.report
+    if step is Step.GENERATE:
+        return generate_benchmark(candidate.theme, candidate.seed, model=params.model, settings=settings)
+    if step is Step.VALIDATE:
+        return validate_variants(generation, params.variant_seeds, params.scales)
+    if step is Step.RENDER:
+        nominal = params.variant_seeds[0], params.scales[0]
+        return render_evidence(generation.script, *nominal, report, open_store(settings))
+    return persist_benchmark(
         generation,
         report,
-        evidence,
+        candidate.evidence,
         dataset_name=params.dataset_name,
         dataset_version=params.dataset_version,
         settings=settings,
     )
-    return accepted(generation, entry)
 
 
-def build_dataset_directly(params: BuildParameters, settings: Settings, docs_dir: Path) -> BuildSummary:
-    """The same work as the `build-dataset` flow, sequentially and without Prefect."""
-    prepare_database(settings)
-    outcomes = []
-    kept: list[KeptBenchmark] = []
-    for theme, seed in params.units():
-        generation = generate_benchmark(theme, seed, model=params.model, settings=settings)
-        outcomes.append(build_one(generation, params, settings, kept))
-    index, card = assemble_index(params, outcomes, settings)
-    unchanged = unchanged_summary(params, outcomes, index, card, settings)
+class Steps(Protocol):
+    """How a build runs its steps: in this process one after another (`DirectSteps`), or as Prefect tasks.
+
+    `run` does `step` for every open candidate (in parallel where it can), settles each with `settle`,
+    and returns all candidates in order; an infrastructure error ends the build once the step settled."""
+
+    def run(self, step: Step, candidates: list[Candidate]) -> list[Candidate]: ...
+
+    def check(self, index: DatasetIndex, card: str) -> CheckedDataset: ...
+
+    def publish(self, checked: CheckedDataset, index: DatasetIndex) -> PublishedDataset: ...
+
+    def gallery(self, published: PublishedDataset, candidates: list[Candidate]) -> str: ...
+
+
+def make_candidates(params: BuildParameters, steps: Steps) -> list[Candidate]:
+    """generate -> validate -> render, each step over every candidate still open."""
+    candidates = [Candidate(theme=theme, seed=seed) for theme, seed in params.units()]
+    for step in (Step.GENERATE, Step.VALIDATE, Step.RENDER):
+        candidates = steps.run(step, candidates)
+    return candidates
+
+
+def admit(
+    candidates: list[Candidate], params: BuildParameters, settings: Settings, steps: Steps
+) -> BuildSummary:
+    """dedupe -> persist -> index -> check -> publish -> gallery, in this order.
+
+    A version already published with the same files is left as it is; a failing gate raises GateError."""
+    candidates = steps.run(Step.PERSIST, reject_near_duplicates(candidates, params))
+    index, card = assemble_index(params, candidates, settings)
+    unchanged = unchanged_summary(params, candidates, index, card, settings)
     if unchanged is not None:
         return unchanged
-    checked = check_dataset(index, card, params.thresholds, settings, docs_dir)
-    checked.gate.raise_for_failure()
-    published = publish_dataset(checked, index, force=params.force, settings=settings)
-    gallery_url = publish_version_gallery(published, outcomes, settings)
-    return published_summary(outcomes, checked, published, gallery_url)
-
-
-def publish_version_gallery(
-    published: PublishedDataset, outcomes: list[BenchmarkOutcome], settings: Settings
-) -> str:
-    """Build the published version's gallery (with settle clips) into its `gallery/` folder; its index URL."""
-    rejected_ids = [o.session_id for o in outcomes if not o.accepted and o.session_id is not None]
-    return publish_gallery(open_store(settings), published, settings, rejected_session_ids=rejected_ids)
-
-
-def published_summary(
-    outcomes: list[BenchmarkOutcome],
-    checked: CheckedDataset,
-    published: PublishedDataset,
-    gallery_url: str,
-) -> BuildSummary:
+    checked = steps.check(index, card)
+    checked.gate.raise_for_failure(checked.data_docs_url)
+    published = steps.publish(checked, index)
+    gallery_url = steps.gallery(published, candidates)
     return BuildSummary(
         name=published.name,
         version=published.version,
-        outcomes=outcomes,
+        candidates=candidates,
         gate=checked.gate,
         published=published,
         data_docs_url=checked.data_docs_url,
@@ -573,9 +628,69 @@ def published_summary(
     )
 
 
+def is_infrastructure_error(error: BaseException) -> bool:
+    """A failure of the build itself (no sandbox, database, store or model access), never a rejection."""
+    from benchgen.agents.session import SessionInterrupted
+    from benchgen.agents.transport import ModelCallError
+
+    infrastructure = (
+        SandboxUnavailable,
+        DatabaseError,
+        StoreError,
+        ConfigError,
+        ModelCallError,
+        SessionInterrupted,
+    )
+    return isinstance(error, infrastructure)  # ConfigError includes a refused key and an unknown model
+
+
+class DirectSteps:
+    """The steps in this process, one candidate after another, without an orchestrator."""
+
+    def __init__(self, params: BuildParameters, settings: Settings, docs_dir: Path) -> None:
+        self.params, self.settings, self.docs_dir = params, settings, docs_dir
+
+    def run(self, step: Step, candidates: list[Candidate]) -> list[Candidate]:
+        return [settle(step, c, self._attempt(step, c)) if c.open else c for c in candidates]
+
+    def _attempt(self, step: Step, candidate: Candidate) -> StepResult | StepError:
+        try:
+            return run_step(step, candidate, self.params, self.settings)
+        except (
+            Exception
+        ) as error:  # as a failed task in the flow: the candidate is rejected, the build goes on
+            if is_infrastructure_error(error):
+                raise
+            return StepError(step=step, message=f"{type(error).__name__}: {error}")
+
+    def check(self, index: DatasetIndex, card: str) -> CheckedDataset:
+        return check_dataset(index, card, self.params.thresholds, self.settings, self.docs_dir)
+
+    def publish(self, checked: CheckedDataset, index: DatasetIndex) -> PublishedDataset:
+        return publish_dataset(checked, index, force=self.params.force, settings=self.settings)
+
+    def gallery(self, published: PublishedDataset, candidates: list[Candidate]) -> str:
+        return publish_version_gallery(published, candidates, self.settings)
+
+
+def build_dataset_directly(params: BuildParameters, settings: Settings, docs_dir: Path) -> BuildSummary:
+    """The `build-dataset` flow's build, in this process and without Prefect."""
+    prepare_database(settings)
+    steps = DirectSteps(params, settings, docs_dir)
+    return admit(make_candidates(params, steps), params, settings, steps)
+
+
+def publish_version_gallery(
+    published: PublishedDataset, candidates: list[Candidate], settings: Settings
+) -> str:
+    """Build the published version's gallery (with settle clips) into its `gallery/` folder; its index URL."""
+    rejected_ids = [c.session_id for c in candidates if not c.accepted and c.session_id is not None]
+    return publish_gallery(open_store(settings), published, settings, rejected_session_ids=rejected_ids)
+
+
 def unchanged_summary(
     params: BuildParameters,
-    outcomes: list[BenchmarkOutcome],
+    candidates: list[Candidate],
     index: DatasetIndex,
     card: str,
     settings: Settings,
@@ -590,7 +705,7 @@ def unchanged_summary(
     return BuildSummary(
         name=index.name,
         version=index.version,
-        outcomes=outcomes,
+        candidates=candidates,
         gate=GateResult(success=True, evaluated=0, failures=[], data_docs_dir=None),
         published=None,
         data_docs_url=None,

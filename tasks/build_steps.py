@@ -10,18 +10,25 @@ most of a warm re-run. The LLM and sandbox limits are global concurrency limits 
 (`tasks.policies.slots`).
 """
 
+import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.filesystems import WritableFileSystem
+from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 
 from benchgen import pipeline
 from benchgen.dataset.gate import GateThresholds
 from benchgen.dataset.index import BenchmarkEntry, DatasetIndex
 from benchgen.dataset.publish import PublishedDataset
+from benchgen.pipeline import Step
 from benchgen.settings import Settings
 from benchgen.validation.report import ValidationReport
+from benchgen.versions import current_versions
+from tasks.faults import InfrastructureFault, fail_abandoned_sessions, infrastructure_cause
 from tasks.policies import (
     CACHE_POLICY,
     LLM_CALLS_LIMIT,
@@ -72,14 +79,16 @@ def generate(
 def validate(
     theme: str,
     seed: int,
-    script: str,
+    generation: pipeline.GenerationResult,
     variant_seeds: list[int],
     scales: list[float],
     versions: dict[str, str],
 ) -> ValidationReport:
-    """Every (seed, scale) variant in the sandbox; a failing report is a result, never retried."""
-    with slots(SANDBOX_WORKERS_LIMIT):
-        return pipeline.validate_variants(script, f"{theme}#{seed}", variant_seeds, scales)
+    """Every (seed, scale) variant: the session's report when it validated this grid, else in the sandbox;
+    a failing report is a result, never retried."""
+    reused = generation.report is not None and generation.report.covers(variant_seeds, scales)
+    with nullcontext() if reused else slots(SANDBOX_WORKERS_LIMIT):
+        return pipeline.validate_variants(generation, variant_seeds, scales)
 
 
 @task(
@@ -155,9 +164,78 @@ def publish(
     **UNCACHED,
     **TRANSIENT_RETRY_OPTIONS,
 )
-def gallery(
-    published: PublishedDataset, outcomes: list[pipeline.BenchmarkOutcome], settings: Settings
-) -> str:
+def gallery(published: PublishedDataset, candidates: list[pipeline.Candidate], settings: Settings) -> str:
     """The version's gallery, with settle clips and the build's rejected candidates; its index URL."""
     with slots(SANDBOX_WORKERS_LIMIT):
-        return pipeline.publish_version_gallery(published, outcomes, settings)
+        return pipeline.publish_version_gallery(published, candidates, settings)
+
+
+class PrefectSteps:
+    """The pipeline's steps as the tasks above: submitted in parallel over candidates, cached and retried
+    per step. A failed task rejects its candidate; an infrastructure fault fails the run once every task
+    of the step has settled, so no session is left running half-recorded."""
+
+    def __init__(
+        self, params: pipeline.BuildParameters, settings: Settings, storage: WritableFileSystem
+    ) -> None:
+        self.params, self.settings = params, settings
+        self.versions = current_versions()
+        self.generate, self.validate, self.render = (
+            t.with_options(result_storage=storage) for t in (generate, validate, render)
+        )
+
+    def run(self, step: Step, candidates: list[pipeline.Candidate]) -> list[pipeline.Candidate]:
+        logger = get_run_logger()
+        futures = {i: self._submit(step, c) for i, c in enumerate(candidates) if c.open}
+        settled, faults = list(candidates), []
+        for i, future in futures.items():
+            future.wait()
+            candidate = candidates[i]
+            cause = infrastructure_cause(future.state)
+            if cause is not None:
+                faults.append(f"{step.value}[theme={candidate.theme}, seed={candidate.seed}] failed: {cause}")
+                logger.error(faults[-1])
+                continue
+            if future.state.is_failed():
+                result = pipeline.StepError(step=step, message=future.state.message or future.state.name)
+            else:
+                result = future.result()
+            settled[i] = pipeline.settle(step, candidate, result)
+            if not settled[i].open:
+                logger.warning("theme %r seed %d: %s", candidate.theme, candidate.seed, settled[i].reason)
+        if step is Step.GENERATE:
+            for line in fail_abandoned_sessions(futures.values(), self.settings):
+                logger.error(line)
+        if faults:
+            more = f" (and {len(faults) - 1} more like it)" if len(faults) > 1 else ""
+            raise InfrastructureFault(f"{faults[0]}{more}; nothing was published")
+        return settled
+
+    def _submit(self, step: Step, c: pipeline.Candidate) -> PrefectFuture:
+        params, settings, versions = self.params, self.settings, self.versions
+        if step is Step.GENERATE:
+            database = settings.resolved_database_url
+            return self.generate.submit(c.theme, c.seed, params.model, versions, database, settings)
+        if step is Step.VALIDATE:
+            return self.validate.submit(
+                c.theme, c.seed, c.generation, params.variant_seeds, params.scales, versions
+            )
+        if step is Step.RENDER:
+            nominal = params.variant_seeds[0], params.scales[0]
+            store = settings.resolved_store_url
+            return self.render.submit(
+                c.theme, c.seed, c.generation.script, *nominal, c.report, versions, store, settings
+            )
+        return persist.submit(
+            c.generation, c.report, c.evidence, params.dataset_name, params.dataset_version, settings
+        )
+
+    def check(self, index: DatasetIndex, card: str) -> pipeline.CheckedDataset:
+        with tempfile.TemporaryDirectory(prefix="benchgen-data-docs-") as docs_dir:
+            return check(index, card, self.params.thresholds, self.settings, Path(docs_dir))
+
+    def publish(self, checked: pipeline.CheckedDataset, index: DatasetIndex) -> PublishedDataset:
+        return publish(checked, index, self.params.force, self.settings)
+
+    def gallery(self, published: PublishedDataset, candidates: list[pipeline.Candidate]) -> str:
+        return gallery(published, candidates, self.settings)

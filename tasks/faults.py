@@ -13,19 +13,9 @@ from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
 
 from benchgen.agents import session
-from benchgen.agents.session import SessionInterrupted
-from benchgen.agents.transport import ModelCallError
-from benchgen.errors import BenchgenError, ConfigError, DatabaseError, SandboxUnavailable, StoreError
+from benchgen.errors import BenchgenError
+from benchgen.pipeline import is_infrastructure_error
 from benchgen.settings import Settings
-
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    SandboxUnavailable,
-    DatabaseError,
-    StoreError,
-    ConfigError,  # includes a refused API key, an unknown model and an unreachable model server
-    ModelCallError,
-    SessionInterrupted,
-)
 
 
 class InfrastructureFault(BenchgenError):
@@ -52,7 +42,7 @@ def infrastructure_cause(state: State) -> str | None:
     if not state.is_failed():
         return None
     error = state.result(raise_on_failure=False)
-    if isinstance(error, INFRASTRUCTURE_ERRORS):
+    if isinstance(error, BaseException) and is_infrastructure_error(error):
         return f"{type(error).__name__}: {error}"
     return None
 

@@ -396,37 +396,47 @@ class TestNearDuplicates:
             script=(EXAMPLES / f"{example}.py").read_text(),
         )
 
-    @staticmethod
-    def evidence(generation: pipeline.GenerationResult) -> pipeline.Evidence:
-        spec = build_spec(generation.script, 0, 1.0)
-        return pipeline.Evidence(
-            files=[], difficulty_score=0.5, definition=spec.model_dump(mode="json"), seed=0, scale=1.0
+    @classmethod
+    def rendered(cls, theme: str, seed: int, example: str) -> pipeline.Candidate:
+        generation = cls.generation(theme, seed, example)
+        evidence = pipeline.Evidence(
+            files=[],
+            difficulty_score=0.5,
+            definition=build_spec(generation.script, 0, 1.0),
+            seed=0,
+            scale=1.0,
         )
+        return pipeline.Candidate(theme=theme, seed=seed, generation=generation, evidence=evidence)
 
     def test_second_identical_script_is_named_as_a_duplicate_of_the_first(self):
         params = pipeline.BuildParameters(themes=["gaps", "steps"], dataset_name="demo", dataset_version="v1")
-        first = self.generation("gaps", 0, "gap_crossing")
-        same = self.generation("gaps", 1, "gap_crossing")
-        other = self.generation("steps", 0, "step_climb")
+        first = self.rendered("gaps", 0, "gap_crossing")
+        same = self.rendered("gaps", 1, "gap_crossing")
+        other = self.rendered("steps", 0, "step_climb")
         kept: list[pipeline.KeptBenchmark] = []
-        assert pipeline.near_duplicate_reason(first, self.evidence(first), kept, params) is None
-        reason = pipeline.near_duplicate_reason(same, self.evidence(same), kept, params)
+        assert pipeline.near_duplicate_reason(first, kept, params) is None
+        reason = pipeline.near_duplicate_reason(same, kept, params)
         first_id = pipeline.benchmark_id_for("demo", "v1", "gaps", 0)
         assert reason is not None and reason.startswith(
             f"near duplicate of benchmark {first_id} (theme 'gaps' seed 0)"
         )
-        assert pipeline.near_duplicate_reason(other, self.evidence(other), kept, params) is None
+        assert pipeline.near_duplicate_reason(other, kept, params) is None
         assert [(k.theme, k.seed) for k in kept] == [("gaps", 0), ("steps", 0)]
 
     @pytest.mark.slow
     def test_direct_build_persists_the_first_and_rejects_the_copy(self, tmp_path):
         settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
         params = pipeline.BuildParameters(themes=["gaps"], variant_seeds=[0], dataset_name="demo")
-        kept: list[pipeline.KeptBenchmark] = []
-        first, copy = (
-            pipeline.build_one(self.generation("gaps", seed, "gap_crossing"), params, settings, kept)
+        steps = pipeline.DirectSteps(params, settings, tmp_path / "docs")
+        candidates = [
+            pipeline.Candidate(
+                theme="gaps", seed=seed, generation=self.generation("gaps", seed, "gap_crossing")
+            )
             for seed in (0, 1)
-        )
+        ]
+        for step in (pipeline.Step.VALIDATE, pipeline.Step.RENDER):
+            candidates = steps.run(step, candidates)
+        first, copy = steps.run(pipeline.Step.PERSIST, pipeline.reject_near_duplicates(candidates, params))
         assert first.accepted and first.entry is not None
         assert not copy.accepted and copy.reason.startswith(
             f"near duplicate of benchmark {first.entry.benchmark_id}"

@@ -59,7 +59,7 @@ def test_a_deployment_run_refuses_local_defaults_in_one_line(monkeypatch, tmp_pa
     monkeypatch.syspath_prepend(str(REPO))
     from benchgen.errors import UsageError
     from benchgen.settings import get_settings
-    from flows.build_dataset import refuse_local_defaults
+    from flows.parameters import refuse_local_defaults
 
     for name in [k for k in os.environ if k.startswith("BENCHGEN_")]:
         monkeypatch.delenv(name)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -275,14 +276,29 @@ def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
 def test_summary_counts_one_benchmark_in_the_singular(monkeypatch):
     from benchgen import pipeline
     from benchgen.dataset.gate import GateResult
+    from benchgen.dataset.index import BenchmarkEntry
+
+    entry = BenchmarkEntry(
+        benchmark_id="b",
+        session_id="s",
+        theme="t",
+        family="gap_crossing",
+        seed=0,
+        difficulty_score=0.5,
+        scene_seed=0,
+        scene_scale=1.0,
+        variants=[],
+        files=[],
+        created_at=datetime.now(UTC),
+    )
 
     monkeypatch.syspath_prepend(str(REPO))  # flows/ is a folder of the repository, not an installed package
-    from flows.build_dataset import how_to_look
+    from flows.reporting import how_to_look
 
     summary = pipeline.BuildSummary(
         name="demo",
         version="v1",
-        outcomes=[pipeline.BenchmarkOutcome(theme="t", seed=0, accepted=True)],
+        candidates=[pipeline.Candidate(theme="t", seed=0, entry=entry)],
         gate=GateResult(success=True, evaluated=0, failures=[], data_docs_dir=None),
         published=None,
         data_docs_url=None,
@@ -302,7 +318,7 @@ def test_local_runs_drop_heartbeats_and_telemetry_only_without_a_server(monkeypa
     monkeypatch.syspath_prepend(str(REPO))
     from prefect.settings import get_current_settings, temporary_settings
 
-    from flows.build_dataset import local_run_settings
+    from flows.prefect_setup import local_run_settings
 
     for name in ("PREFECT_API_URL", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_SERVER_ANALYTICS_ENABLED"):
         monkeypatch.delenv(name, raising=False)
@@ -456,7 +472,7 @@ def test_bad_parameters_are_one_line_each_and_nothing_starts(flow, tmp_path, set
 def test_parameter_mistakes_are_one_line_each(monkeypatch, tmp_path, themes_file, extra, expected):
     monkeypatch.syspath_prepend(str(REPO))
     from benchgen.errors import UsageError
-    from flows.build_dataset import check_parameters
+    from flows.parameters import check_parameters
 
     path = tmp_path / "themes.txt"
     if themes_file is not None:

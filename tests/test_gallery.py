@@ -77,7 +77,7 @@ def dataset(tmp_path_factory) -> tuple[str, Settings, GenerationSession]:
     engine = db.get_engine(settings)
     try:
         accepted = [
-            db.get_session(engine, uuid.UUID(o.entry.session_id)) for o in summary.outcomes if o.entry
+            db.get_session(engine, uuid.UUID(c.entry.session_id)) for c in summary.candidates if c.entry
         ]
         rejected = db.save_session(engine, rejected_session(min(accepted, key=lambda s: s.created_at)))
     finally:

@@ -20,7 +20,8 @@ from benchgen.render.metrics import GEOM_TYPE, measure_view, measure_views
 from benchgen.render.sheet import legend_for, make_contact_sheet
 from benchgen.render.views import STANDARD_VIEWS, SceneRenderer, camera_axes, frame_camera
 from benchgen.sandbox import SandboxRunner
-from benchgen.validation.report import Failure, ValidationReport
+from benchgen.validation.report import Failure
+from benchgen.validation.validator import validate_source
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "gap_crossing.py"
@@ -253,19 +254,16 @@ def test_cli_reports_missing_gl_backend_as_one_line(tmp_path):
 
 
 def test_bundle_of_a_failing_variant_still_renders_and_says_why(tmp_path, sandbox):
-    report = ValidationReport(
-        script="gap.py",
-        ok=False,
-        failures=[Failure(code=FailureCode.NOT_SETTLED, message="payload still rolling", seed=0, scale=1.0)],
-    )
+    validated = validate_source(EXAMPLE.read_text(), "gap.py", [0], [1.0], runner=sandbox)
+    failure = Failure(code=FailureCode.NOT_SETTLED, message="payload still rolling", seed=0, scale=1.0)
+    report = validated.model_copy(update={"ok": False, "failures": [failure]})
     bundle = render_bundle(
         EXAMPLE.read_text(),
+        report,
         0,
         1.0,
         tmp_path / "b",
         script_name="gap.py",
-        runner=sandbox,
-        report=report,
         size=SIZE,
         clip_seconds=0.5,
         fps=10,
@@ -280,10 +278,9 @@ def test_bundle_of_a_failing_variant_still_renders_and_says_why(tmp_path, sandbo
 
 
 def test_bundle_of_a_script_that_does_not_build_raises_with_the_build_failure(tmp_path, sandbox):
+    report = validate_source("def build(:\n", "broken.py", [0], [1.0], runner=sandbox)
     with pytest.raises(RenderBuildFailed, match="SCRIPT_ERROR"):
-        render_bundle(
-            "def build(:\n", 0, 1.0, tmp_path / "b", script_name="broken.py", runner=sandbox, size=SIZE
-        )
+        render_bundle("def build(:\n", report, 0, 1.0, tmp_path / "b", script_name="broken.py", size=SIZE)
 
 
 def test_cli_render_writes_a_complete_bundle(tmp_path):

@@ -89,7 +89,7 @@ def test_sandbox_slots_bound_parallel_work_across_tasks(prefect_engine):
     from prefect import flow, task
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    from flows.build_dataset import ensure_concurrency_limits
+    from flows.prefect_setup import ensure_concurrency_limits
     from tasks.policies import DEFAULT_SANDBOX_SLOTS, SANDBOX_WORKERS_LIMIT, slots
 
     tasks = DEFAULT_SANDBOX_SLOTS + 2

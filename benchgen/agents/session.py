@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
@@ -136,28 +136,24 @@ def roles_for(backend: Backend, *, check_access: bool = True) -> Roles:
 
 @contextmanager
 def real_tools(settings: Settings) -> Iterator[GraphTools]:
-    """Sandboxed validation and MuJoCo rendering sharing one sandbox runner for the whole session."""
+    """Sandboxed validation and MuJoCo rendering sharing one warm sandbox runner for the whole session."""
     # Imported here: they load build123d and MuJoCo, which the CLI must not pay for on every command.
     from benchgen.render.bundle import render_bundle
-    from benchgen.sandbox import SandboxRunner
+    from benchgen.sandbox.pool import warm_runner
     from benchgen.validation.validator import validate_source
 
-    with SandboxRunner() as runner:
+    with warm_runner() as runner:
 
         def validate(source: str, seeds, scales) -> ValidationReport:
             return validate_source(source, SCRIPT_NAME, seeds, scales, runner=runner)
 
         def render(source: str, seed: int, scale: float, out_dir: Path, report: ValidationReport):
+            variant = report.variant(seed, scale)
+            if variant is None or variant.built is None:  # a report restored from a checkpoint keeps no build
+                report = validate(source, [seed], [scale])
             # No settle clip: the Reviewer reads the still views and the contact sheet.
             return render_bundle(
-                source,
-                seed,
-                scale,
-                out_dir,
-                script_name=SCRIPT_NAME,
-                runner=runner,
-                report=report,
-                clip_seconds=None,
+                source, report, seed, scale, out_dir, script_name=SCRIPT_NAME, clip_seconds=None
             )
 
         yield GraphTools(
@@ -365,9 +361,18 @@ def _run_graph(
         )
         if resume and not graph.get_state(traced).values:
             raise NotFoundError(f"session {session_id} has no checkpoint to resume from; start a new one")
+        validated = None  # the last report as the validate node made it, builds included
         for update in graph.stream(graph_input, traced, context=options.context, stream_mode="updates"):
             _report_progress(update, options.on_progress)
-        return state.BenchmarkGeneratorState(**graph.get_state(traced).values)
+            validated = (update.get("validate") or {}).get("report", validated)
+        final = state.BenchmarkGeneratorState(**graph.get_state(traced).values)
+        if (
+            validated is not None
+            and final.report is not None
+            and validated.model_dump() == final.report.model_dump()
+        ):
+            final = replace(final, report=validated)  # the checkpoint's copy kept no builds
+        return final
 
 
 def _record_failure(recorder: SessionRecorder, session_id: UUID, cause: str) -> None:

@@ -13,7 +13,7 @@ PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_
 
 def build(ctx: typer.Context) -> None:
     """Build, check and publish one dataset version (the Prefect flow `build-dataset`); see --help."""
-    from flows.build_dataset import main as run_build
+    from flows.main_job import main as run_build
 
     run_build(ctx.args, prog="benchgen build")
 

@@ -49,10 +49,19 @@ def render(
 
     from benchgen.render.bundle import SHEET_FILE, render_bundle
     from benchgen.render.clip import DEFAULT_CLIP_SECONDS
+    from benchgen.validation.validator import validate_source
 
     clip_seconds = None if no_clip else DEFAULT_CLIP_SECONDS
+    report = validate_source(source, str(script), [seed], [scale])
     bundle = render_bundle(
-        source, seed, scale, out, script_name=str(script), size=(width, height), clip_seconds=clip_seconds
+        source,
+        report,
+        seed,
+        scale,
+        out,
+        script_name=str(script),
+        size=(width, height),
+        clip_seconds=clip_seconds,
     )
     typer.echo(f"bundle: {bundle.directory}")
     typer.echo(f"sheet:  {bundle.directory / SHEET_FILE}")

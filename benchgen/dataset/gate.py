@@ -52,6 +52,11 @@ FAILED_EXPECTATION = "{table}: {expectation}{column} failed{observed}{rows}{valu
 class GateError(BenchgenError):
     """The dataset failed its Great Expectations suite; it must not be published."""
 
+    def __init__(self, gate: "GateResult", data_docs_url: str | None = None) -> None:
+        super().__init__(gate.summary() + "\nFix the rows named above, or rebuild; nothing was published.")
+        self.gate = gate
+        self.data_docs_url = data_docs_url  # where the failed validation's Data Docs are, when stored
+
 
 class GateThresholds(BaseModel):
     """Tunable limits of the gate; the defaults suit a small nightly build."""
@@ -100,9 +105,9 @@ class GateResult(BaseModel):
         lines += [f"  - {f.message()}" for f in self.failures]
         return "\n".join(lines)
 
-    def raise_for_failure(self) -> None:
+    def raise_for_failure(self, data_docs_url: str | None = None) -> None:
         if not self.success:
-            raise GateError(self.summary() + "\nFix the rows named above, or rebuild; nothing was published.")
+            raise GateError(self, data_docs_url)
 
 
 def script_violation(script: bytes | None) -> str | None:

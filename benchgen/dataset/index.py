@@ -56,7 +56,9 @@ class BenchmarkEntry(BaseModel):
     """An accepted benchmark as the pipeline persisted it: the input of the dataset layer."""
 
     benchmark_id: str
-    session_id: str
+    session_id: str | None = Field(
+        description="The generating agent session; None only for a script built outside one."
+    )
     theme: str
     family: str
     seed: int = Field(description="Generation seed of the agent session.")
@@ -77,7 +79,7 @@ class BenchmarkRow(BaseModel):
     """One row of `index.parquet`."""
 
     benchmark_id: str
-    session_id: str
+    session_id: str | None
     dataset_name: str
     dataset_version: str
     theme: str
@@ -114,7 +116,9 @@ class VariantRow(BaseModel):
     seed: int
     scale: float
     ok: bool
-    failure_codes: list[str] = Field(description="Sorted distinct failure codes; empty when the variant is ok")
+    failure_codes: list[str] = Field(
+        description="Sorted distinct failure codes; empty when the variant is ok"
+    )
     geometry_hash: str | None
     settle_time_s: float | None
     final_drift_mm: float | None
@@ -313,7 +317,8 @@ class DatasetIndex(BaseModel):
         previews_path = directory / PREVIEWS_FILE
         self.benchmarks_frame().to_parquet(index_path, index=False)
         previews = [
-            p.model_dump(exclude={"image", "image_file"}) | {"image": {"bytes": p.image, "path": p.image_file}}
+            p.model_dump(exclude={"image", "image_file"})
+            | {"image": {"bytes": p.image, "path": p.image_file}}
             for p in self.previews
         ]
         pq.write_table(pa.Table.from_pylist(previews, schema=PREVIEW_SCHEMA), previews_path)

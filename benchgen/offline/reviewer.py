@@ -87,8 +87,10 @@ class OfflineReviewer:
                 return self._decide(ReviewVerdict.REJECT_PLAN, problems, "re-plan the layout so that the renders show it")
             reasons.append(f"payload and goal in frame in {len(evidence.bundle.metrics)} views")
 
-        nominal = sorted({(v.seed, v.scale) for v in report.variants}) or [(0, 1.0)]
-        specs = [self.build(draft.source, seed, scale) for seed, scale in nominal]
+        specs = [  # as validation built them; a report restored from a checkpoint kept no builds
+            v.built.spec if v.built is not None else self.build(draft.source, v.seed, v.scale)
+            for v in sorted(report.variants, key=lambda v: (v.seed, v.scale))
+        ] or [self.build(draft.source, 0, 1.0)]
         scores = [difficulty_score(spec) for spec in specs]
         mean = sum(scores) / len(scores)
         if abs(mean - plan.difficulty_intent) > self.difficulty_band:

@@ -30,9 +30,7 @@ from benchgen.render.metrics import measure_views
 from benchgen.render.sheet import legend_for, make_contact_sheet
 from benchgen.render.types import RenderBundle, ViewMetrics
 from benchgen.render.views import DEFAULT_SIZE, STANDARD_VIEWS, SceneRenderer
-from benchgen.sandbox import BuildFailure, SandboxRunner
-from benchgen.validation.report import ValidationReport
-from benchgen.validation.validator import validate_source
+from benchgen.validation.report import ValidationReport, VariantReport
 from benchgen.versions import RENDER_VERSION
 
 VIEWS_DIR = "views"
@@ -76,51 +74,57 @@ def _visibility_notes(metrics: list[ViewMetrics]) -> list[str]:
 
 def render_bundle(
     source: str,
+    report: ValidationReport,
     seed: int,
     scale: float,
     out_dir: Path,
     *,
     script_name: str,
-    runner: SandboxRunner | None = None,
-    report: ValidationReport | None = None,
     size: tuple[int, int] = DEFAULT_SIZE,
     clip_seconds: float | None = DEFAULT_CLIP_SECONDS,
     fps: int = DEFAULT_FPS,
     renderer: SceneRenderer | None = None,
 ) -> RenderBundle:
-    """Build the variant in the sandbox, validate it unless `report` is given, and write its review bundle.
+    """Write the review bundle of variant (seed, scale) as `report`'s validation built it; nothing is
+    built again, and `source` is only copied into the bundle.
 
     `clip_seconds=None` skips the clip. A variant that fails validation is still drawn, and its
-    failures are listed in the notes; a variant that does not build raises RenderBuildFailed.
+    failures are listed in the notes; a variant that did not build raises RenderBuildFailed.
     """
     out_dir = Path(out_dir)
+    variant = report.variant(seed, scale)
+    if variant is None or variant.built is None:
+        raise RenderBuildFailed(
+            f"cannot render {script_name} seed {seed} scale {scale:g}: {_why_not_built(report, variant)}"
+        )
+    built = variant.built
+    try:
+        scene = build_mjcf(built.spec, built.breps)
+    except KitError as exc:
+        raise RenderBuildFailed(
+            f"cannot render {script_name} seed {seed} scale {scale:g}: no MJCF scene "
+            f"({exc.code.value}: {exc})"
+        ) from exc
     with ExitStack() as stack:
-        if runner is None:
-            runner = stack.enter_context(SandboxRunner())
         if renderer is None:
             renderer = stack.enter_context(SceneRenderer(size))
         elif renderer.size != tuple(size):
             raise ValueError(
                 f"renderer is {renderer.size[0]}x{renderer.size[1]}, bundle asks {size[0]}x{size[1]}"
             )
-        built = runner.build(source, seed, scale)
-        if isinstance(built, BuildFailure):
-            raise RenderBuildFailed(
-                f"cannot render {script_name} seed {seed} scale {scale:g}: the build failed with "
-                f"{built.code.value}: {built.message}"
-            )
-        try:
-            scene = build_mjcf(built.spec, built.breps)
-        except KitError as exc:
-            raise RenderBuildFailed(
-                f"cannot render {script_name} seed {seed} scale {scale:g}: no MJCF scene "
-                f"({exc.code.value}: {exc})"
-            ) from exc
-        if report is None:
-            report = validate_source(source, script_name, [seed], [scale], runner=runner)
         return _write_bundle(
             out_dir, source, seed, scale, script_name, built.spec, scene, report, renderer, clip_seconds, fps
         )
+
+
+def _why_not_built(report: ValidationReport, variant: VariantReport | None) -> str:
+    if variant is None:
+        checked = ", ".join(f"seed {v.seed} scale {v.scale:g}" for v in report.variants)
+        return f"the validation report does not hold this variant (it holds {checked or 'none'})"
+    failure = next(iter(variant.failures or report.failures), None)
+    if failure is None:
+        return "the validation report kept no build of it (validate the script again to render it)"
+    return f"the build failed with {failure.code.value}: {failure.message}"
 
 
 def _write_bundle(

@@ -1,8 +1,11 @@
 """The validation report: the exact JSON shape `benchgen validate --json` prints (see the contract)."""
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field
 
 from benchgen.codes import FailureCode
+from benchgen.sandbox.outcome import BuildResult
 
 
 class Failure(BaseModel):
@@ -19,9 +22,15 @@ class VariantMetrics(BaseModel):
 
     geometry_hash: str | None = None
     build_s: float | None = Field(default=None, description="Wall time of build() in the sandbox, seconds.")
-    settle_time_s: float | None = Field(default=None, description="Simulated seconds until the payload rested.")
-    final_drift_mm: float | None = Field(default=None, description="Largest distance start->rest over starts, mm.")
-    min_contact_distance_mm: float | None = Field(default=None, description="Most negative contact distance, mm.")
+    settle_time_s: float | None = Field(
+        default=None, description="Simulated seconds until the payload rested."
+    )
+    final_drift_mm: float | None = Field(
+        default=None, description="Largest distance start->rest over starts, mm."
+    )
+    min_contact_distance_mm: float | None = Field(
+        default=None, description="Most negative contact distance, mm."
+    )
     max_speed_m_s: float | None = None
     payload_mass_kg: float | None = None
     starts_simulated: int | None = None
@@ -40,6 +49,13 @@ class VariantReport(BaseModel):
     ok: bool
     failures: list[Failure] = Field(default_factory=list)
     metrics: VariantMetrics = Field(default_factory=VariantMetrics)
+    built: BuildResult | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="The variant as built for these checks, so render, review and evidence never build it "
+        "again; in memory and in pickled task results only, never in the report's JSON.",
+    )
 
 
 class ValidationReport(BaseModel):
@@ -50,3 +66,14 @@ class ValidationReport(BaseModel):
 
     def codes(self) -> set[FailureCode]:
         return {f.code for f in self.failures}
+
+    def variant(self, seed: int, scale: float) -> VariantReport | None:
+        """The report of variant (seed, scale); its `built` is None when it did not build or when this
+        report was read back from JSON or a checkpoint."""
+        return next((v for v in self.variants if (v.seed, v.scale) == (seed, scale)), None)
+
+    def covers(self, seeds: Sequence[int], scales: Sequence[float]) -> bool:
+        """True when this report checked exactly the variant grid seeds x scales, in that order."""
+        return [(v.seed, v.scale) for v in self.variants] == [
+            (seed, scale) for scale in scales for seed in seeds
+        ]

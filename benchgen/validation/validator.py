@@ -280,7 +280,9 @@ def check_built_variant(
     else:
         failures += _simulate(spec, breps, settings, metrics)
     failures = _stamp(failures, seed, scale)
-    return VariantReport(seed=seed, scale=scale, ok=not failures, failures=failures, metrics=metrics)
+    return VariantReport(
+        seed=seed, scale=scale, ok=not failures, failures=failures, metrics=metrics, built=outcome
+    )
 
 
 def _simulate(

@@ -34,7 +34,15 @@ def persist_example(settings: Settings) -> tuple[BenchmarkAsset, str]:
     """Validate the example on the variant grid, persist it with the pipeline's steps (no renders) and
     publish it; return the database record and the published version's URL."""
     script = EXAMPLE.read_text()
-    report = pipeline.validate_variants(script, EXAMPLE.name, SEEDS, SCALES)
+    generation = pipeline.GenerationResult(
+        theme="ball must cross a gap",
+        seed=0,
+        session_id=None,
+        accepted=True,
+        family="gap_crossing",
+        script=script,
+    )
+    report = pipeline.validate_variants(generation, SEEDS, SCALES)
     assert report.ok, report.failures
     store = ArtifactStore.from_settings(settings)
     spec = build_spec(script, SEEDS[0], SCALES[0])
@@ -50,17 +58,9 @@ def persist_example(settings: Settings) -> tuple[BenchmarkAsset, str]:
     evidence = pipeline.Evidence(
         files=files,
         difficulty_score=0.5,
-        definition=spec.model_dump(mode="json"),
+        definition=spec,
         seed=SEEDS[0],
         scale=SCALES[0],
-    )
-    generation = pipeline.GenerationResult(
-        theme="ball must cross a gap",
-        seed=0,
-        session_id=None,
-        accepted=True,
-        family="gap_crossing",
-        script=script,
     )
     entry = pipeline.persist_benchmark(
         generation, report, evidence, dataset_name="repro", dataset_version="v1", settings=settings

@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel
 from benchgen.agents.schemas import Plan, ReviewDecision
 from benchgen.codes import FailureCode
 from benchgen.kit.spec import ScenarioSpec
-from benchgen.offline.difficulty import DifficultyTier, difficulty_tier
+from benchgen.measures.difficulty import DifficultyTier, difficulty_tier
 from benchgen.validation.report import ValidationReport, VariantMetrics
 from benchgen.versions import (
     CODE_VERSION,

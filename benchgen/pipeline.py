@@ -35,7 +35,7 @@ from benchgen.gallery import publish_gallery
 from benchgen.gallery.site import gallery_index_key
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance, utc_now
-from benchgen.offline.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
+from benchgen.measures.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
@@ -220,7 +220,7 @@ def render_evidence(
 
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
-    from benchgen.offline.difficulty import difficulty_score
+    from benchgen.measures.difficulty import difficulty_score
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
     from benchgen.sandbox import SandboxRunner

@@ -11,11 +11,11 @@ import pytest
 
 from benchgen.agents.schemas import ReviewEvidence, ReviewVerdict, ScriptDraft
 from benchgen.codes import FailureCode
+from benchgen.measures.difficulty import difficulty_score
+from benchgen.measures.fingerprint import fingerprint, is_near_duplicate
 from benchgen.offline.build import build_spec
 from benchgen.offline.coder import REPAIR_FOR_CODE, OfflineCoder, RepairMove, read_parameters
-from benchgen.offline.difficulty import difficulty_score
 from benchgen.offline.families import FAMILIES, Hardness, get_family
-from benchgen.offline.fingerprint import fingerprint, is_near_duplicate
 from benchgen.offline.planner import OfflinePlanner
 from benchgen.offline.reviewer import OfflineReviewer
 from benchgen.offline.sweep import family_pass_rate

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, field_validator
 
-from benchgen.offline.difficulty import difficulty_tier
+from benchgen.measures.difficulty import difficulty_tier
 from benchgen.validation.report import VariantReport
 
 INDEX_FILE = "index.parquet"  # one row per benchmark

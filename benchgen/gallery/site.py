@@ -19,7 +19,7 @@ from benchgen.dataset.publish import PublishedDataset
 from benchgen.errors import BenchgenError
 from benchgen.gallery.source import BenchmarkRecord, DatasetRecord, PublishedVersion, read_dataset
 from benchgen.gallery.templates import FILTER_SCRIPT, STYLE, TEMPLATES
-from benchgen.offline.difficulty import difficulty_tier
+from benchgen.measures.difficulty import difficulty_tier
 from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
 

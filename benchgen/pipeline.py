@@ -34,8 +34,8 @@ from benchgen.errors import BenchgenError, NotFoundError
 from benchgen.gallery import publish_gallery
 from benchgen.gallery.site import gallery_index_key
 from benchgen.kit.spec import ScenarioSpec
-from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance, utc_now
 from benchgen.measures.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
+from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance, utc_now
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport

@@ -43,11 +43,12 @@ from benchgen.agents.state import AttemptEntry, AttemptStage, BenchmarkGenerator
 from benchgen.agents.transport import ModelUnavailable, RetryPolicy
 from benchgen.codes import FailureCode
 from benchgen.errors import UsageError
+from benchgen.failures import Failure
 from benchgen.models import SessionStatus
 from benchgen.render.types import RenderBundle
 from benchgen.sandbox import SandboxRunner
 from benchgen.settings import Settings, get_settings
-from benchgen.validation.report import Failure, ValidationReport
+from benchgen.validation.report import ValidationReport
 from benchgen.validation.validator import validate_source
 
 TEST_SEEDS = (0, 1)  # two seeds: enough for NO_VARIATION, half the cost of the default three

@@ -42,11 +42,12 @@ from benchgen.dataset.publish import (
     verify_published,
     version_prefix,
 )
+from benchgen.failures import Failure
 from benchgen.offline.build import build_spec
 from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
 from benchgen.validation import language
-from benchgen.validation.report import Failure, VariantMetrics, VariantReport
+from benchgen.validation.report import VariantMetrics, VariantReport
 
 THEMES = ["gap crossing", "ramp climb"]
 EXAMPLES = Path(__file__).parents[1] / "examples"

@@ -11,6 +11,7 @@ import pytest
 
 from benchgen.agents.schemas import ReviewEvidence, ReviewVerdict, ScriptDraft
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.measures.difficulty import difficulty_score
 from benchgen.measures.fingerprint import fingerprint, is_near_duplicate
 from benchgen.offline.build import build_spec
@@ -21,7 +22,7 @@ from benchgen.offline.reviewer import OfflineReviewer
 from benchgen.offline.sweep import family_pass_rate
 from benchgen.render.types import RenderBundle, ViewMetrics
 from benchgen.sandbox import SandboxRunner
-from benchgen.validation.report import Failure, ValidationReport
+from benchgen.validation.report import ValidationReport
 from benchgen.validation.validator import validate_source
 
 # The themes the issue lists, each with the family it must reach.

@@ -9,7 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchgen.errors import UsageError
-from benchgen.validation.report import Failure, ValidationReport, VariantReport
+from benchgen.failures import Failure
+from benchgen.validation.report import ValidationReport, VariantReport
 
 INVALID_EXIT = 1  # at least one script is not a valid scenario
 # The contract's defaults, spelled here so that `--help` does not import MuJoCo and the sandbox.

@@ -18,13 +18,13 @@ from benchgen.errors import UsageError
 from benchgen.evaluation.report import EvaluationReport, VariantEvaluation
 from benchgen.evaluation.simulate import simulate_solution
 from benchgen.evaluation.static import check_solution
+from benchgen.failures import Failure
 from benchgen.kit import KitError
 from benchgen.physics.budget import SceneTooLarge
 from benchgen.physics.mjcf import MjcfScene
 from benchgen.physics.solution_scene import build_solution_mjcf
 from benchgen.sandbox import BuildFailure, BuildOutcome, SandboxLimits, SandboxRunner
 from benchgen.sandbox.outcome import BuildResult, SolveFailure, SolveOutcome, SolveResult
-from benchgen.validation.report import Failure
 from benchgen.validation.validator import DEFAULT_SCALES, ValidationSettings
 
 DEFAULT_EVALUATION_SEEDS = (0, 1, 2)

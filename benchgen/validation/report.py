@@ -3,15 +3,7 @@
 from pydantic import BaseModel, Field
 
 from benchgen.codes import FailureCode
-
-
-class Failure(BaseModel):
-    """One failed check, with a message that tells the Coder what to change."""
-
-    code: FailureCode
-    message: str
-    seed: int | None = None
-    scale: float | None = None
+from benchgen.failures import Failure
 
 
 class VariantMetrics(BaseModel):

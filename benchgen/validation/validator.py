@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from benchgen.codes import FailureCode
 from benchgen.errors import BenchgenError, UsageError
+from benchgen.failures import Failure
 from benchgen.kit import InvalidGeometry
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.physics import build_mjcf
@@ -23,7 +24,7 @@ from benchgen.physics.budget import MAX_FIXTURES, SceneTooLarge, check_count
 from benchgen.physics.settle import SettleResult, SettleSettings, simulate_settle
 from benchgen.sandbox import BuildFailure, BuildOutcome, BuildResult, SandboxLimits, SandboxRunner
 from benchgen.validation import solvability, static_checks
-from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
+from benchgen.validation.report import ValidationReport, VariantMetrics, VariantReport
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 DEFAULT_SCALES = (1.0,)

@@ -150,12 +150,11 @@ def recorded_from_published(
 
     Scripts are read as stored, without the manifest check, so a changed script is reported as a difference.
     """
-    from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, BenchmarkRow, VariantRow
-    from benchgen.gallery.source import PublishedVersion
+    from benchgen.dataset.published import PublishedVersion
 
     version = PublishedVersion(url, settings)
-    rows = [BenchmarkRow.model_validate(r) for r in version.table(INDEX_FILE)]
-    variants = [VariantRow.model_validate(r) for r in version.table(VARIANTS_FILE)]
+    rows = version.benchmarks()
+    variants = version.variants()
     known = {uuid.UUID(r.benchmark_id) for r in rows}
     unknown = [str(i) for i in benchmark_ids if i not in known]
     if unknown:

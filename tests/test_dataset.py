@@ -332,7 +332,7 @@ class TestPublish:
         path = index.files[0].path
         store.put_bytes(f"{version_prefix('demo', 'v1')}/{path}", b"changed")
         problems = verify_published(store, "demo", "v1")
-        assert len(problems) == 1 and problems[0].startswith(f"{path}: stored bytes hash to")
+        assert len(problems) == 1 and problems[0].startswith(f"{path} in ") and " hashes to " in problems[0]
 
     def test_forced_republish_that_fails_keeps_the_old_version_complete_and_listed(self, store):
         index = small_index(store)

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from benchgen import db
+from benchgen.contract import MAX_SCALE, MIN_SCALE
 from benchgen.dataset.card import render_card
 from benchgen.dataset.gate import GateResult, GateThresholds, run_gate
 from benchgen.dataset.index import ArtifactFile, BenchmarkEntry, DatasetIndex, FileKind
@@ -39,7 +40,6 @@ from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance,
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
-from benchgen.validation.validator import MAX_SCALE, MIN_SCALE
 from benchgen.versions import current_versions
 
 DEFAULT_THEMES = ("ball must cross a gap", "puck up a ramp")

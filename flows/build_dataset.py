@@ -40,6 +40,7 @@ from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as
 from pydantic import ValidationError
 
 from benchgen import pipeline
+from benchgen.contract import SCALE_RANGE
 from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV, GateError
 from benchgen.dataset.index import FileKind, benchmark_folder
 from benchgen.dataset.publish import CARD_FILE
@@ -683,7 +684,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
         "--scales",
         type=float_list,
         default=list(pipeline.DEFAULT_SCALES),
-        help="comma-separated scales in [0.5, 2.0], e.g. 0.75,1.0",
+        help=f"comma-separated scales in {SCALE_RANGE}, e.g. 0.75,1.0",
     )
     parser.add_argument("--min-accepted-per-theme", type=int, default=MIN_ACCEPTED_PER_THEME)
     parser.add_argument(

@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
-from benchgen.agents.schemas import Plan, ReviewDecision
 from benchgen.codes import FailureCode
+from benchgen.decisions import Plan, ReviewDecision
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.measures.difficulty import DifficultyTier, difficulty_tier
 from benchgen.validation.report import ValidationReport, VariantMetrics

@@ -3,8 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from benchgen.agents.schemas import ReviewDecision
 from benchgen.codes import FailureCode
+from benchgen.decisions import ReviewDecision
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.measures.difficulty import DifficultyTier, difficulty_tier
 from benchgen.models import (

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchgen.agents.schemas import ReviewEvidence, ReviewVerdict, ScriptDraft
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.codes import FailureCode
+from benchgen.decisions import ReviewVerdict
 from benchgen.failures import Failure
 from benchgen.measures.difficulty import difficulty_score
 from benchgen.measures.fingerprint import fingerprint, is_near_duplicate

@@ -4,9 +4,10 @@ import inspect
 import json
 from collections.abc import Callable
 
-from benchgen.agents.schemas import Plan, ScriptDraft
+from benchgen.agents.schemas import ScriptDraft
 from benchgen.codes import SCENARIO_CODES, FailureCode
 from benchgen.contract import MAX_SCALE, MIN_SCALE
+from benchgen.decisions import Plan
 from benchgen.kit import MATERIALS, Fixture, Payload, Scenario, Zone
 from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.render.types import RenderBundle

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import make_url
 
 from benchgen import db
-from benchgen.agents.schemas import ReviewDecision
 from benchgen.dataset.index import BenchmarkRow, VariantRow, benchmark_folder
 from benchgen.dataset.publish import Manifest
 from benchgen.dataset.published import PublishedVersion
+from benchgen.decisions import ReviewDecision
 from benchgen.errors import DatabaseError, NotFoundError
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus

@@ -23,7 +23,7 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from benchgen.agents.schemas import Plan, PlannedFixture, RandomizedDimension
+from benchgen.decisions import Plan, PlannedFixture, RandomizedDimension
 from benchgen.measures.difficulty import difficulty_score
 from benchgen.offline.build import build_spec
 from benchgen.offline.families import FAMILIES, Family, Hardness

@@ -11,7 +11,8 @@ sandboxed validator already passed get that far.
 from collections import Counter
 from collections.abc import Callable
 
-from benchgen.agents.schemas import Plan, ReviewDecision, ReviewEvidence, ReviewVerdict, ScriptDraft
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
+from benchgen.decisions import Plan, ReviewDecision, ReviewVerdict
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.measures.difficulty import difficulty_score
 from benchgen.measures.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import make_url
 
 from benchgen import db
+from benchgen.codes import FailureCode
 from benchgen.dataset.index import BenchmarkRow, VariantRow, benchmark_folder
 from benchgen.dataset.publish import Manifest
 from benchgen.dataset.published import PublishedVersion
@@ -43,7 +44,7 @@ class SessionRecord(BaseModel):
     reason: str | None
     coder_attempts: int
     review_rounds: int
-    failure_codes: list[str] = Field(description="Codes of the last validation attempt, sorted.")
+    failure_codes: list[FailureCode] = Field(description="Codes of the last validation attempt, sorted.")
     review_decisions: list[ReviewDecision]
     journal: list[JournalEntry]
     created_at: datetime
@@ -61,7 +62,7 @@ class SessionRecord(BaseModel):
             reason=session.reason,
             coder_attempts=session.coder_attempts,
             review_rounds=session.review_rounds,
-            failure_codes=sorted(code.value for code in last.codes()) if last else [],
+            failure_codes=sorted(last.codes()) if last else [],
             review_decisions=session.review_decisions,
             journal=session.journal,
             created_at=as_utc(session.created_at),

@@ -18,10 +18,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
-from benchgen.agents.schemas import Plan, ReviewDecision
 from benchgen.codes import FailureCode
+from benchgen.contract import MAX_SCALE, MIN_SCALE
+from benchgen.decisions import Plan, ReviewDecision
 from benchgen.kit.spec import ScenarioSpec
-from benchgen.offline.difficulty import DifficultyTier, difficulty_tier
+from benchgen.measures.difficulty import DifficultyTier, difficulty_tier
 from benchgen.validation.report import ValidationReport, VariantMetrics
 from benchgen.versions import (
     CODE_VERSION,
@@ -118,7 +119,7 @@ class AssetVariant(BaseModel):
     """One randomized variant of a benchmark and what validation measured on it."""
 
     seed: int
-    scale: float = PydanticField(ge=0.5, le=2.0)
+    scale: float = PydanticField(ge=MIN_SCALE, le=MAX_SCALE)
     ok: bool
     metrics: VariantMetrics = PydanticField(default_factory=VariantMetrics)
     failure_codes: list[FailureCode] = PydanticField(

@@ -17,6 +17,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field, field_validator
 
 from benchgen import db
+from benchgen.contract import MAX_SCALE, MIN_SCALE
 from benchgen.dataset.card import render_card
 from benchgen.dataset.gate import GateResult, GateThresholds, run_gate
 from benchgen.dataset.index import ArtifactFile, BenchmarkEntry, DatasetIndex, FileKind
@@ -43,12 +44,11 @@ from benchgen.errors import (
 from benchgen.gallery import publish_gallery
 from benchgen.gallery.site import gallery_index_key
 from benchgen.kit.spec import ScenarioSpec
+from benchgen.measures.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
 from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance, utc_now
-from benchgen.offline.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
-from benchgen.validation.validator import MAX_SCALE, MIN_SCALE
 from benchgen.versions import current_versions
 
 DEFAULT_THEMES = ("ball must cross a gap", "puck up a ramp")
@@ -269,7 +269,7 @@ def render_evidence(
 
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
-    from benchgen.offline.difficulty import difficulty_score
+    from benchgen.measures.difficulty import difficulty_score
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
 

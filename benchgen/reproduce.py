@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
 from benchgen import db
+from benchgen.codes import FailureCode
 from benchgen.errors import NotFoundError, UsageError
 from benchgen.models import BenchmarkAsset
 from benchgen.sandbox import SandboxRunner
@@ -51,7 +52,7 @@ class RecordedVariant(BaseModel):
     scale: float
     ok: bool
     geometry_hash: str | None
-    failure_codes: list[str] | None = Field(
+    failure_codes: list[FailureCode] | None = Field(
         description="Sorted codes; None when the record does not keep them."
     )
 
@@ -129,7 +130,7 @@ def recorded_from_asset(store: ArtifactStore, asset: BenchmarkAsset) -> Recorded
                 scale=v.scale,
                 ok=v.ok,
                 geometry_hash=v.metrics.geometry_hash,
-                failure_codes=sorted(c.value for c in v.failure_codes),
+                failure_codes=sorted(v.failure_codes),
             )
             for v in asset.variants
         ],
@@ -150,12 +151,11 @@ def recorded_from_published(
 
     Scripts are read as stored, without the manifest check, so a changed script is reported as a difference.
     """
-    from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, BenchmarkRow, VariantRow
-    from benchgen.gallery.source import PublishedVersion
+    from benchgen.dataset.published import PublishedVersion
 
     version = PublishedVersion(url, settings)
-    rows = [BenchmarkRow.model_validate(r) for r in version.table(INDEX_FILE)]
-    variants = [VariantRow.model_validate(r) for r in version.table(VARIANTS_FILE)]
+    rows = version.benchmarks()
+    variants = version.variants()
     known = {uuid.UUID(r.benchmark_id) for r in rows}
     unknown = [str(i) for i in benchmark_ids if i not in known]
     if unknown:
@@ -211,7 +211,7 @@ def compare(recorded: RecordedBenchmark, report: ValidationReport) -> list[Diffe
         if variant is None:
             differences.append(Difference(**where, what="variant", recorded="present", reproduced="not run"))
             continue
-        codes = sorted({f.code.value for f in variant.failures})
+        codes = sorted({f.code for f in variant.failures})
         if variant.ok != expected.ok:
             differences.append(
                 Difference(

@@ -9,6 +9,7 @@ from typing import NoReturn
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from benchgen import pipeline
+from benchgen.contract import SCALE_RANGE
 from benchgen.dataset.gate import MIN_ACCEPTED_PER_THEME, MIN_DIFFICULTY_STDEV
 from benchgen.errors import BenchgenError
 from flows.build_dataset import build_dataset
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
         "--scales",
         type=float_list,
         default=list(pipeline.DEFAULT_SCALES),
-        help="comma-separated scales in [0.5, 2.0], e.g. 0.75,1.0",
+        help=f"comma-separated scales in {SCALE_RANGE}, e.g. 0.75,1.0",
     )
     parser.add_argument("--min-accepted-per-theme", type=int, default=MIN_ACCEPTED_PER_THEME)
     parser.add_argument(

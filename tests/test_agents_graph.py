@@ -29,7 +29,7 @@ from benchgen.agents.lessons import Lesson, LessonStore
 from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, model_client
 from benchgen.agents.prompts import EXAMPLE_SCRIPT
 from benchgen.agents.replies import extract_script
-from benchgen.agents.schemas import ReviewDecision, ReviewEvidence, ReviewVerdict, ScriptDraft, TokenUsage
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.agents.session import (
     SessionInterrupted,
     SessionOptions,
@@ -42,12 +42,14 @@ from benchgen.agents.session import (
 from benchgen.agents.state import AttemptEntry, AttemptStage, BenchmarkGeneratorState, StopKind
 from benchgen.agents.transport import ModelUnavailable, RetryPolicy
 from benchgen.codes import FailureCode
+from benchgen.decisions import ReviewDecision, ReviewVerdict, TokenUsage
 from benchgen.errors import UsageError
+from benchgen.failures import Failure
 from benchgen.models import SessionStatus
 from benchgen.render.types import RenderBundle
 from benchgen.sandbox import SandboxRunner
 from benchgen.settings import Settings, get_settings
-from benchgen.validation.report import Failure, ValidationReport
+from benchgen.validation.report import ValidationReport
 from benchgen.validation.validator import validate_source
 
 TEST_SEEDS = (0, 1)  # two seeds: enough for NO_VARIATION, half the cost of the default three

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from PIL import Image
@@ -22,6 +24,7 @@ from benchgen.dataset.index import (
     BenchmarkEntry,
     DatasetIndex,
     FileKind,
+    VariantRow,
 )
 from benchgen.dataset.publish import (
     GALLERY_DIR,
@@ -42,11 +45,12 @@ from benchgen.dataset.publish import (
     verify_published,
     version_prefix,
 )
+from benchgen.failures import Failure
 from benchgen.offline.build import build_spec
 from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
 from benchgen.validation import language
-from benchgen.validation.report import Failure, VariantMetrics, VariantReport
+from benchgen.validation.report import VariantMetrics, VariantReport
 
 THEMES = ["gap crossing", "ramp climb"]
 EXAMPLES = Path(__file__).parents[1] / "examples"
@@ -148,6 +152,17 @@ class TestIndex:
             "parquet", data_files=str(tmp_path / "out" / VARIANTS_FILE), split="train"
         )
         assert loaded.num_rows == 6 and set(loaded.column_names) >= {"variant_id", "ok", "scale"}
+
+    def test_failure_codes_are_a_list_column_read_back_as_codes(self, store, tmp_path):
+        index = small_index(store, ok=False)
+        assert [v.failure_codes for v in index.variants if not v.ok] == [[FailureCode.NOT_SETTLED]]
+        index.write_parquet(tmp_path / "out")
+        table = pq.read_table(tmp_path / "out" / VARIANTS_FILE)
+        assert table.schema.field("failure_codes").type == pa.list_(pa.string())
+        assert [c for c in table["failure_codes"].to_pylist() if c] == [["NOT_SETTLED"]]
+        rows = [VariantRow.model_validate(r) for r in table.to_pylist()]
+        codes = [code for r in rows for code in r.failure_codes]
+        assert codes == [FailureCode.NOT_SETTLED] and all(isinstance(c, FailureCode) for c in codes)
 
 
 class TestCard:
@@ -331,7 +346,7 @@ class TestPublish:
         path = index.files[0].path
         store.put_bytes(f"{version_prefix('demo', 'v1')}/{path}", b"changed")
         problems = verify_published(store, "demo", "v1")
-        assert len(problems) == 1 and problems[0].startswith(f"{path}: stored bytes hash to")
+        assert len(problems) == 1 and problems[0].startswith(f"{path} in ") and " hashes to " in problems[0]
 
     def test_forced_republish_that_fails_keeps_the_old_version_complete_and_listed(self, store):
         index = small_index(store)

@@ -27,13 +27,14 @@ from benchgen.dataset.publish import (
     verify_published,
 )
 from benchgen.errors import NotFoundError, StoreError
+from benchgen.failures import Failure
 from benchgen.gallery import build_gallery, publish_gallery
 from benchgen.gallery.site import difficulty_band, histogram_svg
 from benchgen.gallery.source import SESSIONS_FILE, sessions_file
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus, ValidationAttempt
 from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
-from benchgen.validation.report import Failure, ValidationReport
+from benchgen.validation.report import ValidationReport
 
 THUMBNAIL_MIN_WIDTH_PX = 200  # a rendered contact-sheet thumbnail is at least this wide on the index
 THUMBNAIL_MIN_GREY_LEVELS = 40  # distinct grey levels inside a drawn contact sheet (a blank box has a few)

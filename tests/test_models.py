@@ -3,9 +3,10 @@
 import pytest
 from pydantic import ValidationError
 
-from benchgen.agents.schemas import ReviewDecision
 from benchgen.codes import FailureCode
+from benchgen.decisions import ReviewDecision
 from benchgen.kit.spec import ScenarioSpec
+from benchgen.measures.difficulty import DifficultyTier, difficulty_tier
 from benchgen.models import (
     AssetMeta,
     BenchmarkAsset,
@@ -14,7 +15,6 @@ from benchgen.models import (
     Provenance,
     SessionStatus,
 )
-from benchgen.offline.difficulty import DifficultyTier, difficulty_tier
 from benchgen.versions import CODE_VERSION, KIT_VERSION, VALIDATOR_VERSION
 
 

@@ -9,19 +9,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchgen.agents.schemas import ReviewEvidence, ReviewVerdict, ScriptDraft
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.codes import FailureCode
+from benchgen.decisions import ReviewVerdict
+from benchgen.failures import Failure
+from benchgen.measures.difficulty import difficulty_score
+from benchgen.measures.fingerprint import fingerprint, is_near_duplicate
 from benchgen.offline.build import build_spec
 from benchgen.offline.coder import REPAIR_FOR_CODE, OfflineCoder, RepairMove, read_parameters
-from benchgen.offline.difficulty import difficulty_score
 from benchgen.offline.families import FAMILIES, Hardness, get_family
-from benchgen.offline.fingerprint import fingerprint, is_near_duplicate
 from benchgen.offline.planner import OfflinePlanner
 from benchgen.offline.reviewer import OfflineReviewer
 from benchgen.offline.sweep import family_pass_rate
 from benchgen.render.types import RenderBundle, ViewMetrics
 from benchgen.sandbox import SandboxRunner
-from benchgen.validation.report import Failure, ValidationReport
+from benchgen.validation.report import ValidationReport
 from benchgen.validation.validator import validate_source
 
 # The themes the issue lists, each with the family it must reach.

@@ -8,8 +8,8 @@ import pytest
 
 from benchgen.agents import prompts
 from benchgen.agents.llm import PlanReply, ReviewReply
-from benchgen.agents.schemas import Plan, ReviewDecision
 from benchgen.codes import SCENARIO_CODES
+from benchgen.decisions import Plan, ReviewDecision
 from benchgen.kit import MATERIALS, Payload
 from benchgen.kit.scenario import MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.sandbox import SandboxRunner

@@ -14,13 +14,13 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.render.bundle import MANIFEST_FILE, RenderBuildFailed, render_bundle
 from benchgen.render.clip import ClipError, GifStream, clip_frame_count, render_settle_clip
 from benchgen.render.metrics import GEOM_TYPE, measure_view, measure_views
 from benchgen.render.sheet import legend_for, make_contact_sheet
 from benchgen.render.views import STANDARD_VIEWS, SceneRenderer, camera_axes, frame_camera
 from benchgen.sandbox import SandboxRunner
-from benchgen.validation.report import Failure
 from benchgen.validation.validator import validate_source
 
 ROOT = Path(__file__).resolve().parents[1]

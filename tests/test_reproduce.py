@@ -16,12 +16,13 @@ from benchgen.cli import main
 from benchgen.codes import FailureCode
 from benchgen.dataset.index import ArtifactFile, DatasetIndex, FileKind
 from benchgen.dataset.publish import promote, stage_dataset
+from benchgen.failures import Failure
 from benchgen.models import BenchmarkAsset
 from benchgen.offline.build import build_spec
 from benchgen.reproduce import RecordedBenchmark, RecordedVariant, compare
 from benchgen.settings import ENV_PREFIX, Settings, get_settings
 from benchgen.store import ArtifactStore
-from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
+from benchgen.validation.report import ValidationReport, VariantMetrics, VariantReport
 from benchgen.versions import CODE_VERSION, KIT_VERSION, VALIDATOR_VERSION
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "gap_crossing.py"

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from benchgen.contract import MAX_SCALE, MIN_SCALE, SCALE_RANGE
 from benchgen.errors import UsageError
 
 DEFAULT_MAX_CODER_ATTEMPTS = 6  # scripts written per session, repairs included
@@ -10,7 +11,6 @@ DEFAULT_MAX_PLAN_ROUNDS = 2  # plans per session: the first one plus one REJECT_
 DEFAULT_MAX_TOTAL_TOKENS = 400_000  # input + output tokens over every LLM call of a session
 DEFAULT_VALIDATION_SEEDS = (0, 1, 2)  # seeds every draft is validated on
 DEFAULT_VALIDATION_SCALES = (1.0,)  # scales every draft is validated on
-MIN_SCALE, MAX_SCALE = 0.5, 2.0  # the contract's range of `scale`
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -59,4 +59,4 @@ class GeneratorContext:
             raise UsageError("validation_scales must name at least one scale, got ()")
         for scale in self.validation_scales:
             if not MIN_SCALE <= scale <= MAX_SCALE:
-                raise UsageError(f"validation_scales must lie in [{MIN_SCALE}, {MAX_SCALE}], got {scale}")
+                raise UsageError(f"validation_scales must lie in {SCALE_RANGE}, got {scale}")

@@ -16,7 +16,7 @@ from benchgen.agents.context import GeneratorContext
 from benchgen.agents.lessons import count_codes, new_lessons
 from benchgen.agents.recorder import SessionRecorder
 from benchgen.agents.roles import Coder, Planner, Reviewer, RoleFailure
-from benchgen.agents.schemas import ReviewEvidence, ReviewVerdict, TokenUsage
+from benchgen.agents.schemas import ReviewEvidence
 from benchgen.agents.state import (
     AttemptEntry,
     AttemptStage,
@@ -24,6 +24,7 @@ from benchgen.agents.state import (
     GeneratorInput,
     StopKind,
 )
+from benchgen.decisions import ReviewVerdict, TokenUsage
 from benchgen.errors import BenchgenError
 from benchgen.models import SessionStatus
 from benchgen.render.types import RenderBundle

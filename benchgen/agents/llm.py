@@ -16,18 +16,17 @@ from benchgen.agents import prompts
 from benchgen.agents.model_client import ModelClient, ModelReply, OutputMode, output_modes
 from benchgen.agents.replies import ReplyProblem, parse_script, parse_structured
 from benchgen.agents.roles import RoleFailure
-from benchgen.agents.schemas import (
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
+from benchgen.agents.transport import ModelRequestRefused, RetryPolicy
+from benchgen.decisions import (
     NonBlank,
     Plan,
     PlannedFixture,
     RandomizedDimension,
     ReviewDecision,
-    ReviewEvidence,
     ReviewVerdict,
-    ScriptDraft,
     TokenUsage,
 )
-from benchgen.agents.transport import ModelRequestRefused, RetryPolicy
 from benchgen.errors import ConfigError
 from benchgen.settings import mask_url
 from benchgen.validation.report import ValidationReport

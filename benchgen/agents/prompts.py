@@ -4,8 +4,10 @@ import inspect
 import json
 from collections.abc import Callable
 
-from benchgen.agents.schemas import Plan, ScriptDraft
+from benchgen.agents.schemas import ScriptDraft
 from benchgen.codes import SCENARIO_CODES, FailureCode
+from benchgen.contract import MAX_SCALE, MIN_SCALE
+from benchgen.decisions import Plan
 from benchgen.kit import MATERIALS, Fixture, Payload, Scenario, Zone
 from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.render.types import RenderBundle
@@ -163,7 +165,7 @@ You write one Python file: a randomized build123d benchmark scenario for benchge
 ## Contract
 - Define `build(seed: int, scale: float = 1.0) -> Scenario`; it is the only entry point. Draw every
   random number from `random.Random(seed)`; the same (seed, scale) must give the same scenario and
-  different seeds must give different geometry. Multiply every length by `scale` (0.5..2.0).
+  different seeds must give different geometry. Multiply every length by `scale` ({min_scale}..{max_scale}).
 - Import only from: {imports}.
 - No work at import time, no `__main__` block, no I/O, no network, no environment variables, no clock.
 - People run published scripts outside any sandbox, so the validator accepts only the scenario
@@ -205,6 +207,8 @@ def coder_system_prompt(lessons: list[str] | None = None) -> str:
             "\n## Lessons from earlier failures\n" + "\n".join(f"- {lesson}" for lesson in lessons) + "\n"
         )
     return CODER_SYSTEM.format(
+        min_scale=MIN_SCALE,
+        max_scale=MAX_SCALE,
         imports=", ".join(f"`{module}`" for module in ALLOWED_IMPORTS),
         builtins=", ".join(f"`{name}`" for name in FORBIDDEN_BUILTINS),
         placement=", ".join(f"`.{method}()`" for method in sorted(PLACEMENT_METHODS)),

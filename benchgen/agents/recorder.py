@@ -5,8 +5,8 @@ from uuid import UUID
 from sqlalchemy.engine import Engine
 
 from benchgen import db
-from benchgen.agents.schemas import ReviewDecision
 from benchgen.agents.state import AttemptEntry, BenchmarkGeneratorState
+from benchgen.decisions import ReviewDecision
 from benchgen.models import GenerationSession, JournalEntry, Provenance, SessionStatus, ValidationAttempt
 from benchgen.validation.report import ValidationReport
 

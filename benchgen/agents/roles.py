@@ -2,7 +2,8 @@
 
 from typing import Protocol
 
-from benchgen.agents.schemas import Plan, ReviewDecision, ReviewEvidence, ScriptDraft, TokenUsage
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
+from benchgen.decisions import Plan, ReviewDecision, TokenUsage
 from benchgen.errors import BenchgenError
 from benchgen.validation.report import ValidationReport
 

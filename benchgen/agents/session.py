@@ -16,7 +16,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine, make_url
 
-from benchgen import db, tracing
+from benchgen import db, decisions, tracing
 from benchgen.agents import lessons as lessons_module
 from benchgen.agents import schemas, state
 from benchgen.agents.context import GeneratorContext
@@ -24,14 +24,13 @@ from benchgen.agents.graph import GraphTools, Roles, build_graph
 from benchgen.agents.lessons import LessonStore
 from benchgen.agents.llm import ModelConfig, llm_roles
 from benchgen.agents.recorder import SessionRecorder
-from benchgen.agents.schemas import Plan, ScriptDraft, TokenUsage
+from benchgen.agents.schemas import ScriptDraft
 from benchgen.agents.transport import ModelUnavailable, ModelUnreachable
 from benchgen.codes import FailureCode
+from benchgen.decisions import Plan, TokenUsage
 from benchgen.errors import BenchgenError, ConfigError, NotFoundError, UsageError
 from benchgen.models import Provenance, SessionStatus
-from benchgen.offline.coder import OfflineCoder
-from benchgen.offline.planner import OfflinePlanner
-from benchgen.offline.reviewer import OfflineReviewer
+from benchgen.offline.roles import offline_roles
 from benchgen.render import types as render_types
 from benchgen.settings import Settings
 from benchgen.validation import report as report_module
@@ -54,11 +53,11 @@ CHECKPOINT_SETUP_POLL_S = 0.2  # s between attempts to take that lock
 MODEL_OUTAGES: tuple[type[BaseException], ...] = (ModelUnavailable, ModelUnreachable)
 # Types stored in checkpoints, allowed back on load (LangGraph refuses or warns on unlisted types).
 CHECKPOINT_TYPES: tuple[type, ...] = (
-    schemas.Plan,
+    decisions.Plan,
     schemas.ScriptDraft,
-    schemas.ReviewDecision,
-    schemas.ReviewVerdict,
-    schemas.TokenUsage,
+    decisions.ReviewDecision,
+    decisions.ReviewVerdict,
+    decisions.TokenUsage,
     report_module.ValidationReport,
     render_types.RenderBundle,
     state.AttemptEntry,
@@ -127,7 +126,8 @@ def roles_for(backend: Backend, *, check_access: bool = True) -> Roles:
     """The backend's roles; for a model, first one small request that fails fast on a wrong key, model
     or URL."""
     if isinstance(backend, OfflineBackend):
-        return Roles(planner=OfflinePlanner(), coder=OfflineCoder(), reviewer=OfflineReviewer())
+        planner, coder, reviewer = offline_roles()
+        return Roles(planner=planner, coder=coder, reviewer=reviewer)
     planner, coder, reviewer = llm_roles(backend)
     if check_access:
         planner.client.check()

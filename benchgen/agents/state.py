@@ -10,7 +10,8 @@ from langgraph.graph import add_messages
 from pydantic import BaseModel
 
 from benchgen.agents.lessons import Lesson
-from benchgen.agents.schemas import Plan, ReviewDecision, ScriptDraft, TokenUsage
+from benchgen.agents.schemas import ScriptDraft
+from benchgen.decisions import Plan, ReviewDecision, TokenUsage
 from benchgen.render.types import RenderBundle
 from benchgen.validation.report import ValidationReport
 

@@ -8,9 +8,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchgen.cli.validate import DEFAULT_SCALES_OPTION, _parse_list, failure_table
+from benchgen.contract import DEFAULT_EVALUATION_SEEDS, SCALE_RANGE
 
 NOT_SOLVED_EXIT = 1  # some variant is not solved
-DEFAULT_EVALUATE_SEEDS_OPTION = "0,1,2"  # spelled here so that `--help` does not import MuJoCo
+DEFAULT_EVALUATE_SEEDS_OPTION = ",".join(str(seed) for seed in DEFAULT_EVALUATION_SEEDS)
 
 
 def _variant_line(report) -> str:
@@ -42,7 +43,7 @@ def evaluate(
     solution: Annotated[Path, typer.Argument(help="Solution file defining solve(scenario) -> Solution")],
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = DEFAULT_EVALUATE_SEEDS_OPTION,
     scales: Annotated[
-        str, typer.Option(help="Comma-separated scales in [0.5, 2.0].")
+        str, typer.Option(help=f"Comma-separated scales in {SCALE_RANGE}.")
     ] = DEFAULT_SCALES_OPTION,
     json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
     render: Annotated[

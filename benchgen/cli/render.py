@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
+from benchgen.contract import MAX_SCALE, MIN_SCALE, SCALE_RANGE
 from benchgen.errors import UsageError
 
 SIZE_PATTERN = re.compile(r"(\d+)x(\d+)")
 MIN_SIZE_PX = 64  # smaller views show nothing a reviewer can judge
 MAX_SIZE_PX = 4096  # larger views exceed common offscreen framebuffer limits
-MIN_SCALE, MAX_SCALE = 0.5, 2.0  # the contract's range of `scale`
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -30,7 +30,7 @@ def render(
     script: Annotated[Path, typer.Argument(help="Scenario script, e.g. examples/gap_crossing.py")],
     seed: Annotated[int, typer.Option(help="Variant seed.")],
     out: Annotated[Path, typer.Option(help="Folder for the bundle (created if missing).")],
-    scale: Annotated[float, typer.Option(help="Variant scale in [0.5, 2.0].")] = 1.0,
+    scale: Annotated[float, typer.Option(help=f"Variant scale in {SCALE_RANGE}.")] = 1.0,
     size: Annotated[str, typer.Option(help="Pixels of each view, WIDTHxHEIGHT.")] = "640x480",
     no_clip: Annotated[bool, typer.Option("--no-clip", help="Skip the settle clip.")] = False,
 ) -> None:
@@ -38,7 +38,7 @@ def render(
     if not script.is_file():
         raise UsageError(f"script {str(script)!r} does not exist or is not a file")
     if not MIN_SCALE <= scale <= MAX_SCALE:
-        raise UsageError(f"--scale must be in [{MIN_SCALE}, {MAX_SCALE}]; got {scale:g}")
+        raise UsageError(f"--scale must be in {SCALE_RANGE}; got {scale:g}")
     width, height = parse_size(size)
     try:
         source = script.read_text(encoding="utf-8")

@@ -8,13 +8,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from benchgen.contract import DEFAULT_SCALES, DEFAULT_SEEDS, SCALE_RANGE
 from benchgen.errors import UsageError
-from benchgen.validation.report import Failure, ValidationReport, VariantReport
+from benchgen.failures import Failure
+from benchgen.validation.report import ValidationReport, VariantReport
 
 INVALID_EXIT = 1  # at least one script is not a valid scenario
-# The contract's defaults, spelled here so that `--help` does not import MuJoCo and the sandbox.
-DEFAULT_SEEDS_OPTION = "0,1,2,3,4"
-DEFAULT_SCALES_OPTION = "1.0"
+DEFAULT_SEEDS_OPTION = ",".join(str(seed) for seed in DEFAULT_SEEDS)
+DEFAULT_SCALES_OPTION = ",".join(str(scale) for scale in DEFAULT_SCALES)
 
 
 def _parse_list(text: str, kind: type, option: str) -> tuple:
@@ -67,7 +68,7 @@ def validate(
     scripts: Annotated[list[Path], typer.Argument(help="Scenario scripts, e.g. examples/*.py")],
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = DEFAULT_SEEDS_OPTION,
     scales: Annotated[
-        str, typer.Option(help="Comma-separated scales in [0.5, 2.0].")
+        str, typer.Option(help=f"Comma-separated scales in {SCALE_RANGE}.")
     ] = DEFAULT_SCALES_OPTION,
     json: Annotated[
         bool, typer.Option("--json", help="Print one JSON report per script, one per line.")

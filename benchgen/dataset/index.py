@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, field_validator
 
-from benchgen.offline.difficulty import difficulty_tier
+from benchgen.codes import FailureCode
+from benchgen.measures.difficulty import difficulty_tier
 from benchgen.validation.report import VariantReport
 
 INDEX_FILE = "index.parquet"  # one row per benchmark
@@ -116,8 +117,8 @@ class VariantRow(BaseModel):
     seed: int
     scale: float
     ok: bool
-    failure_codes: list[str] = Field(
-        description="Sorted distinct failure codes; empty when the variant is ok"
+    failure_codes: list[FailureCode] = Field(
+        description="Sorted distinct failure codes; empty when the variant is ok (parquet: list<string>)"
     )
     geometry_hash: str | None
     settle_time_s: float | None
@@ -268,7 +269,7 @@ class DatasetIndex(BaseModel):
                         seed=v.seed,
                         scale=v.scale,
                         ok=v.ok,
-                        failure_codes=sorted({f.code.value for f in v.failures}),
+                        failure_codes=sorted({f.code for f in v.failures}),
                         geometry_hash=v.metrics.geometry_hash,
                         settle_time_s=v.metrics.settle_time_s,
                         final_drift_mm=v.metrics.final_drift_mm,
@@ -343,8 +344,14 @@ def _main_file(entry: BenchmarkEntry, kind: FileKind) -> tuple[str | None, str |
 def _frame(row_type: type[BaseModel], rows: list[BaseModel]) -> pd.DataFrame:
     """A dataframe with one column per model field, typed even when there are no rows."""
     columns = list(row_type.model_fields)
-    records = [
-        {k: (v.value if isinstance(v, StrEnum) else v) for k, v in r.model_dump(mode="python").items()}
-        for r in rows
-    ]
+    records = [{k: _plain(v) for k, v in r.model_dump(mode="python").items()} for r in rows]
     return pd.DataFrame(records, columns=columns)
+
+
+def _plain(value: object) -> object:
+    """Enum members (alone or in a list) as their string values: parquet columns hold plain strings."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

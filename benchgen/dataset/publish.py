@@ -41,7 +41,8 @@ VERSION_EXISTS = (
     "choose a new version or pass force to replace it"
 )
 CHECKSUM_MISMATCH = (
-    "{path}: stored bytes hash to {actual}, expected {expected}; the copy was corrupted, publish again"
+    "{path} in {url} hashes to {actual}, its manifest says {expected}; the stored copy is corrupted: publish "
+    "it again with `python -m flows.build_dataset --name {name} --version {version} --force`"
 )
 UNLISTED_FILE = "{path}: present in the version but not listed in its manifest"
 MANIFEST_MALFORMED = (
@@ -318,7 +319,16 @@ def _copy_staged(store: ArtifactStore, staged: StagedDataset, prefix: str) -> No
     for f in staged.files:
         stored = store.put_bytes(f"{prefix}/{f.path}", store.get_bytes(staged.key(f.path)))
         if stored.sha256 != f.sha256:
-            raise StoreError(CHECKSUM_MISMATCH.format(path=f.path, actual=stored.sha256, expected=f.sha256))
+            raise StoreError(
+                CHECKSUM_MISMATCH.format(
+                    path=f.path,
+                    url=store.url_for(prefix),
+                    actual=stored.sha256,
+                    expected=f.sha256,
+                    name=staged.name,
+                    version=staged.version,
+                )
+            )
 
 
 def _remove_asides(store: ArtifactStore, name: str, version: str) -> None:
@@ -372,7 +382,16 @@ def verify_published(store: ArtifactStore, name: str, version: str) -> list[str]
             continue
         actual = hashlib.sha256(store.get_bytes(location)).hexdigest()
         if actual != f.sha256:
-            problems.append(CHECKSUM_MISMATCH.format(path=f.path, actual=actual, expected=f.sha256))
+            problems.append(
+                CHECKSUM_MISMATCH.format(
+                    path=f.path,
+                    url=store.url_for(prefix),
+                    actual=actual,
+                    expected=f.sha256,
+                    name=name,
+                    version=version,
+                )
+            )
     listed = {f.path for f in manifest.files} | {MANIFEST_FILE}
     problems += [
         UNLISTED_FILE.format(path=path)

@@ -14,20 +14,19 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from benchgen.codes import FailureCode
+from benchgen.contract import DEFAULT_EVALUATION_SEEDS, DEFAULT_SCALES, SCALE_RANGE
 from benchgen.errors import UsageError
 from benchgen.evaluation.report import EvaluationReport, VariantEvaluation
 from benchgen.evaluation.simulate import simulate_solution
 from benchgen.evaluation.static import check_solution
+from benchgen.failures import Failure
 from benchgen.kit import KitError
 from benchgen.physics.budget import SceneTooLarge
 from benchgen.physics.mjcf import MjcfScene
 from benchgen.physics.solution_scene import build_solution_mjcf
 from benchgen.sandbox import BuildFailure, BuildOutcome, SandboxLimits, SandboxRunner
 from benchgen.sandbox.outcome import BuildResult, SolveFailure, SolveOutcome, SolveResult
-from benchgen.validation.report import Failure
-from benchgen.validation.validator import DEFAULT_SCALES, ValidationSettings
-
-DEFAULT_EVALUATION_SEEDS = (0, 1, 2)
+from benchgen.validation.validator import ValidationSettings
 
 SKIP_AFTER_BUILD = "solve, checks and run skipped: the scenario did not build"
 SKIP_AFTER_SOLVE = "checks and run skipped: solve() gave no solution"
@@ -55,7 +54,7 @@ class EvaluationSettings(BaseModel):
     seeds: tuple[int, ...] = Field(
         DEFAULT_EVALUATION_SEEDS, description="Seeds passed to build(seed, scale)."
     )
-    scales: tuple[float, ...] = Field(DEFAULT_SCALES, description="Scales, each in [0.5, 2.0].")
+    scales: tuple[float, ...] = Field(DEFAULT_SCALES, description=f"Scales, each in {SCALE_RANGE}.")
     sandbox_limits: SandboxLimits = Field(
         default_factory=SandboxLimits, description="Per-pair sandbox limits."
     )

@@ -3,8 +3,8 @@
 from pydantic import BaseModel, Field
 
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.kit.spec import Vec3
-from benchgen.validation.report import Failure
 
 
 class StartResult(BaseModel):

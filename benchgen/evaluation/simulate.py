@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from benchgen.codes import FailureCode
 from benchgen.evaluation.report import StartResult
+from benchgen.failures import Failure
 from benchgen.kit.solution_spec import MoverKind, SolutionSpec
 from benchgen.kit.spec import ScenarioSpec, Vec3, ZoneSpec
 from benchgen.physics.mjcf import PAYLOAD_GEOM, PAYLOAD_JOINT, MjcfScene, fixture_body_name, forbid_site_name
@@ -34,7 +35,6 @@ from benchgen.physics.settle import (
 )
 from benchgen.physics.solution_scene import mover_actuator_name, mover_body_name, part_body_name
 from benchgen.units import m_to_mm, mm_to_m
-from benchgen.validation.report import Failure
 
 MOVER_INTRUSION_MM = 1.0  # mm; a mover deeper than this inside a fixture or part has run into it
 # s after the last mover's motion ends before the mechanism counts as stopped (the servo's settling)

@@ -9,12 +9,12 @@ import math
 import numpy as np
 
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.exchange import brep_to_shape
 from benchgen.kit.solution_spec import MoverKind, MoverSpec, SolidSpec, SolutionSpec, solution_problems
 from benchgen.kit.spec import ScenarioSpec, Vec3, ZoneSpec
 from benchgen.physics.meshing import fixture_pieces
-from benchgen.validation.report import Failure
 from benchgen.validation.static_checks import (
     BOUNDS_TOL_MM,
     FIXTURE_OVERLAP_TOL_MM3,

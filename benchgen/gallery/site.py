@@ -16,10 +16,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from benchgen.dataset.publish import PublishedDataset
+from benchgen.dataset.published import PublishedVersion
 from benchgen.errors import BenchgenError
-from benchgen.gallery.source import BenchmarkRecord, DatasetRecord, PublishedVersion, read_dataset
+from benchgen.gallery.source import BenchmarkRecord, DatasetRecord, read_dataset
 from benchgen.gallery.templates import FILTER_SCRIPT, STYLE, TEMPLATES
-from benchgen.offline.difficulty import difficulty_tier
+from benchgen.measures.difficulty import difficulty_tier
 from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
 

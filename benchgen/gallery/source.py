@@ -4,39 +4,32 @@ The published version holds the index, variants, definitions, renders and script
 journals and rejected candidates live only in the session database, so pages say when it was not reachable.
 """
 
-import hashlib
-import io
 import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-import pandas as pd
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import make_url
 
 from benchgen import db
-from benchgen.agents.schemas import ReviewDecision
-from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, BenchmarkRow, VariantRow, benchmark_folder
-from benchgen.dataset.publish import CARD_FILE, MANIFEST_FILE, Manifest
-from benchgen.errors import DatabaseError, NotFoundError, StoreError
+from benchgen.codes import FailureCode
+from benchgen.dataset.index import BenchmarkRow, VariantRow, benchmark_folder
+from benchgen.dataset.publish import Manifest
+from benchgen.dataset.published import PublishedVersion
+from benchgen.decisions import ReviewDecision
+from benchgen.errors import DatabaseError, NotFoundError
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus
 from benchgen.render.bundle import CLIP_FILE, VIEWS_DIR
 from benchgen.render.bundle import MANIFEST_FILE as RENDER_MANIFEST_FILE
 from benchgen.settings import Settings
-from benchgen.store import ArtifactStore
 
 REVIEW_DIR = "review"  # the pipeline's folder of renders inside a benchmark folder
 SESSIONS_FILE = "sessions.json"  # optional in a version: the sessions behind it (a SessionsFile)
 # How pages name the session database: its kind only, never its URL, host or file (pages are published).
 BACKEND_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 SESSION_QUERY_LIMIT = 10_000  # sessions read from the database when looking for a run's rejected candidates
-
-CHECKSUM_MISMATCH = (
-    "{path} in {url} hashes to {actual}, its manifest says {expected}; the published copy is corrupted: "
-    "run `benchgen dataset verify {name} {version} --store-url {store}` and publish the version again"
-)
 
 
 class SessionRecord(BaseModel):
@@ -51,7 +44,7 @@ class SessionRecord(BaseModel):
     reason: str | None
     coder_attempts: int
     review_rounds: int
-    failure_codes: list[str] = Field(description="Codes of the last validation attempt, sorted.")
+    failure_codes: list[FailureCode] = Field(description="Codes of the last validation attempt, sorted.")
     review_decisions: list[ReviewDecision]
     journal: list[JournalEntry]
     created_at: datetime
@@ -69,7 +62,7 @@ class SessionRecord(BaseModel):
             reason=session.reason,
             coder_attempts=session.coder_attempts,
             review_rounds=session.review_rounds,
-            failure_codes=sorted(code.value for code in last.codes()) if last else [],
+            failure_codes=sorted(last.codes()) if last else [],
             review_decisions=session.review_decisions,
             journal=session.journal,
             created_at=as_utc(session.created_at),
@@ -118,59 +111,6 @@ class DatasetRecord(BaseModel):
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; benchgen stores UTC, so naive means UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-class PublishedVersion:
-    """Read files of one published version, checking each against the sha256 its manifest records."""
-
-    def __init__(self, url: str, settings: Settings) -> None:
-        self.url = url.rstrip("/")
-        # The version folder is opened as a store root with the settings' S3 endpoint and credentials.
-        self.store = ArtifactStore.from_settings(settings.model_copy(update={"store_url": self.url}))
-        if not self.store.exists(MANIFEST_FILE):
-            raise NotFoundError(
-                f"{self.url} is not a published dataset version (no {MANIFEST_FILE}); give the version folder, "
-                "e.g. file:///data/store/benchgen/v1, as printed by `benchgen build` or `benchgen dataset list`"
-            )
-        self.manifest = Manifest.model_validate_json(self.store.get_bytes(MANIFEST_FILE))
-        self.checksums = {f.path: f.sha256 for f in self.manifest.files}
-        # While a forced re-publish runs, some bytes live outside the version folder, under the dataset's.
-        self.stored_at = {f.path: f.stored_at for f in self.manifest.files if f.stored_at}
-        dataset_url = self.url.rsplit("/", 1)[0]
-        self.dataset_store = ArtifactStore.from_settings(
-            settings.model_copy(update={"store_url": dataset_url})
-        )
-
-    def has(self, path: str) -> bool:
-        return path in self.checksums
-
-    def paths_under(self, folder: str) -> list[str]:
-        return sorted(p for p in self.checksums if p.startswith(f"{folder}/"))
-
-    def read(self, path: str) -> bytes:
-        if path not in self.checksums:
-            raise NotFoundError(f"{path} is not listed in the manifest of {self.url}")
-        moved = self.stored_at.get(path)
-        data = self.dataset_store.get_bytes(moved) if moved else self.store.get_bytes(path)
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != self.checksums[path]:
-            raise StoreError(
-                CHECKSUM_MISMATCH.format(
-                    path=path,
-                    url=self.url,
-                    actual=actual,
-                    expected=self.checksums[path],
-                    name=self.manifest.name,
-                    version=self.manifest.version,
-                    store=self.url.removesuffix(f"/{self.manifest.name}/{self.manifest.version}"),
-                )
-            )
-        return data
-
-    def table(self, path: str) -> list[dict]:
-        """Rows of a parquet table, with missing values as None."""
-        frame = pd.read_parquet(io.BytesIO(self.read(path)))
-        return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _benchmark_record(
@@ -295,8 +235,8 @@ def read_dataset(
     version: PublishedVersion, settings: Settings, rejected_session_ids: list[uuid.UUID] | None = None
 ) -> DatasetRecord:
     """Read a published version (checksums checked) and its sessions from the database when reachable."""
-    rows = [BenchmarkRow.model_validate(r) for r in version.table(INDEX_FILE)]
-    variants = [VariantRow.model_validate(r) for r in version.table(VARIANTS_FILE)]
+    rows = version.benchmarks()
+    variants = version.variants()
     sessions, rejected, note = _read_sessions(
         version, settings, [r.session_id for r in rows], rejected_session_ids
     )
@@ -309,11 +249,10 @@ def read_dataset(
         )
         for row in rows
     ]
-    card = version.read(CARD_FILE).decode("utf-8") if version.has(CARD_FILE) else ""
     return DatasetRecord(
         url=version.url,
         manifest=version.manifest,
-        card=card,
+        card=version.card(),
         benchmarks=benchmarks,
         rejected=rejected,
         sessions_note=note,

@@ -12,8 +12,9 @@ import re
 from collections import Counter
 from enum import StrEnum
 
-from benchgen.agents.schemas import Plan, ScriptDraft
+from benchgen.agents.schemas import ScriptDraft
 from benchgen.codes import FailureCode
+from benchgen.decisions import Plan
 from benchgen.errors import BenchgenError
 from benchgen.offline.families import FAMILIES, Family, get_family
 from benchgen.offline.families.base import FIXTURE_MATERIALS, PAYLOAD_MATERIALS, PAYLOAD_SHAPES, FamilyParams

@@ -23,9 +23,9 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from benchgen.agents.schemas import Plan, PlannedFixture, RandomizedDimension
+from benchgen.decisions import Plan, PlannedFixture, RandomizedDimension
+from benchgen.measures.difficulty import difficulty_score
 from benchgen.offline.build import build_spec
-from benchgen.offline.difficulty import difficulty_score
 from benchgen.offline.families import FAMILIES, Family, Hardness
 from benchgen.offline.families.base import FIXTURE_MATERIALS, PAYLOAD_MATERIALS, PAYLOAD_SHAPES, FamilyParams
 

@@ -11,12 +11,13 @@ sandboxed validator already passed get that far.
 from collections import Counter
 from collections.abc import Callable
 
-from benchgen.agents.schemas import Plan, ReviewDecision, ReviewEvidence, ReviewVerdict, ScriptDraft
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
+from benchgen.decisions import Plan, ReviewDecision, ReviewVerdict
 from benchgen.kit.spec import ScenarioSpec
+from benchgen.measures.difficulty import difficulty_score
+from benchgen.measures.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
 from benchgen.offline.build import build_spec
 from benchgen.offline.coder import RepairMove
-from benchgen.offline.difficulty import difficulty_score
-from benchgen.offline.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
 from benchgen.render.types import RenderBundle
 
 DIFFICULTY_BAND = 0.15  # largest |mean variant difficulty - plan intent| the reviewer accepts

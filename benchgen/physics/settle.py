@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, Vec3
 from benchgen.physics.budget import MAX_CONTACTS, SceneTooLarge, check_count
@@ -28,7 +29,6 @@ from benchgen.physics.mjcf import (
     forbid_site_name,
 )
 from benchgen.units import m_to_mm, mm_to_m
-from benchgen.validation.report import Failure
 
 SETTLE_DURATION_S = 3.0  # s of simulated time per start
 CHECK_EVERY_STEPS = 10  # steps between state samples (20 ms at 2 ms steps); fewer samples, less Python

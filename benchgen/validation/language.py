@@ -26,7 +26,7 @@ import ast
 from dataclasses import dataclass, field
 
 from benchgen.codes import FailureCode
-from benchgen.validation.report import Failure
+from benchgen.failures import Failure
 
 ALLOWED_IMPORTS = (
     "build123d",

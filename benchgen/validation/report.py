@@ -5,16 +5,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.sandbox.outcome import BuildResult
-
-
-class Failure(BaseModel):
-    """One failed check, with a message that tells the Coder what to change."""
-
-    code: FailureCode
-    message: str
-    seed: int | None = None
-    scale: float | None = None
 
 
 class VariantMetrics(BaseModel):

@@ -25,11 +25,11 @@ from pydantic import BaseModel, ConfigDict
 from scipy import ndimage
 
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, ZoneSpec
 from benchgen.physics.budget import SceneTooLarge
 from benchgen.physics.meshing import fixture_pieces
-from benchgen.validation.report import Failure
 
 # ----------------------------------------------------------------------------------------------------
 # Thresholds

@@ -13,12 +13,12 @@ import math
 from collections.abc import Iterable
 
 from benchgen.codes import FailureCode
+from benchgen.failures import Failure
 from benchgen.kit.errors import InvalidGeometry
 from benchgen.kit.exchange import brep_to_shape
 from benchgen.kit.scenario import MIN_FIXTURE_VOLUME_MM3
 from benchgen.kit.spec import PayloadShape, PayloadSpec, ScenarioSpec, Vec3, ZoneSpec
 from benchgen.validation.language import ALLOWED_IMPORTS, SOURCE_BAD_IMPORT, check_language
-from benchgen.validation.report import Failure
 
 __all__ = ["ALLOWED_IMPORTS", "PLACEMENT_METHODS", "SOURCE_BAD_IMPORT", "check_source", "check_variant"]
 

@@ -15,7 +15,9 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from benchgen.codes import FailureCode
+from benchgen.contract import DEFAULT_SCALES, DEFAULT_SEEDS, MAX_SCALE, MIN_SCALE
 from benchgen.errors import BenchgenError, UsageError
+from benchgen.failures import Failure
 from benchgen.kit import InvalidGeometry
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.physics import build_mjcf
@@ -23,12 +25,8 @@ from benchgen.physics.budget import MAX_FIXTURES, SceneTooLarge, check_count
 from benchgen.physics.settle import SettleResult, SettleSettings, simulate_settle
 from benchgen.sandbox import BuildFailure, BuildOutcome, BuildResult, SandboxLimits, SandboxRunner
 from benchgen.validation import solvability, static_checks
-from benchgen.validation.report import Failure, ValidationReport, VariantMetrics, VariantReport
+from benchgen.validation.report import ValidationReport, VariantMetrics, VariantReport
 
-DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-DEFAULT_SCALES = (1.0,)
-MIN_SCALE = 0.5  # smallest uniform size factor the contract allows
-MAX_SCALE = 2.0  # largest uniform size factor the contract allows
 MIN_SEEDS_FOR_VARIATION = 2  # NO_VARIATION needs at least this many seeds built at one scale
 
 # Static failures after which simulating the payload "left alone" answers nothing new: the scene is not

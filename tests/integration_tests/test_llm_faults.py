@@ -11,8 +11,9 @@ from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, 
 from benchgen.agents.model_client import OutputMode
 from benchgen.agents.replies import MAX_REPLY_CHARS
 from benchgen.agents.roles import RoleFailure
-from benchgen.agents.schemas import Plan, ReviewEvidence, ReviewVerdict, ScriptDraft
+from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.agents.transport import ModelAccessError, ModelUnavailable, ModelUnreachable, RetryPolicy
+from benchgen.decisions import Plan, ReviewVerdict
 from benchgen.errors import ConfigError
 from benchgen.validation.report import ValidationReport
 

@@ -1,0 +1,1 @@
+"""Measures of any built scenario (difficulty, geometry fingerprint), whichever backend wrote it."""

@@ -116,6 +116,7 @@ class GenerationResult(BaseModel):
     report: ValidationReport | None = Field(
         default=None, description="The session's validation of the accepted script, builds included."
     )
+    witness: str | None = Field(default=None, description="The Coder's witness solution for the script.")
 
 
 class Evidence(BaseModel):
@@ -239,6 +240,7 @@ def generate_benchmark(
         family=outcome.plan.family if outcome.plan else None,
         script=outcome.draft.source if outcome.accepted and outcome.draft else None,
         report=outcome.report if outcome.accepted else None,
+        witness=outcome.draft.witness if outcome.accepted and outcome.draft else None,
     )
 
 

@@ -15,6 +15,9 @@ class ScriptDraft(BaseModel):
     attempt: int = Field(ge=1)
     notes: str = Field(default="", description="What the Coder changed and why (repair move, intent).")
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    witness: str | None = Field(
+        default=None, description="A solution file meant to solve every variant: the benchmark's witness."
+    )
 
 
 class ReviewEvidence(BaseModel):

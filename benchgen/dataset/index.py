@@ -4,6 +4,7 @@ Rows are built from what the pipeline persisted (`BenchmarkEntry`); file paths i
 the dataset version's folder so a published version can be copied anywhere and still resolve.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -16,6 +17,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, field_validator
 
 from benchgen.codes import FailureCode
+from benchgen.contract import TARGET_CAP_FACTOR
+from benchgen.evaluation.report import EvaluationReport
 from benchgen.measures.difficulty import difficulty_tier
 from benchgen.validation.report import VariantReport
 
@@ -38,6 +41,8 @@ class FileKind(StrEnum):
     MESH = "mesh"
     PREVIEW = "preview"
     REVIEW = "review"
+    WITNESS = "witness"  # the witness solution, solution.py (absent when the build sealed it)
+    WITNESS_REPORT = "witness_report"  # the witness's evaluation on the variant grid
 
 
 REQUIRED_FILE_KINDS = (FileKind.SCRIPT, FileKind.DEFINITION, FileKind.MJCF, FileKind.PREVIEW)
@@ -51,6 +56,44 @@ class ArtifactFile(BaseModel):
     key: str = Field(description="Store key the file was persisted under.")
     sha256: str
     size: int = Field(ge=0)
+
+
+class WitnessSummary(BaseModel):
+    """What the benchmark's witness needed to solve every variant, and the targets a solver must meet.
+
+    Cost, weight and time are the worst over the variant grid; the caps are TARGET_CAP_FACTOR times them."""
+
+    solved: bool = Field(description="The witness solved every variant from every start.")
+    sha256: str = Field(description="sha256 of the witness's solution file.")
+    sealed: bool = Field(description="Only the hash is published; the file stays in the build's store.")
+    cost: float
+    weight_kg: float
+    parts: int
+    movers: int
+    time_to_goal_s: float
+    cost_cap: float
+    weight_cap_kg: float
+
+    @classmethod
+    def from_report(cls, report: EvaluationReport, source: str, *, sealed: bool) -> "WitnessSummary":
+        def worst(values: list[float | int | None]) -> float:
+            return max((v for v in values if v is not None), default=0.0)
+
+        variants = report.variants
+        cost = worst([v.cost for v in variants])
+        weight = worst([v.weight_kg for v in variants])
+        return cls(
+            solved=report.solved,
+            sha256=hashlib.sha256(source.encode()).hexdigest(),
+            sealed=sealed,
+            cost=cost,
+            weight_kg=weight,
+            parts=int(worst([v.parts for v in variants])),
+            movers=int(worst([v.movers for v in variants])),
+            time_to_goal_s=worst([v.time_to_goal_s for v in variants]),
+            cost_cap=TARGET_CAP_FACTOR * cost,
+            weight_cap_kg=TARGET_CAP_FACTOR * weight,
+        )
 
 
 class BenchmarkEntry(BaseModel):
@@ -70,6 +113,7 @@ class BenchmarkEntry(BaseModel):
     files: list[ArtifactFile]
     versions: dict[str, str] = Field(default_factory=dict, description="Code/validator/prompt versions used.")
     created_at: datetime
+    witness: WitnessSummary | None = Field(default=None, description="None when the script came without one.")
 
     def file(self, kind: FileKind) -> ArtifactFile | None:
         """The first file of `kind` (the main one: script, scene.xml, contact sheet), if persisted."""
@@ -105,6 +149,16 @@ class BenchmarkRow(BaseModel):
     kit_version: str | None = None  # absent from indexes published before it was recorded
     validator_version: str | None
     created_at: datetime
+    # The witness and the targets it sets; absent when the benchmark has none (and in older indexes).
+    witness_sha256: str | None = None
+    witness_sealed: bool | None = None
+    witness_cost: float | None = None
+    witness_weight_kg: float | None = None
+    witness_parts: int | None = None
+    witness_movers: int | None = None
+    witness_time_to_goal_s: float | None = None
+    cost_cap: float | None = None
+    weight_cap_kg: float | None = None
 
 
 class VariantRow(BaseModel):
@@ -257,6 +311,7 @@ class DatasetIndex(BaseModel):
                     kit_version=entry.versions.get("kit"),
                     validator_version=entry.versions.get("validator"),
                     created_at=entry.created_at,
+                    **_witness_columns(entry.witness),
                 )
             )
             for v in entry.variants:
@@ -355,3 +410,19 @@ def _plain(value: object) -> object:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
+
+
+def _witness_columns(witness: WitnessSummary | None) -> dict[str, object]:
+    if witness is None:
+        return {}
+    return {
+        "witness_sha256": witness.sha256,
+        "witness_sealed": witness.sealed,
+        "witness_cost": witness.cost,
+        "witness_weight_kg": witness.weight_kg,
+        "witness_parts": witness.parts,
+        "witness_movers": witness.movers,
+        "witness_time_to_goal_s": witness.time_to_goal_s,
+        "cost_cap": witness.cost_cap,
+        "weight_cap_kg": witness.weight_cap_kg,
+    }

@@ -18,6 +18,7 @@ from benchgen.decisions import Plan
 from benchgen.errors import BenchgenError
 from benchgen.offline.families import FAMILIES, Family, get_family
 from benchgen.offline.families.base import FIXTURE_MATERIALS, PAYLOAD_MATERIALS, PAYLOAD_SHAPES, FamilyParams
+from benchgen.offline.witnesses import witness_source
 from benchgen.validation.report import ValidationReport
 
 MAX_REPAIR_MOVES = 4  # moves one plan may receive before the Coder stops changing its script
@@ -167,6 +168,7 @@ class OfflineCoder:
                 source=family.render_script(params),
                 attempt=attempt,
                 notes=f"rendered family {family.key!r} from the plan's parameters",
+                witness=witness_source(family.key),
             )
         params = read_parameters(previous.source, family)
         earlier_moves = [line for line in previous.notes.splitlines() if line.startswith(REPAIR_NOTE)]
@@ -186,5 +188,8 @@ class OfflineCoder:
             ]
             notes = f"{REPAIR_NOTE}{move.value} for {why}: {', '.join(changed) or 'already at its limit'}"
         return ScriptDraft(
-            source=family.render_script(params), attempt=attempt, notes="\n".join(earlier_moves + [notes])
+            source=family.render_script(params),
+            attempt=attempt,
+            notes="\n".join(earlier_moves + [notes]),
+            witness=witness_source(family.key),
         )

@@ -25,6 +25,8 @@ from benchgen.dataset.index import (
     DatasetIndex,
     FileKind,
     VariantRow,
+    WitnessSummary,
+    witness_columns,
 )
 from benchgen.dataset.publish import (
     GALLERY_DIR,
@@ -280,6 +282,32 @@ class TestGate:
             GateError, match="script_violation' failed for gap-crossing-1: line 4: attribute `_os`"
         ):
             result.raise_for_failure()
+
+    def test_required_witnesses_must_have_solved_and_set_positive_caps(self, store):
+        index = small_index(store)
+        solved = WitnessSummary(
+            solved=True,
+            sha256="a" * 64,
+            sealed=False,
+            cost=12.0,
+            weight_kg=0.2,
+            parts=2,
+            movers=1,
+            time_to_goal_s=3.0,
+            cost_cap=18.0,
+            weight_cap_kg=0.3,
+        )
+        index.benchmarks[0] = index.benchmarks[0].model_copy(update=witness_columns(solved))
+        failed_witness = solved.model_copy(update={"solved": False, "cost_cap": 0.0})
+        index.benchmarks[1] = index.benchmarks[1].model_copy(update=witness_columns(failed_witness))
+        staged = stage(store, index)
+        checksums, scripts = staged_checksums(store, staged), staged_scripts(store, staged, index)
+        assert run_gate(index, checksums, scripts).success  # witnesses not required: not checked
+        result = run_gate(index, checksums, scripts, thresholds=GateThresholds(require_witness=True))
+        failed = {(f.expectation, f.column): f.rows for f in result.failures}
+        assert failed[("expect_column_values_to_not_be_null", "witness_sha256")] == ["ramp-climb-0"]
+        assert failed[("expect_column_values_to_be_in_set", "witness_solved")] == ["gap-crossing-1"]
+        assert failed[("expect_column_values_to_be_between", "cost_cap")] == ["gap-crossing-1"]
 
     def test_missing_file_and_no_spread_fail(self, store):
         index = DatasetIndex.from_entries(

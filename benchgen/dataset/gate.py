@@ -44,6 +44,8 @@ BENCHMARK_REQUIRED = (
     "preview_sha256",
     "created_at",
 )
+CAP_COLUMNS = ("cost_cap", "weight_cap_kg")  # the targets a witness sets; present and positive
+WITNESS_REQUIRED = ("witness_sha256", "witness_solved", *CAP_COLUMNS)  # not null when witnesses are required
 VARIANT_REQUIRED = ("variant_id", "benchmark_id", "seed", "scale", "ok")
 
 FAILED_EXPECTATION = "{table}: {expectation}{column} failed{observed}{rows}{values}"
@@ -63,6 +65,9 @@ class GateThresholds(BaseModel):
 
     min_accepted_per_theme: int = Field(default=MIN_ACCEPTED_PER_THEME, ge=0)
     min_difficulty_stdev: float = Field(default=MIN_DIFFICULTY_STDEV, ge=0)
+    require_witness: bool = Field(
+        default=False, description="Every benchmark must carry a witness that solved every variant."
+    )
 
 
 class FailedExpectation(BaseModel):
@@ -167,6 +172,7 @@ def _expectations(table: str, index: DatasetIndex, thresholds: GateThresholds) -
                 if thresholds.min_difficulty_stdev > 0  # 0 asks for no spread (e.g. a one-benchmark build)
                 else []
             ),
+            *(_witness_expectations() if thresholds.require_witness else []),
         ]
     if table == "variants":
         benchmark_ids = [b.benchmark_id for b in index.benchmarks]
@@ -189,6 +195,17 @@ def _expectations(table: str, index: DatasetIndex, thresholds: GateThresholds) -
             gxe.ExpectColumnPairValuesToBeEqual(column_A="sha256", column_B="sha256_actual"),
         ]
     raise ValueError(f"unknown gate table {table!r}")
+
+
+def _witness_expectations() -> list:
+    """Solvable means proven: a witness that solved every variant, and the targets it sets."""
+    import great_expectations.expectations as gxe
+
+    return [
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in WITNESS_REQUIRED],
+        gxe.ExpectColumnValuesToBeInSet(column="witness_solved", value_set=[True]),
+        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True) for c in CAP_COLUMNS],
+    ]
 
 
 def _context(docs_dir: Path | None):
@@ -275,7 +292,9 @@ def _failed(table: str, result) -> FailedExpectation:
     raised = _exception_message(result.exception_info or {})
     if raised:
         observed = f"error: {raised}"
-    column = result.expectation_config.kwargs.get("column") or result.expectation_config.kwargs.get("column_A")
+    column = result.expectation_config.kwargs.get("column") or result.expectation_config.kwargs.get(
+        "column_A"
+    )
     values = (details.get("unexpected_list") or []) if column in EXPLAINED_COLUMNS else []
     return FailedExpectation(
         table=table,

@@ -151,6 +151,7 @@ class BenchmarkRow(BaseModel):
     created_at: datetime
     # The witness and the targets it sets; absent when the benchmark has none (and in older indexes).
     witness_sha256: str | None = None
+    witness_solved: bool | None = None
     witness_sealed: bool | None = None
     witness_cost: float | None = None
     witness_weight_kg: float | None = None
@@ -311,7 +312,7 @@ class DatasetIndex(BaseModel):
                     kit_version=entry.versions.get("kit"),
                     validator_version=entry.versions.get("validator"),
                     created_at=entry.created_at,
-                    **_witness_columns(entry.witness),
+                    **witness_columns(entry.witness),
                 )
             )
             for v in entry.variants:
@@ -412,11 +413,13 @@ def _plain(value: object) -> object:
     return value
 
 
-def _witness_columns(witness: WitnessSummary | None) -> dict[str, object]:
+def witness_columns(witness: WitnessSummary | None) -> dict[str, object]:
+    """The index columns of a benchmark's witness; none when it has no witness."""
     if witness is None:
         return {}
     return {
         "witness_sha256": witness.sha256,
+        "witness_solved": witness.solved,
         "witness_sealed": witness.sealed,
         "witness_cost": witness.cost,
         "witness_weight_kg": witness.weight_kg,

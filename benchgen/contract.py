@@ -11,3 +11,4 @@ DEFAULT_SEEDS = (0, 1, 2, 3, 4)  # seeds a script is validated on unless the cal
 DEFAULT_SCALES = (1.0,)  # scales a script is validated and evaluated on unless the caller says otherwise
 DEFAULT_EVALUATION_SEEDS = (0, 1, 2)  # seeds a solution is evaluated on unless the caller says otherwise
 TARGET_CAP_FACTOR = 1.5  # a benchmark's cost and weight caps, as a multiple of its witness's
+WITNESS_FILE = "solution.py"  # a benchmark's witness, beside its script.py in the published version

@@ -17,10 +17,10 @@ from typing import Protocol
 from pydantic import BaseModel, Field, field_validator
 
 from benchgen import db
-from benchgen.contract import MAX_SCALE, MIN_SCALE
+from benchgen.contract import MAX_SCALE, MIN_SCALE, WITNESS_FILE
 from benchgen.dataset.card import render_card
 from benchgen.dataset.gate import GateResult, GateThresholds, run_gate
-from benchgen.dataset.index import ArtifactFile, BenchmarkEntry, DatasetIndex, FileKind
+from benchgen.dataset.index import ArtifactFile, BenchmarkEntry, DatasetIndex, FileKind, WitnessSummary
 from benchgen.dataset.publish import (
     PublishedDataset,
     StagedDataset,
@@ -56,7 +56,9 @@ DEFAULT_SEEDS_PER_THEME = 2
 DEFAULT_VARIANT_SEEDS = (0, 1, 2)
 DEFAULT_SCALES = (1.0,)
 DEFAULT_DATASET_NAME = "benchgen"
+DEFAULT_REQUIRE_WITNESS = False  # a benchmark is accepted only with a witness that solves every variant
 DEFINITION_FILE = "definition.json"  # the nominal variant's ScenarioSpec
+WITNESS_REPORT_FILE = "solution_report.json"  # the witness's evaluation on the variant grid
 REVIEW_DIR = "review"  # renders, contact sheet, clip and reports of the nominal variant
 ARTIFACTS_PREFIX = "artifacts"  # content-addressed benchmark files: artifacts/<script sha256>/...
 BENCHMARK_ID_NAMESPACE = uuid.UUID("6f1c2b4e-8f0a-4c39-9d52-2b7a1f6c0e11")  # uuid5 namespace of benchmark ids
@@ -248,26 +250,40 @@ def generate_benchmark(
 
 
 def validate_variants(
-    generation: GenerationResult, seeds: list[int], scales: list[float]
+    generation: GenerationResult, seeds: list[int], scales: list[float], *, require_witness: bool
 ) -> ValidationReport:
-    """The accepted script's report on the dataset's variant grid (seeds x scales): the session's own when
-    it validated that grid, else a validation in the sandbox."""
+    """The accepted script's report on the dataset's variant grid (seeds x scales), with its witness's
+    verdict: the session's own validation when it covered that grid, else one in the sandbox; then the
+    witness evaluated on the same grid (NO_WITNESS when one is required and the Coder wrote none)."""
+    from benchgen.sandbox.pool import warm_runner
     from benchgen.validation.validator import validate_source
+    from benchgen.validation.witness import Witness, check_witness
 
     name = f"{generation.theme}#{generation.seed}"
-    if generation.report is not None and generation.report.covers(seeds, scales):
-        return generation.report.model_copy(update={"script": name})
-    return validate_source(generation.script, name, seeds, scales)
+    witness = Witness(name=WITNESS_FILE, source=generation.witness) if generation.witness else None
+    with warm_runner() as runner:
+        if generation.report is not None and generation.report.covers(seeds, scales):
+            report = generation.report.model_copy(update={"script": name})
+        else:
+            report = validate_source(generation.script, name, seeds, scales, runner=runner)
+        if witness is None and not require_witness:
+            return report
+        return check_witness(report, generation.script, witness, required=require_witness, runner=runner)
 
 
 # --- evidence ----------------------------------------------------------------------------------------
 
 
 def render_evidence(
-    script: str, seed: int, scale: float, report: ValidationReport, store: ArtifactStore
+    script: str,
+    seed: int,
+    scale: float,
+    report: ValidationReport,
+    store: ArtifactStore,
+    witness: str | None = None,
 ) -> Evidence:
     """Render the review bundle of the nominal variant as validation built it, and store script,
-    definition, MJCF and renders.
+    definition, MJCF, renders, and the witness with its evaluation when validation evaluated one.
 
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
@@ -299,6 +315,10 @@ def render_evidence(
                 kind = FileKind.PREVIEW if relative == SHEET_FILE else FileKind.REVIEW
                 name = f"{REVIEW_DIR}/{relative}"
             files.append(_stored(store, prefix, kind, name, path.read_bytes()))
+    if witness is not None and report.witness is not None:
+        files.append(_stored(store, prefix, FileKind.WITNESS, WITNESS_FILE, witness.encode()))
+        evaluation = report.witness.model_dump_json(indent=2).encode()
+        files.append(_stored(store, prefix, FileKind.WITNESS_REPORT, WITNESS_REPORT_FILE, evaluation))
     return Evidence(
         files=files, difficulty_score=difficulty_score(spec), definition=spec, seed=seed, scale=scale
     )
@@ -410,6 +430,9 @@ def persist_benchmark(
         files=evidence.files,
         versions=current_versions(),
         created_at=as_utc(saved.created_at),
+        witness=WitnessSummary.from_report(report.witness, generation.witness, sealed=False)
+        if report.witness is not None and generation.witness is not None
+        else None,
     )
 
 
@@ -566,10 +589,11 @@ def run_step(step: Step, candidate: Candidate, params: BuildParameters, settings
     if step is Step.GENERATE:
         return generate_benchmark(candidate.theme, candidate.seed, model=params.model, settings=settings)
     if step is Step.VALIDATE:
-        return validate_variants(generation, params.variant_seeds, params.scales)
+        require = params.thresholds.require_witness
+        return validate_variants(generation, params.variant_seeds, params.scales, require_witness=require)
     if step is Step.RENDER:
         nominal = params.variant_seeds[0], params.scales[0]
-        return render_evidence(generation.script, *nominal, report, open_store(settings))
+        return render_evidence(generation.script, *nominal, report, open_store(settings), generation.witness)
     return persist_benchmark(
         generation,
         report,

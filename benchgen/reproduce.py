@@ -7,12 +7,15 @@ recorded sha256, and every (seed, scale) variant must give the recorded geometry
 import hashlib
 import uuid
 from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
 from benchgen import db
 from benchgen.codes import FailureCode
+from benchgen.contract import WITNESS_FILE
 from benchgen.errors import NotFoundError, UsageError
 from benchgen.models import BenchmarkAsset
 from benchgen.sandbox import SandboxRunner
@@ -20,6 +23,10 @@ from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
 from benchgen.validation.report import ValidationReport
 from benchgen.versions import current_versions
+
+if TYPE_CHECKING:
+    from benchgen.dataset.index import BenchmarkRow
+    from benchgen.dataset.published import PublishedVersion
 
 REPRODUCED_VERSIONS = ("code", "kit", "validator")  # the versions that decide a script's geometry and outcome
 OUTSIDE_STORE = (
@@ -67,6 +74,11 @@ class RecordedBenchmark(BaseModel):
     script_sha256: str
     variants: list[RecordedVariant]
     notes: list[str] = Field(default_factory=list)
+    witness: str | None = Field(
+        default=None, description="The published witness, evaluated again when given."
+    )
+    witness_sha256: str | None = None
+    witness_solved: bool | None = Field(default=None, description="Whether the witness solved every variant.")
 
 
 class Reproduction(BaseModel):
@@ -191,9 +203,18 @@ def recorded_from_published(
                 notes=version_notes(
                     {"code": row.code_version, "validator": row.validator_version, "kit": row.kit_version}
                 ),
+                witness=_published_witness(version, row),
+                witness_sha256=row.witness_sha256,
+                witness_solved=row.witness_solved,
             )
         )
     return records
+
+
+def _published_witness(version: "PublishedVersion", row: "BenchmarkRow") -> str | None:
+    """The witness file the version publishes beside the script; None when it has none."""
+    path = f"{PurePosixPath(row.script_file).parent.as_posix()}/{WITNESS_FILE}"
+    return version.store.get_bytes(path).decode("utf-8") if version.has(path) else None
 
 
 def compare(recorded: RecordedBenchmark, report: ValidationReport) -> list[Difference]:
@@ -239,6 +260,34 @@ def compare(recorded: RecordedBenchmark, report: ValidationReport) -> list[Diffe
                     reproduced=str(variant.metrics.geometry_hash),
                 )
             )
+    return differences + _witness_differences(recorded, report)
+
+
+def _witness_differences(recorded: RecordedBenchmark, report: ValidationReport) -> list[Difference]:
+    if recorded.witness is None:
+        return []
+    differences = []
+    actual_sha = hashlib.sha256(recorded.witness.encode()).hexdigest()
+    if recorded.witness_sha256 is not None and actual_sha != recorded.witness_sha256:
+        differences.append(
+            Difference(what="witness sha256", recorded=recorded.witness_sha256, reproduced=actual_sha)
+        )
+    solved = report.witness is not None and report.witness.solved
+    if recorded.witness_solved is not None and solved != recorded.witness_solved:
+        unsolved = [
+            f"seed {v.seed} scale {v.scale:g}"
+            for v in (report.witness.variants if report.witness else [])
+            if not v.solved
+        ]
+        differences.append(
+            Difference(
+                what="witness",
+                recorded="solved every variant" if recorded.witness_solved else "did not solve every variant",
+                reproduced="solved every variant"
+                if solved
+                else f"unsolved on {', '.join(unsolved) or 'no variant'}",
+            )
+        )
     return differences
 
 
@@ -249,6 +298,7 @@ def _ordered_unique(values: list) -> list:
 def reproduce_record(recorded: RecordedBenchmark, runner: SandboxRunner) -> Reproduction:
     """Re-run the recorded script in the sandbox on exactly its recorded seeds and scales."""
     from benchgen.validation.validator import validate_source
+    from benchgen.validation.witness import Witness, check_witness
 
     seeds = _ordered_unique([v.seed for v in recorded.variants])
     scales = _ordered_unique([v.scale for v in recorded.variants])
@@ -257,6 +307,9 @@ def reproduce_record(recorded: RecordedBenchmark, runner: SandboxRunner) -> Repr
             f"benchmark {recorded.benchmark_id} records no variants; there is nothing to reproduce"
         )
     report = validate_source(recorded.script, recorded.name, seeds, scales, runner=runner)
+    if recorded.witness is not None:
+        witness = Witness(name=f"{recorded.name} {WITNESS_FILE}", source=recorded.witness)
+        report = check_witness(report, recorded.script, witness, required=False, runner=runner)
     return Reproduction(
         benchmark_id=recorded.benchmark_id,
         script_source=recorded.script_source,

@@ -35,11 +35,13 @@ def build_dataset(
     force: bool = False,
     min_accepted_per_theme: int = MIN_ACCEPTED_PER_THEME,
     min_difficulty_stdev: float = MIN_DIFFICULTY_STDEV,
+    require_witness: bool = pipeline.DEFAULT_REQUIRE_WITNESS,
     settings_block: str | None = None,
     allow_local_defaults: bool = False,
 ) -> pipeline.BuildSummary:
-    """Generate `seeds_per_theme` benchmarks per theme, validate each on variant_seeds x scales,
-    check the dataset with Great Expectations and publish it to `<store>/<dataset_name>/<version>/`.
+    """Generate `seeds_per_theme` benchmarks per theme, validate each on variant_seeds x scales with its
+    witness (which `require_witness` makes every benchmark need), check the dataset with Great
+    Expectations and publish it to `<store>/<dataset_name>/<version>/`.
 
     Settings come from the BenchgenSettings block `settings_block` when given, else from BENCHGEN_*
     variables; `store_url` overrides the store of either, `model` the settings' llm_model. A deployment's
@@ -59,6 +61,7 @@ def build_dataset(
         force=force,
         min_accepted_per_theme=min_accepted_per_theme,
         min_difficulty_stdev=min_difficulty_stdev,
+        require_witness=require_witness,
     )
     if not allow_local_defaults:
         refuse_local_defaults(settings, settings_block)

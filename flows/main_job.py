@@ -60,6 +60,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
         help="0 for no difficulty-spread requirement",
     )
     parser.add_argument(
+        "--require-witness",
+        action=argparse.BooleanOptionalAction,
+        default=pipeline.DEFAULT_REQUIRE_WITNESS,
+        help="accept only benchmarks whose witness solves every variant",
+    )
+    parser.add_argument(
         "--model",
         default=None,
         help="'offline' or an LLM model as 'provider:name' (default: BENCHGEN_LLM_MODEL, else offline)",
@@ -86,6 +92,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
             force=args.force,
             min_accepted_per_theme=args.min_accepted_per_theme,
             min_difficulty_stdev=args.min_difficulty_stdev,
+            require_witness=args.require_witness,
         )
         pipeline.probe_services(settings)
         with temporary_settings(updates=local_run_settings()):
@@ -100,6 +107,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
                 scales=args.scales,
                 min_accepted_per_theme=args.min_accepted_per_theme,
                 min_difficulty_stdev=args.min_difficulty_stdev,
+                require_witness=args.require_witness,
                 model=args.model,
                 dataset_name=args.name,
                 dataset_version=args.version,

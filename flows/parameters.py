@@ -85,6 +85,7 @@ def check_parameters(
     force: bool,
     min_accepted_per_theme: int,
     min_difficulty_stdev: float,
+    require_witness: bool,
 ) -> pipeline.BuildParameters:
     """The build's parameters, or one UsageError with one line per mistake; called before any work."""
     mistakes = []
@@ -105,6 +106,7 @@ def check_parameters(
         "thresholds": {
             "min_accepted_per_theme": min_accepted_per_theme,
             "min_difficulty_stdev": min_difficulty_stdev,
+            "require_witness": require_witness,
         },
     }
     try:

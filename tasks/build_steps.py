@@ -11,7 +11,6 @@ most of a warm re-run. The LLM and sandbox limits are global concurrency limits 
 """
 
 import tempfile
-from contextlib import nullcontext
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -82,13 +81,13 @@ def validate(
     generation: pipeline.GenerationResult,
     variant_seeds: list[int],
     scales: list[float],
+    require_witness: bool,
     versions: dict[str, str],
 ) -> ValidationReport:
-    """Every (seed, scale) variant: the session's report when it validated this grid, else in the sandbox;
-    a failing report is a result, never retried."""
-    reused = generation.report is not None and generation.report.covers(variant_seeds, scales)
-    with nullcontext() if reused else slots(SANDBOX_WORKERS_LIMIT):
-        return pipeline.validate_variants(generation, variant_seeds, scales)
+    """Every (seed, scale) variant (the session's report when it validated this grid, else in the
+    sandbox) and the witness on them; a failing report is a result, never retried."""
+    with slots(SANDBOX_WORKERS_LIMIT):
+        return pipeline.validate_variants(generation, variant_seeds, scales, require_witness=require_witness)
 
 
 @task(
@@ -101,6 +100,7 @@ def render(
     theme: str,
     seed: int,
     script: str,
+    witness: str | None,
     variant_seed: int,
     scale: float,
     report: ValidationReport,
@@ -108,9 +108,11 @@ def render(
     store: str,
     settings: Settings,
 ) -> pipeline.Evidence:
-    """Definition, MJCF and review renders stored by content under `store` (part of the cache key)."""
+    """Definition, MJCF, review renders and the witness stored by content under `store` (in the cache key)."""
     with slots(SANDBOX_WORKERS_LIMIT):
-        return pipeline.render_evidence(script, variant_seed, scale, report, pipeline.open_store(settings))
+        return pipeline.render_evidence(
+            script, variant_seed, scale, report, pipeline.open_store(settings), witness
+        )
 
 
 @task(
@@ -217,14 +219,23 @@ class PrefectSteps:
             database = settings.resolved_database_url
             return self.generate.submit(c.theme, c.seed, params.model, versions, database, settings)
         if step is Step.VALIDATE:
+            require = params.thresholds.require_witness
             return self.validate.submit(
-                c.theme, c.seed, c.generation, params.variant_seeds, params.scales, versions
+                c.theme, c.seed, c.generation, params.variant_seeds, params.scales, require, versions
             )
         if step is Step.RENDER:
             nominal = params.variant_seeds[0], params.scales[0]
             store = settings.resolved_store_url
             return self.render.submit(
-                c.theme, c.seed, c.generation.script, *nominal, c.report, versions, store, settings
+                c.theme,
+                c.seed,
+                c.generation.script,
+                c.generation.witness,
+                *nominal,
+                c.report,
+                versions,
+                store,
+                settings,
             )
         return persist.submit(
             c.generation, c.report, c.evidence, params.dataset_name, params.dataset_version, settings

@@ -489,6 +489,7 @@ def test_parameter_mistakes_are_one_line_each(monkeypatch, tmp_path, themes_file
         "force": False,
         "min_accepted_per_theme": 1,
         "min_difficulty_stdev": 0.0,
+        "require_witness": False,
     } | extra
     with pytest.raises(UsageError) as raised:
         check_parameters(**values)

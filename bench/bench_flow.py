@@ -73,7 +73,7 @@ WARM_BUDGET = 0.05  # flow warm / flow cold
 TARGET_PER_MIN = 25.0  # accepted benchmarks per minute of the cold flow, server start excluded (issue 13)
 SPEEDUP_TARGET = 5.0  # accepted per minute now / --baseline-per-min, measured before a change (issue 13)
 MAX_BUILDS_PER_VARIANT = 2  # sandbox builds of one (script, seed, scale) in a run: the determinism check
-RERUN_PAUSE_S = 5.0  # s between the end of a run and the start of its re-run; not timed
+RERUN_PAUSE_S = 5.0  # s between the end of a run and its re-run (or the report); not timed
 SECONDS_PER_MINUTE = 60.0
 
 
@@ -212,21 +212,41 @@ def print_report(
     warm_builds: PhaseBuilds,
     baseline_per_min: float | None,
 ) -> None:
+    """The contents first, the figures after them, the budget lines last (so `tail -30` shows them)."""
     sessions = len(params.units())
     accepted = len(cold.published)
-    warm_s = statistics.median(warm_times)
     print(
         f"workload: {len(params.themes)} themes x {params.seeds_per_theme} seeds = {sessions} sessions, "
         f"variant seeds {params.variant_seeds} x scales {params.scales}, gallery with settle clips"
     )
+    digest = contents_digest(cold.published)
+    same = "identical" if contents_digest(direct.published) == digest else "DIFFERENT"
+    print(f"published contents (flow cold): {accepted} benchmarks, digest {digest} (direct: {same})")
+    for benchmark in cold.published:
+        print(f"  {benchmark.benchmark_id}  {benchmark.script_sha256}  {benchmark.theme}")
+    per_theme = ", ".join(str(sum(b.theme == theme for b in cold.published)) for theme in params.themes)
+    print(
+        f"accepted: flow cold {accepted} of {sessions} ({per_theme} per theme), "
+        f"direct {len(direct.published)} of {sessions}"
+    )
+
+    warm_s = statistics.median(warm_times)
     print(f"direct (no Prefect)          {direct.seconds:8.1f} s")
     print(f"ephemeral server start       {server_s:8.1f} s   (excluded below)")
     print(f"flow, cold                   {cold.seconds:8.1f} s")
     runs = ", ".join(f"{t:.2f}" for t in warm_times)
     print(f"flow, warm re-run            {warm_s:8.2f} s   median of {runs} s (unchanged: {warm_unchanged})")
-    print(f"accepted: flow cold {accepted} of {sessions}, direct {len(direct.published)} of {sessions}")
-    for theme in params.themes:
-        print(f"  {theme:<28} {sum(b.theme == theme for b in cold.published)} accepted (flow cold)")
+
+    print("sandbox builds:")
+    print(builds_line("direct", direct.builds.sandbox, len(direct.published)))
+    print(builds_line("flow, cold", cold.builds.sandbox, accepted))
+    print("in-process builds of trusted offline scripts (planner, reviewer; no sandbox):")
+    print(builds_line("direct", direct.builds.in_process, len(direct.published)))
+    print(builds_line("flow, cold", cold.builds.in_process, accepted))
+    print(
+        f"builds in {len(warm_times)} warm re-runs: {warm_builds.sandbox.total} sandbox, "
+        f"{warm_builds.in_process.total} in-process"
+    )
 
     rate = cold.per_minute
     print(
@@ -241,37 +261,20 @@ def print_report(
         )
     else:
         print(f"speed-up    vs baseline  = not measured (give --baseline-per-min {rate:.1f} to a later run)")
-
-    print("sandbox builds:")
-    print(builds_line("direct", direct.builds.sandbox, len(direct.published)))
-    print(builds_line("flow, cold", cold.builds.sandbox, accepted))
-    print("in-process builds of trusted offline scripts (planner, reviewer; no sandbox):")
-    print(builds_line("direct", direct.builds.in_process, len(direct.published)))
-    print(builds_line("flow, cold", cold.builds.in_process, accepted))
-    print(
-        f"builds in {len(warm_times)} warm re-runs: {warm_builds.sandbox.total} sandbox, "
-        f"{warm_builds.in_process.total} in-process"
-    )
     most = cold.builds.sandbox.most_of_one_variant
     print(
-        f"builds    one variant, flow cold = at most {most}  (budget <= {MAX_BUILDS_PER_VARIANT})  "
+        f"builds      one variant  = at most {most} in the cold flow  (budget <= {MAX_BUILDS_PER_VARIANT})  "
         f"{verdict(most <= MAX_BUILDS_PER_VARIANT)}"
     )
     overhead, warm_ratio = cold.seconds / direct.seconds, warm_s / cold.seconds
     print(
-        f"overhead  flow/direct  = {overhead:.2f}x  (budget <= {OVERHEAD_BUDGET}x)  "
+        f"overhead    flow/direct  = {overhead:.2f}x  (budget <= {OVERHEAD_BUDGET}x)  "
         f"{verdict(overhead <= OVERHEAD_BUDGET)}"
     )
     print(
-        f"warm      warm/cold    = {warm_ratio:.1%}  (budget <= {WARM_BUDGET:.0%})  "
+        f"warm        warm/cold    = {warm_ratio:.1%}  (budget <= {WARM_BUDGET:.0%})  "
         f"{verdict(warm_ratio <= WARM_BUDGET)}"
     )
-
-    digest = contents_digest(cold.published)
-    same = "identical" if contents_digest(direct.published) == digest else "DIFFERENT"
-    print(f"published contents (flow cold): {accepted} benchmarks, digest {digest} (direct: {same})")
-    for benchmark in cold.published:
-        print(f"  {benchmark.benchmark_id}  {benchmark.script_sha256}  {benchmark.theme}")
 
 
 @flow(name="bench-server-start")
@@ -322,6 +325,9 @@ def main() -> None:
         for _ in range(args.warm_runs):
             time.sleep(RERUN_PAUSE_S)
             warm.append(timed(build_dataset, **flow_kwargs))
+        # The temporary server records the last run's events after it; stopped mid-way (at exit) it logs
+        # the events it drops as errors, under the report.
+        time.sleep(RERUN_PAUSE_S)
 
     print_report(
         params,

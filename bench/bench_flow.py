@@ -16,7 +16,7 @@ issue 7: flow cold <= 1.3x direct; warm <= 5% of cold. From issue 13: accepted b
 of the cold flow >= TARGET_PER_MIN, and >= SPEEDUP_TARGET x a figure measured before a change
 (`--baseline-per-min`). Wall times: every step runs sandboxes and MuJoCo in other processes, so CPU
 time of this process would miss most of the work. The flows run with the Prefect settings of the main
-job (`flows.build_dataset.local_run_settings`) and its thread task runner, so every build is made from
+job (`flows.prefect_setup.local_run_settings`) and its thread task runner, so every build is made from
 this process and counted here.
 
 Builds are counted, not mocked: `SandboxRunner.build` (every instance) and the in-process build of
@@ -50,12 +50,12 @@ from prefect import flow
 from prefect.settings import temporary_settings
 
 from benchgen import pipeline
-from benchgen.dataset.index import INDEX_FILE
-from benchgen.gallery.source import PublishedVersion
+from benchgen.dataset.published import PublishedVersion
 from benchgen.sandbox import execute
 from benchgen.sandbox.runner import SandboxRunner
 from benchgen.settings import get_settings
-from flows.build_dataset import build_dataset, local_run_settings
+from flows.build_dataset import build_dataset
+from flows.prefect_setup import local_run_settings
 
 # One theme per offline family, each accepted by the offline backend.
 THEMES = [
@@ -151,8 +151,8 @@ class PublishedBenchmark(NamedTuple):
 
 def published_benchmarks(dataset_url: str) -> list[PublishedBenchmark]:
     """The published index's benchmarks, sorted by id; the index is checked against the manifest."""
-    rows = PublishedVersion(dataset_url, get_settings()).table(INDEX_FILE)
-    return sorted(PublishedBenchmark(r["benchmark_id"], r["theme"], r["script_sha256"]) for r in rows)
+    rows = PublishedVersion(dataset_url, get_settings()).benchmarks()
+    return sorted(PublishedBenchmark(r.benchmark_id, r.theme, r.script_sha256) for r in rows)
 
 
 def contents_digest(benchmarks: list[PublishedBenchmark]) -> str:

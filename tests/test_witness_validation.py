@@ -54,10 +54,18 @@ def valid_report(runner) -> ValidationReport:
     return report
 
 
-def test_the_example_with_its_solution_is_valid_and_proven(valid_report, runner):
-    report = check_witness(
-        valid_report, SCRIPT.read_text(), read_witness(SOLUTION), required=True, runner=runner
-    )
+@pytest.fixture(scope="module")
+def proven_report(valid_report, runner) -> ValidationReport:
+    return check_witness(valid_report, SCRIPT.read_text(), read_witness(SOLUTION), required=True, runner=runner)
+
+
+@pytest.fixture(scope="module")
+def failed_report(valid_report, runner) -> ValidationReport:
+    return check_witness(valid_report, SCRIPT.read_text(), IDLE_WITNESS, required=True, runner=runner)
+
+
+def test_the_example_with_its_solution_is_valid_and_proven(proven_report):
+    report = proven_report
     assert report.ok and report.failures == []
     assert report.solvability is Solvability.PROVEN
     witness = report.witness
@@ -69,8 +77,8 @@ def test_the_example_with_its_solution_is_valid_and_proven(valid_report, runner)
     assert again.solvability is Solvability.PROVEN and again.witness == witness
 
 
-def test_a_witness_that_does_nothing_fails_every_variant_with_its_evaluation_codes(valid_report, runner):
-    report = check_witness(valid_report, SCRIPT.read_text(), IDLE_WITNESS, required=True, runner=runner)
+def test_a_witness_that_does_nothing_fails_every_variant_with_its_evaluation_codes(failed_report):
+    report = failed_report
     assert not report.ok
     assert report.solvability is Solvability.WITNESS_FAILED
     assert report.codes() == {FailureCode.WITNESS_FAILED}
@@ -81,6 +89,15 @@ def test_a_witness_that_does_nothing_fails_every_variant_with_its_evaluation_cod
         assert "GOAL_NOT_REACHED: " in failure.message
         rerun = f"--seeds {variant.seed} --scales {variant.scale:g}"
         assert f"`benchgen evaluate {SCRIPT} idle_solution.py {rerun}`" in failure.message
+
+
+def test_witnessed_reports_survive_a_checkpoint_round_trip(proven_report, failed_report):
+    from benchgen.agents.session import checkpoint_serializer
+
+    serde = checkpoint_serializer()
+    for report in (proven_report, failed_report):
+        restored = serde.loads_typed(serde.dumps_typed(report))
+        assert repr(restored) == repr(report)  # repr also compares types, e.g. enum vs str
 
 
 def test_a_required_witness_that_is_missing_is_no_witness(valid_report):

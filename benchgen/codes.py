@@ -35,6 +35,9 @@ class FailureCode(StrEnum):
     GOAL_UNREACHABLE = "GOAL_UNREACHABLE"
     PAYLOAD_TRAPPED = "PAYLOAD_TRAPPED"
     PAYLOAD_UNREACHABLE = "PAYLOAD_UNREACHABLE"
+    # The witness: a reference solution proving the scene solvable (benchgen.validation.witness).
+    NO_WITNESS = "NO_WITNESS"
+    WITNESS_FAILED = "WITNESS_FAILED"
     # Evaluation of a solution (docs/solution-contract.md); TIMEOUT, RESOURCE_LIMIT, FORBID_ZONE_HIT,
     # OUT_OF_BOUNDS and PHYSICS_UNSTABLE above apply to solutions too.
     SOLUTION_ERROR = "SOLUTION_ERROR"
@@ -56,5 +59,7 @@ SOLUTION_CODES = frozenset(
         FailureCode.GOAL_NOT_REACHED,
     }
 )
+# Codes about a scenario's witness: validation reports them only when it is given one or requires one.
+WITNESS_CODES = frozenset({FailureCode.NO_WITNESS, FailureCode.WITNESS_FAILED})
 # The scenario contract's codes (docs/scenario-contract.md), in declaration order.
 SCENARIO_CODES = tuple(code for code in FailureCode if code not in SOLUTION_CODES)

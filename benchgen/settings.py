@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     log_level: LogLevel = "INFO"
+    require_witness: bool = False  # `benchgen validate` reports NO_WITNESS for a script given no --witness
 
     @classmethod
     def settings_customise_sources(

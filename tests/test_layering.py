@@ -12,6 +12,7 @@ BELOW = [
     ("benchgen.measures.difficulty", "benchgen.offline"),
     ("benchgen.measures.fingerprint", "benchgen.offline"),
     ("benchgen.dataset.published", "benchgen.gallery"),
+    ("benchgen.validation.report", "benchgen.evaluation.evaluator"),
 ]
 
 

@@ -59,6 +59,12 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
         "the build zone never comes within reach of the payload, at its start or wherever it could fall "
         "or roll from there, so no part could move it"
     ),
+    FailureCode.NO_WITNESS: (
+        "a witness is required and none was given: no solution file proves the scenario solvable"
+    ),
+    FailureCode.WITNESS_FAILED: (
+        "the witness does not solve some variant; its first evaluation failures are quoted with their codes"
+    ),
 }
 
 # The kit entry points a script may call, in the order the prompt documents them, each with one usage note.

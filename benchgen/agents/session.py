@@ -59,6 +59,7 @@ CHECKPOINT_TYPES: tuple[type, ...] = (
     decisions.ReviewVerdict,
     decisions.TokenUsage,
     report_module.ValidationReport,
+    report_module.Solvability,
     render_types.RenderBundle,
     state.AttemptEntry,
     state.AttemptStage,

@@ -1,10 +1,12 @@
 """The validation report: the exact JSON shape `benchgen validate --json` prints (see the contract)."""
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from benchgen.codes import FailureCode
+from benchgen.evaluation.report import EvaluationReport
 from benchgen.failures import Failure
 from benchgen.sandbox.outcome import BuildResult
 
@@ -50,11 +52,27 @@ class VariantReport(BaseModel):
     )
 
 
+class Solvability(StrEnum):
+    """What validation knows about whether a mechanism solves the scenario on every validated variant."""
+
+    PROVEN = "proven"  # a witness solved every variant of the report
+    UNPROVEN = "unproven"  # no witness was evaluated: none was given, or the scenario itself is invalid
+    WITNESS_FAILED = "witness_failed"  # the witness was evaluated and left some variant unsolved
+
+
 class ValidationReport(BaseModel):
     script: str
     ok: bool
     failures: list[Failure] = Field(default_factory=list)
     variants: list[VariantReport] = Field(default_factory=list)
+    solvability: Solvability = Field(
+        default=Solvability.UNPROVEN, description="Whether a witness proved every variant solvable."
+    )
+    witness: EvaluationReport | None = Field(
+        default=None,
+        description="The witness's evaluation on exactly this report's variants (per variant: solved, "
+        "cost, weight, time to goal), when one was evaluated; read it instead of evaluating again.",
+    )
 
     def codes(self) -> set[FailureCode]:
         return {f.code for f in self.failures}

@@ -1,0 +1,114 @@
+"""Through a window, solved: a thin lift platform lying on the floor under the payload raises it to the
+window's sill; a pusher on a Slider, riding just above that level, shoves it off the platform, through the
+window and onto a tray waiting beyond the wall at sill height, until it rests against the tray's far lip
+over the goal's centre; then the tray comes down to the floor with the payload on it.
+
+Every size is taken from the scene: the floor from `base_plate`, the window from the four wall blocks,
+the platform from the room under the payload's jitter envelope, the stroke from the goal.
+"""
+
+from build123d import Box, Pos
+
+from benchgen.kit import Slider, Solution
+
+PLATFORM_LOW = 0.15  # share of the room under the payload's envelope left below the platform
+PLATFORM_HIGH = 0.85  # share of that room under the platform's top
+PLAY_RATIO = 0.1  # payload half widths kept free between a mover and the wall
+PLATFORM_MARGIN_RATIO = 0.5  # payload half widths the platform reaches past the envelope
+ABOVE_SILL_RATIO = 0.05  # payload half widths: the raised platform's top above the sill
+LIFT_RATIO = 0.05  # payload half widths: the pusher rides this far above the raised platform
+GAP_RATIO = 0.05  # payload half widths: clearance between the pusher and the payload's envelope at t = 0
+PIN_PLAY_RATIO = 0.1  # payload half widths of play between the payload and the pusher or lip at the end
+TRAY_THICKNESS_RATIO = 0.3  # payload half widths: the tray's thickness, at most TRAY_SILL_SHARE of the sill
+TRAY_SILL_SHARE = 0.5  # the tray never takes more than this share of the sill's height
+LIP_THICKNESS_RATIO = 0.3  # payload half widths: the tray's lip along the push
+LIP_HEIGHT_RATIO = 1.0  # payload half heights: the lip's height
+PUSHER_LENGTH_RATIO = 0.8  # payload half widths: the pusher's length along the push
+PUSHER_HEIGHT_RATIO = 1.2  # payload half heights: the pusher's height, when the window has room for it
+LIFT_TIME_S = 2.0  # s the lift takes, whatever the scale
+PUSH_TIME_S = 5.0  # s the push takes, whatever the scale
+LOWER_TIME_S = 2.0  # s the tray takes to come down
+START_TIME_S = 0.3  # s: the lift starts once the payload has settled on the platform
+PAUSE_S = 0.5  # s between one mover's end and the next one's start
+SETTLE_TIME_S = 2.0  # s after the tray is down for the payload to come to rest
+SLIDER_FORCE_N = 200.0  # N: the kit's strongest motor, enough to lift a steel box at scale 2
+MAX_SPEED_MM_S = 1000.0  # mm/s: the kit's speed limit
+
+
+def solve(scenario) -> Solution:
+    floor = scenario.fixture("base_plate").bbox.max[2]
+    sill = scenario.fixture("wall_sill").bbox
+    sill_top = sill.max[2]
+    lintel_bottom = scenario.fixture("wall_lintel").bbox.min[2]
+    window_lo = scenario.fixture("wall_right").bbox.max[1]
+    window_hi = scenario.fixture("wall_left").bbox.min[1]
+    window_y = (window_lo + window_hi) / 2
+    payload = scenario.payload
+    half_x, half_y, half_z = payload.half_extents
+    envelope = payload.envelope()
+    goal = scenario.goal
+    unit = half_x  # every gap scales with the payload
+    play = PLAY_RATIO * unit
+
+    # 1. The lift: a thin platform between the floor and the payload's envelope, raised to the sill.
+    room = envelope.min[2] - floor
+    platform_bottom, platform_top = floor + PLATFORM_LOW * room, floor + PLATFORM_HIGH * room
+    margin = PLATFORM_MARGIN_RATIO * unit
+    x0, x1 = envelope.min[0] - margin, sill.min[0] - play
+    y0, y1 = envelope.min[1] - margin, envelope.max[1] + margin
+    raised_top = sill_top + ABOVE_SILL_RATIO * unit
+    platform = Slider(
+        "lift",
+        Pos((x0 + x1) / 2, (y0 + y1) / 2, (platform_bottom + platform_top) / 2)
+        * Box(x1 - x0, y1 - y0, platform_top - platform_bottom),
+        axis=(0, 0, 1),
+        travel=raised_top - platform_top,
+        speed=min((raised_top - platform_top) / LIFT_TIME_S, MAX_SPEED_MM_S),
+        start_time=START_TIME_S,
+        force=SLIDER_FORCE_N,
+    )
+    lifted_s = START_TIME_S + platform.travel / platform.speed
+
+    # 2. The pusher: through the window, ending with the payload's centre over the goal's centre.
+    pusher_bottom = raised_top + LIFT_RATIO * unit
+    height = min(PUSHER_HEIGHT_RATIO * half_z, lintel_bottom - play - pusher_bottom)
+    width = min(envelope.size[1], window_hi - window_lo - 2 * play)
+    length = PUSHER_LENGTH_RATIO * unit
+    face = envelope.min[0] - GAP_RATIO * unit
+    end_face = goal.center[0] - half_x - PIN_PLAY_RATIO * unit
+    push_travel = end_face - face
+    pusher = Slider(
+        "pusher",
+        Pos(face - length / 2, window_y, pusher_bottom + height / 2) * Box(length, width, height),
+        axis=(1, 0, 0),
+        travel=push_travel,
+        speed=min(push_travel / PUSH_TIME_S, MAX_SPEED_MM_S),
+        start_time=lifted_s + PAUSE_S,
+        force=SLIDER_FORCE_N,
+    )
+    pushed_s = pusher.start_time + push_travel / pusher.speed
+
+    # 3. The tray: at sill height beyond the wall, a lip past the goal's centre; it comes down to the floor.
+    thickness = min(TRAY_THICKNESS_RATIO * unit, TRAY_SILL_SHARE * (sill_top - floor))
+    lip = LIP_THICKNESS_RATIO * unit
+    tray_x0 = sill.max[0] + play
+    lip_x0 = goal.center[0] + half_x + PIN_PLAY_RATIO * unit
+    tray_x1 = lip_x0 + lip
+    tray_width = min(goal.size[1], envelope.size[1] + 2 * half_y)
+    lip_height = LIP_HEIGHT_RATIO * half_z
+    slab = Pos((tray_x0 + tray_x1) / 2, goal.center[1], sill_top - thickness / 2) * Box(
+        tray_x1 - tray_x0, tray_width, thickness
+    )
+    lip_box = Pos(lip_x0 + lip / 2, goal.center[1], sill_top + lip_height / 2) * Box(lip, tray_width, lip_height)
+    lower = sill_top - thickness - floor - LIFT_RATIO * unit
+    tray = Slider(
+        "tray",
+        slab + lip_box,
+        axis=(0, 0, -1),
+        travel=lower,
+        speed=min(lower / LOWER_TIME_S, MAX_SPEED_MM_S),
+        start_time=pushed_s + PAUSE_S,
+        force=SLIDER_FORCE_N,
+    )
+    horizon = tray.start_time + lower / tray.speed + SETTLE_TIME_S
+    return Solution(parts=[], movers=[platform, pusher, tray], horizon=horizon)

@@ -1,0 +1,125 @@
+"""Around a wall, solved: three pushers in turn. The first pushes the payload sideways (+y) into a lane
+on the free floor beyond the wall's end, against a guide rail; the second pushes it along the lane (+x)
+past the wall to a stop level with the goal; the third pushes it back (-y) into the goal, against a
+stop on the goal's far side.
+
+The lane lies midway across the free floor beyond the wall's end, so the payload passes the wall's end
+and its forbidden shadow with room to spare on both sides.
+"""
+
+from build123d import Box, Pos
+
+from benchgen.kit import Part, Slider, Solution
+
+CLEARANCE = 0.1  # payload half widths between a pusher and the payload's jitter envelope at t = 0
+LIFT = 0.05  # payload half widths the pushers ride above the floor
+HOLD_GAP = 0.05  # payload half widths of play between the payload and a pusher's end or a stop
+PUSHER_THICKNESS = 0.6  # payload half widths: a pusher's size along its axis
+LANE_PUSHER_WIDTH = 1.8  # payload half widths: the lane pusher's width across the lane
+STOP_THICKNESS = 0.5  # payload half widths: a stop's or rail's thickness
+HEIGHT_RATIO = 1.0  # a pusher's, stop's or rail's height over the payload's height
+SPEED = 5.0  # payload half widths per second
+FORCE_N = 200.0  # N: the slider force limit, enough for the heaviest payload's friction
+START_S = 0.2  # s: the first pusher starts once the payload has settled
+PAUSE_S = 0.5  # s between one pusher's end and the next one's start
+HORIZON_MARGIN_S = 3.0  # s: simulated time after the last push ends
+
+
+def solve(scenario) -> Solution:
+    payload = scenario.payload
+    half = payload.half_extents
+    w = half[0]  # the payload's half width (radius, or half the box edge)
+    height = HEIGHT_RATIO * 2 * half[2]
+    floor_top = scenario.fixture("base_plate").bbox.max[2]
+    plate = scenario.fixture("base_plate").bbox
+    wall = scenario.fixture("wall").bbox
+    envelope = payload.envelope()
+    goal = scenario.goal
+    goal_x, goal_y = goal.center[0], goal.center[1]
+    z_mid = floor_top + LIFT * w + height / 2
+    gap, thick, speed = HOLD_GAP * w, PUSHER_THICKNESS * w, SPEED * w
+    stop_thick = STOP_THICKNESS * w
+
+    # The lane: midway across the free floor between the wall's end and the plate's +y edge.
+    lane_y = (wall.max[1] + plate.max[1]) / 2
+    parts = []
+    movers = []
+
+    # 1. Sideways into the lane, against the lane's guide rail.
+    side_face = envelope.min[1] - CLEARANCE * w
+    side_width = 2 * (payload.jitter[0] + w)
+    side_travel = lane_y - w - gap - side_face
+    side = Slider(
+        "side_pusher",
+        Pos(payload.start[0], side_face - thick / 2, z_mid) * Box(side_width, thick, height),
+        axis=(0, 1, 0),
+        travel=side_travel,
+        speed=speed,
+        start_time=START_S,
+        force=FORCE_N,
+    )
+    movers.append(side)
+    side_end = START_S + side_travel / speed
+
+    # 3's pusher occupies x from its back edge: the rail ends before it.
+    back_x = goal_x - w + gap
+    rail_y = lane_y + w + gap + stop_thick / 2
+    rail_x0 = envelope.min[0] - w
+    parts.append(
+        Part(
+            "lane_rail",
+            Pos((rail_x0 + back_x - gap) / 2, rail_y, floor_top + height / 2)
+            * Box(back_x - gap - rail_x0, stop_thick, height),
+            material="wood",
+        )
+    )
+
+    # 2. Along the lane past the wall, to a stop level with the goal.
+    lane_face = envelope.min[0] - CLEARANCE * w
+    lane_travel = goal_x - w - gap - lane_face
+    lane = Slider(
+        "lane_pusher",
+        Pos(lane_face - thick / 2, lane_y, z_mid) * Box(thick, LANE_PUSHER_WIDTH * w, height),
+        axis=(1, 0, 0),
+        travel=lane_travel,
+        speed=speed,
+        start_time=side_end + PAUSE_S,
+        force=FORCE_N,
+    )
+    movers.append(lane)
+    lane_end = lane.start_time + lane_travel / speed
+    stop_y0 = goal_y - w - gap - stop_thick
+    stop_y1 = rail_y + stop_thick / 2
+    stop_x = goal_x + w + gap + stop_thick / 2
+    parts.append(
+        Part(
+            "end_stop",
+            Pos(stop_x, (stop_y0 + stop_y1) / 2, floor_top + height / 2) * Box(stop_thick, stop_y1 - stop_y0, height),
+            material="wood",
+        )
+    )
+
+    # 3. Back across into the goal, against a stop on the goal's far side.
+    back_face = lane_y + w + gap
+    back_front = goal_x + w + gap / 2
+    back_travel = back_face - (goal_y + w + gap)
+    back = Slider(
+        "back_pusher",
+        Pos((back_x + back_front) / 2, back_face + thick / 2, z_mid) * Box(back_front - back_x, thick, height),
+        axis=(0, -1, 0),
+        travel=back_travel,
+        speed=speed,
+        start_time=lane_end + PAUSE_S,
+        force=FORCE_N,
+    )
+    movers.append(back)
+    parts.append(
+        Part(
+            "goal_stop",
+            Pos(goal_x, goal_y - w - gap - stop_thick / 2, floor_top + height / 2)
+            * Box(2 * w + 2 * gap, stop_thick, height),
+            material="wood",
+        )
+    )
+    horizon = back.start_time + back_travel / speed + HORIZON_MARGIN_S
+    return Solution(parts=parts, movers=movers, horizon=horizon)

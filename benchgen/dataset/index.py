@@ -29,6 +29,7 @@ VARIANTS_FILE = "variants.parquet"  # one row per validated (seed, scale) varian
 PREVIEWS_FILE = "previews.parquet"
 HF_SCHEMA_KEY = b"huggingface"  # parquet schema metadata key `datasets` reads its features from
 BENCHMARKS_DIR = "benchmarks"  # per-benchmark folders inside a dataset version
+CAP_DIGITS = 6  # decimals kept of a cost or weight cap (1e-6 of a unit)
 CODES_TYPE = pa.list_(pa.string())  # parquet type of `failure_codes`, also when every list is empty
 
 
@@ -91,8 +92,8 @@ class WitnessSummary(BaseModel):
             parts=int(worst([v.parts for v in variants])),
             movers=int(worst([v.movers for v in variants])),
             time_to_goal_s=worst([v.time_to_goal_s for v in variants]),
-            cost_cap=TARGET_CAP_FACTOR * cost,
-            weight_cap_kg=TARGET_CAP_FACTOR * weight,
+            cost_cap=round(TARGET_CAP_FACTOR * cost, CAP_DIGITS),
+            weight_cap_kg=round(TARGET_CAP_FACTOR * weight, CAP_DIGITS),
         )
 
 

@@ -1,0 +1,76 @@
+"""The dataset pipeline with witnesses required: an accepted benchmark is one whose witness solved every
+variant, published beside its script with its evaluation and the targets it sets, and `benchgen
+reproduce` evaluates it again; a benchmark whose witness fails is never accepted."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchgen import pipeline
+from benchgen.contract import TARGET_CAP_FACTOR, WITNESS_FILE
+from benchgen.dataset.index import INDEX_FILE
+from benchgen.dataset.publish import version_prefix
+from benchgen.offline import coder
+from benchgen.reproduce import reproduce
+from benchgen.settings import get_settings
+
+THEME = "ball must cross a gap"  # the gap_crossing family, which has a witness
+DO_NOTHING_WITNESS = '''from build123d import Box, Pos
+
+from benchgen.kit import Part, Solution
+
+
+def solve(scenario) -> Solution:
+    """A post far from the payload: it moves nothing."""
+    corner = scenario.build_zone.min
+    post = Part("post", Pos(corner[0] + 5, corner[1] + 5, corner[2] + 5) * Box(4, 4, 4), material="wood")
+    return Solution(parts=[post], horizon=2.0)
+'''
+
+
+def witnessed_params(version: str) -> pipeline.BuildParameters:
+    return pipeline.BuildParameters(
+        themes=[THEME],
+        seeds_per_theme=1,
+        variant_seeds=[0, 1],
+        dataset_version=version,
+        thresholds={"min_accepted_per_theme": 1, "min_difficulty_stdev": 0, "require_witness": True},
+    )
+
+
+@pytest.mark.slow
+def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(tmp_path):
+    settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
+    summary = pipeline.build_dataset_directly(witnessed_params("w1"), settings, tmp_path / "docs")
+    (candidate,) = summary.candidates
+    assert candidate.accepted, candidate.reason
+    witness = candidate.entry.witness
+    assert witness is not None and witness.solved and witness.cost > 0 and witness.weight_kg > 0
+    assert witness.cost_cap == pytest.approx(TARGET_CAP_FACTOR * witness.cost)
+
+    folder = Path(summary.dataset_url.removeprefix("file://"))
+    benchmark = folder / "benchmarks" / candidate.entry.benchmark_id
+    assert (benchmark / WITNESS_FILE).read_text() == candidate.generation.witness
+    evaluation = json.loads((benchmark / pipeline.WITNESS_REPORT_FILE).read_text())
+    assert evaluation["solved"] is True and [v["seed"] for v in evaluation["variants"]] == [0, 1]
+    row = pd.read_parquet(folder / INDEX_FILE).iloc[0]
+    assert row["witness_solved"] and row["cost_cap"] == pytest.approx(witness.cost_cap)
+
+    (reproduced,) = reproduce([], settings, published_url=summary.dataset_url)
+    assert reproduced.identical, [d.line() for d in reproduced.differences]
+    assert version_prefix("benchgen", "w1") in summary.dataset_url
+
+
+@pytest.mark.slow
+def test_a_benchmark_whose_witness_fails_is_never_accepted(tmp_path, monkeypatch):
+    monkeypatch.setattr(coder, "witness_source", lambda family: DO_NOTHING_WITNESS)  # the Coder's input data
+    settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
+    params = witnessed_params("w2")
+    steps = pipeline.DirectSteps(params, settings, tmp_path / "docs")
+    pipeline.prepare_database(settings)
+    (candidate,) = pipeline.make_candidates(params, steps)
+    assert not candidate.accepted and candidate.evidence is None
+    assert "WITNESS_FAILED" in candidate.reason, candidate.reason
+    assert candidate.report.solvability == "witness_failed"

@@ -86,7 +86,7 @@ def test_a_witness_that_does_nothing_fails_every_variant_with_its_evaluation_cod
     assert report.witness is not None and not report.witness.solved
     for variant, failure in zip(report.variants, report.failures, strict=True):
         assert not variant.ok and variant.failures == [failure]
-        assert "GOAL_NOT_REACHED: " in failure.message
+        assert "(1) GOAL_NOT_REACHED: nominal start" in failure.message
         rerun = f"--seeds {variant.seed} --scales {variant.scale:g}"
         assert f"`benchgen evaluate {SCRIPT} idle_solution.py {rerun}`" in failure.message
 

@@ -130,15 +130,16 @@ def _grid(report: ValidationReport) -> tuple[tuple[int, ...], tuple[float, ...]]
 
 
 def _witness_failed(evaluated: VariantEvaluation, script: str, witness: str) -> Failure:
-    quoted = [f"{f.code.value}: {f.message}" for f in evaluated.failures[:MAX_WITNESS_FAILURES_QUOTED]]
-    more = len(evaluated.failures) - len(quoted)
+    first = evaluated.failures[:MAX_WITNESS_FAILURES_QUOTED]
+    quoted = [f"({n}) {f.code.value}: {f.message}" for n, f in enumerate(first, start=1)]
+    more = len(evaluated.failures) - len(first)
     if more > 0:
-        quoted.append(f"and {more} more")
+        quoted.append(f"and {more} more failure(s)")
     message = WITNESS_FAILED.format(
         witness=witness,
         seed=evaluated.seed,
         scale=evaluated.scale,
-        failures="; ".join(quoted) or NOT_SOLVED,
+        failures=" ".join(quoted) or NOT_SOLVED,
         script=script,
     )
     return Failure(

@@ -27,6 +27,7 @@ from benchgen.dataset.publish import (
     discard_staging,
     matches_published,
     promote,
+    seal_witnesses,
     stage_dataset,
     staged_checksums,
     staged_scripts,
@@ -59,6 +60,7 @@ DEFAULT_DATASET_NAME = "benchgen"
 DEFAULT_REQUIRE_WITNESS = False  # a benchmark is accepted only with a witness that solves every variant
 DEFINITION_FILE = "definition.json"  # the nominal variant's ScenarioSpec
 WITNESS_REPORT_FILE = "solution_report.json"  # the witness's evaluation on the variant grid
+WITNESS_KINDS = (FileKind.WITNESS, FileKind.WITNESS_REPORT)  # what sealing keeps out of a version
 REVIEW_DIR = "review"  # renders, contact sheet, clip and reports of the nominal variant
 ARTIFACTS_PREFIX = "artifacts"  # content-addressed benchmark files: artifacts/<script sha256>/...
 BENCHMARK_ID_NAMESPACE = uuid.UUID("6f1c2b4e-8f0a-4c39-9d52-2b7a1f6c0e11")  # uuid5 namespace of benchmark ids
@@ -79,6 +81,10 @@ class BuildParameters(BaseModel):
     dataset_name: str = Field(default=DEFAULT_DATASET_NAME, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     dataset_version: str = Field(default="v1", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     force: bool = False
+    seal_witnesses: bool = Field(
+        default=False,
+        description="Publish only each witness's hash and numbers; the files stay in the store.",
+    )
     thresholds: GateThresholds = Field(default_factory=GateThresholds)
 
     @field_validator("variant_seeds")
@@ -365,8 +371,10 @@ def persist_benchmark(
     dataset_name: str,
     dataset_version: str,
     settings: Settings,
+    seal_witness: bool = False,
 ) -> BenchmarkEntry:
-    """Upsert the benchmark's database row; its files are already in the store (checked here)."""
+    """Upsert the benchmark's database row; its files are already in the store (checked here). A sealed
+    witness's files are kept out of the version's files; only their hash and numbers are published."""
     store = open_store(settings)
     missing = [f.key for f in evidence.files if not store.exists(f.key)]
     if missing:
@@ -427,10 +435,11 @@ def persist_benchmark(
         scene_seed=evidence.seed,
         scene_scale=evidence.scale,
         variants=[v.model_copy(update={"built": None}) for v in report.variants],  # the rows, not the builds
-        files=evidence.files,
+        files=[f for f in evidence.files if not (seal_witness and f.kind in WITNESS_KINDS)],
+        sealed_files=[f for f in evidence.files if seal_witness and f.kind in WITNESS_KINDS],
         versions=current_versions(),
         created_at=as_utc(saved.created_at),
-        witness=WitnessSummary.from_report(report.witness, generation.witness, sealed=False)
+        witness=WitnessSummary.from_report(report.witness, generation.witness, sealed=seal_witness)
         if report.witness is not None and generation.witness is not None
         else None,
     )
@@ -478,7 +487,10 @@ def publish_dataset(
 ) -> PublishedDataset:
     """Promote a staged version that passed the gate; raises GateError if it did not."""
     checked.gate.raise_for_failure(checked.data_docs_url)
-    return promote(open_store(settings), checked.staged, index, force=force)
+    store = open_store(settings)
+    published = promote(store, checked.staged, index, force=force)
+    seal_witnesses(store, index)
+    return published
 
 
 def assemble_index(
@@ -601,6 +613,7 @@ def run_step(step: Step, candidate: Candidate, params: BuildParameters, settings
         dataset_name=params.dataset_name,
         dataset_version=params.dataset_version,
         settings=settings,
+        seal_witness=params.seal_witnesses,
     )
 
 

@@ -212,8 +212,19 @@ def recorded_from_published(
 
 
 def _published_witness(version: "PublishedVersion", row: "BenchmarkRow") -> str | None:
-    """The witness file the version publishes beside the script; None when it has none."""
+    """The witness the version publishes beside the script or, sealed, keeps in its sealed folder of the
+    same store (its hash is compared with the index's); None when the benchmark has none."""
+    from benchgen.dataset.publish import SEALED_DIR
+
     path = f"{PurePosixPath(row.script_file).parent.as_posix()}/{WITNESS_FILE}"
+    if row.witness_sealed:
+        sealed = f"{SEALED_DIR}/{version.manifest.version}/{path}"
+        if not version.dataset_store.exists(sealed):
+            raise NotFoundError(
+                f"benchmark {row.benchmark_id} of {version.url} has a sealed witness, but its file is not at "
+                f"{version.dataset_store.url_for(sealed)}; reproduce it with access to the store it was built in"
+            )
+        return version.dataset_store.get_bytes(sealed).decode("utf-8")
     return version.store.get_bytes(path).decode("utf-8") if version.has(path) else None
 
 

@@ -33,6 +33,7 @@ def build_dataset(
     dataset_version: str | None = None,
     store_url: str | None = None,
     force: bool = False,
+    seal_witnesses: bool = False,
     min_accepted_per_theme: int = MIN_ACCEPTED_PER_THEME,
     min_difficulty_stdev: float = MIN_DIFFICULTY_STDEV,
     require_witness: bool = pipeline.DEFAULT_REQUIRE_WITNESS,
@@ -41,7 +42,8 @@ def build_dataset(
 ) -> pipeline.BuildSummary:
     """Generate `seeds_per_theme` benchmarks per theme, validate each on variant_seeds x scales with its
     witness (which `require_witness` makes every benchmark need), check the dataset with Great
-    Expectations and publish it to `<store>/<dataset_name>/<version>/`.
+    Expectations and publish it to `<store>/<dataset_name>/<version>/` (with `seal_witnesses`, each
+    witness's hash and numbers only; its files go to `<store>/<dataset_name>/_witnesses/<version>/`).
 
     Settings come from the BenchgenSettings block `settings_block` when given, else from BENCHGEN_*
     variables; `store_url` overrides the store of either, `model` the settings' llm_model. A deployment's
@@ -59,6 +61,7 @@ def build_dataset(
         dataset_name=dataset_name,
         dataset_version=dataset_version,
         force=force,
+        seal_witnesses=seal_witnesses,
         min_accepted_per_theme=min_accepted_per_theme,
         min_difficulty_stdev=min_difficulty_stdev,
         require_witness=require_witness,

@@ -76,6 +76,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
         "--store-url", default=None, help="file:///path or s3://bucket/prefix (default: settings)"
     )
     parser.add_argument("--force", action="store_true", help="replace an already published version")
+    parser.add_argument(
+        "--seal-witnesses",
+        action="store_true",
+        help="publish each witness's hash and numbers only; its files stay in <store>/<name>/_witnesses/",
+    )
     args = parser.parse_args(argv)
     try:
         # Before anything starts (the temporary server included): every parameter, the store, the database.
@@ -90,6 +95,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
             dataset_name=args.name,
             dataset_version=args.version,
             force=args.force,
+            seal_witnesses=args.seal_witnesses,
             min_accepted_per_theme=args.min_accepted_per_theme,
             min_difficulty_stdev=args.min_difficulty_stdev,
             require_witness=args.require_witness,
@@ -113,6 +119,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
                 dataset_version=args.version,
                 store_url=args.store_url,
                 force=args.force,
+                seal_witnesses=args.seal_witnesses,
                 return_state=True,
             )
             if temporary_server:

@@ -83,6 +83,7 @@ def check_parameters(
     dataset_name: str,
     dataset_version: str | None,
     force: bool,
+    seal_witnesses: bool,
     min_accepted_per_theme: int,
     min_difficulty_stdev: float,
     require_witness: bool,
@@ -103,6 +104,7 @@ def check_parameters(
         "dataset_name": dataset_name,
         "dataset_version": dataset_version or datetime.now(UTC).strftime(VERSION_DATE_FORMAT),
         "force": force,
+        "seal_witnesses": seal_witnesses,
         "thresholds": {
             "min_accepted_per_theme": min_accepted_per_theme,
             "min_difficulty_stdev": min_difficulty_stdev,

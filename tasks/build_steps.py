@@ -127,6 +127,7 @@ def persist(
     evidence: pipeline.Evidence,
     dataset_name: str,
     dataset_version: str,
+    seal_witness: bool,
     settings: Settings,
 ) -> BenchmarkEntry:
     return pipeline.persist_benchmark(
@@ -136,6 +137,7 @@ def persist(
         dataset_name=dataset_name,
         dataset_version=dataset_version,
         settings=settings,
+        seal_witness=seal_witness,
     )
 
 
@@ -238,7 +240,13 @@ class PrefectSteps:
                 settings,
             )
         return persist.submit(
-            c.generation, c.report, c.evidence, params.dataset_name, params.dataset_version, settings
+            c.generation,
+            c.report,
+            c.evidence,
+            params.dataset_name,
+            params.dataset_version,
+            params.seal_witnesses,
+            settings,
         )
 
     def check(self, index: DatasetIndex, card: str) -> pipeline.CheckedDataset:

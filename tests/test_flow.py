@@ -487,6 +487,7 @@ def test_parameter_mistakes_are_one_line_each(monkeypatch, tmp_path, themes_file
         "dataset_name": "demo",
         "dataset_version": "v1",
         "force": False,
+        "seal_witnesses": False,
         "min_accepted_per_theme": 1,
         "min_difficulty_stdev": 0.0,
         "require_witness": False,

@@ -11,7 +11,7 @@ import pytest
 from benchgen import pipeline
 from benchgen.contract import TARGET_CAP_FACTOR, WITNESS_FILE
 from benchgen.dataset.index import INDEX_FILE
-from benchgen.dataset.publish import version_prefix
+from benchgen.dataset.publish import SEALED_DIR, version_prefix
 from benchgen.offline import coder
 from benchgen.reproduce import reproduce
 from benchgen.settings import get_settings
@@ -30,12 +30,13 @@ def solve(scenario) -> Solution:
 '''
 
 
-def witnessed_params(version: str) -> pipeline.BuildParameters:
+def witnessed_params(version: str, *, sealed: bool = False) -> pipeline.BuildParameters:
     return pipeline.BuildParameters(
         themes=[THEME],
         seeds_per_theme=1,
         variant_seeds=[0, 1],
         dataset_version=version,
+        seal_witnesses=sealed,
         thresholds={"min_accepted_per_theme": 1, "min_difficulty_stdev": 0, "require_witness": True},
     )
 
@@ -61,6 +62,28 @@ def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(tmp_path):
     (reproduced,) = reproduce([], settings, published_url=summary.dataset_url)
     assert reproduced.identical, [d.line() for d in reproduced.differences]
     assert version_prefix("benchgen", "w1") in summary.dataset_url
+
+
+@pytest.mark.slow
+def test_a_sealed_witness_publishes_only_its_hash_and_still_reproduces(tmp_path):
+    settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
+    summary = pipeline.build_dataset_directly(witnessed_params("s1", sealed=True), settings, tmp_path / "docs")
+    (candidate,) = summary.candidates
+    assert candidate.accepted, candidate.reason
+    folder = Path(summary.dataset_url.removeprefix("file://"))
+    benchmark = Path("benchmarks") / candidate.entry.benchmark_id
+    assert not (folder / benchmark / WITNESS_FILE).exists()
+    assert not (folder / benchmark / pipeline.WITNESS_REPORT_FILE).exists()
+    row = pd.read_parquet(folder / INDEX_FILE).iloc[0]
+    assert row["witness_sealed"] and row["witness_sha256"] == candidate.entry.witness.sha256
+    sealed = folder.parent / SEALED_DIR / "s1" / benchmark / WITNESS_FILE
+    assert sealed.read_text() == candidate.generation.witness
+
+    (reproduced,) = reproduce([], settings, published_url=summary.dataset_url)
+    assert reproduced.identical, [d.line() for d in reproduced.differences]
+    sealed.write_text(candidate.generation.witness + "\n# changed\n")
+    (tampered,) = reproduce([], settings, published_url=summary.dataset_url)
+    assert [d.what for d in tampered.differences] == ["witness sha256"]
 
 
 @pytest.mark.slow

@@ -115,6 +115,10 @@ class BenchmarkEntry(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict, description="Code/validator/prompt versions used.")
     created_at: datetime
     witness: WitnessSummary | None = Field(default=None, description="None when the script came without one.")
+    sealed_files: list[ArtifactFile] = Field(
+        default_factory=list,
+        description="The witness's files when the build seals it: kept out of the version.",
+    )
 
     def file(self, kind: FileKind) -> ArtifactFile | None:
         """The first file of `kind` (the main one: script, scene.xml, contact sheet), if persisted."""
@@ -255,6 +259,10 @@ class DatasetIndex(BaseModel):
     variants: list[VariantRow]
     files: list[FileRow]
     previews: list[PreviewRow] = Field(default_factory=list, description="Contact sheets, with their bytes.")
+    sealed: list[FileRow] = Field(
+        default_factory=list,
+        description="Sealed witness files, paths relative to the version's sealed folder; never published.",
+    )
 
     @classmethod
     def from_entries(
@@ -269,10 +277,11 @@ class DatasetIndex(BaseModel):
         benchmarks: list[BenchmarkRow] = []
         variants: list[VariantRow] = []
         files: list[FileRow] = []
+        sealed: list[FileRow] = []
         for entry in sorted(entries, key=lambda e: (e.theme, e.seed, e.benchmark_id)):
             folder = benchmark_folder(entry.benchmark_id)
-            for f in entry.files:
-                files.append(
+            for rows, kept in ((files, entry.files), (sealed, entry.sealed_files)):
+                rows += [
                     FileRow(
                         benchmark_id=entry.benchmark_id,
                         kind=f.kind,
@@ -281,7 +290,8 @@ class DatasetIndex(BaseModel):
                         sha256=f.sha256,
                         size=f.size,
                     )
-                )
+                    for f in kept
+                ]
             script_file, script_sha = _main_file(entry, FileKind.SCRIPT)
             definition_file, definition_sha = _main_file(entry, FileKind.DEFINITION)
             mjcf_file, mjcf_sha = _main_file(entry, FileKind.MJCF)
@@ -356,6 +366,7 @@ class DatasetIndex(BaseModel):
             variants=variants,
             files=files,
             previews=previews,
+            sealed=sealed,
         )
 
     def benchmarks_frame(self) -> pd.DataFrame:

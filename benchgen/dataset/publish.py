@@ -31,6 +31,7 @@ MANIFEST_FILE = "manifest.json"
 CARD_FILE = "README.md"
 STAGING_DIR = ".staging"  # hidden prefix under the dataset name; never trusted by readers
 CHECKS_DIR = "_checks"  # Data Docs of each build, kept next to the versions (outside them)
+SEALED_DIR = "_witnesses"  # <name>/_witnesses/<version>/: sealed witnesses, kept out of the version
 PREVIOUS_DIR = ".previous"  # <name>/.previous/<version>/: the old files while a forced re-publish runs
 NEXT_DIR = ".next"  # <name>/.next/<version>/: the new files until they are at their canonical paths
 GALLERY_DIR = "gallery"  # inside a version: the gallery (benchgen.gallery), a view of the sealed files
@@ -407,3 +408,26 @@ def upload_data_docs(store: ArtifactStore, name: str, version: str, docs_dir: Pa
     store.delete(prefix)
     store.put_dir(prefix, docs_dir)
     return store.url_for(f"{prefix}/index.html")
+
+
+def sealed_prefix(name: str, version: str) -> str:
+    """Store prefix of a version's sealed witnesses: beside the versions, never inside one."""
+    return f"{name}/{SEALED_DIR}/{version}"
+
+
+def seal_witnesses(store: ArtifactStore, index: DatasetIndex) -> None:
+    """Copy the version's sealed witness files to its sealed folder, each checked against its sha256."""
+    prefix = sealed_prefix(index.name, index.version)
+    for f in index.sealed:
+        stored = store.put_bytes(f"{prefix}/{f.path}", store.get_bytes(f.source_key))
+        if stored.sha256 != f.sha256:
+            raise StoreError(
+                CHECKSUM_MISMATCH.format(
+                    path=f.path,
+                    url=store.url_for(prefix),
+                    actual=stored.sha256,
+                    expected=f.sha256,
+                    name=index.name,
+                    version=index.version,
+                )
+            )

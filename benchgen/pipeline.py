@@ -57,7 +57,7 @@ DEFAULT_SEEDS_PER_THEME = 2
 DEFAULT_VARIANT_SEEDS = (0, 1, 2)
 DEFAULT_SCALES = (1.0,)
 DEFAULT_DATASET_NAME = "benchgen"
-DEFAULT_REQUIRE_WITNESS = False  # a benchmark is accepted only with a witness that solves every variant
+OFFLINE_MODEL = "offline"  # the procedural backend's name where a model is asked for
 DEFINITION_FILE = "definition.json"  # the nominal variant's ScenarioSpec
 WITNESS_REPORT_FILE = "solution_report.json"  # the witness's evaluation on the variant grid
 WITNESS_KINDS = (FileKind.WITNESS, FileKind.WITNESS_REPORT)  # what sealing keeps out of a version
@@ -74,7 +74,7 @@ class BuildParameters(BaseModel):
     variant_seeds: list[int] = Field(default_factory=lambda: list(DEFAULT_VARIANT_SEEDS), min_length=1)
     scales: list[float] = Field(default_factory=lambda: list(DEFAULT_SCALES), min_length=1)
     model: str = Field(
-        default="offline",
+        default=OFFLINE_MODEL,
         pattern=r"^(offline|[A-Za-z0-9_.-]+:\S+)$",
         description="'offline' or an LLM model as 'provider:name'.",
     )
@@ -109,6 +109,13 @@ class BuildParameters(BaseModel):
     def units(self) -> list[tuple[str, int]]:
         """(theme, seed) pairs, one agent session each."""
         return [(theme, seed) for theme in self.themes for seed in range(self.seeds_per_theme)]
+
+
+def witness_required(model: str, asked: bool | None) -> bool:
+    """Whether every benchmark must carry a witness that solves every variant: as asked, else for the
+    offline backend, whose Coder writes one for every family. An LLM Coder does not write witnesses yet,
+    so its benchmarks are published with solvability unproven unless the build asks for witnesses."""
+    return asked if asked is not None else model == OFFLINE_MODEL
 
 
 class GenerationResult(BaseModel):

@@ -36,14 +36,15 @@ def build_dataset(
     seal_witnesses: bool = False,
     min_accepted_per_theme: int = MIN_ACCEPTED_PER_THEME,
     min_difficulty_stdev: float = MIN_DIFFICULTY_STDEV,
-    require_witness: bool = pipeline.DEFAULT_REQUIRE_WITNESS,
+    require_witness: bool | None = None,
     settings_block: str | None = None,
     allow_local_defaults: bool = False,
 ) -> pipeline.BuildSummary:
     """Generate `seeds_per_theme` benchmarks per theme, validate each on variant_seeds x scales with its
-    witness (which `require_witness` makes every benchmark need), check the dataset with Great
-    Expectations and publish it to `<store>/<dataset_name>/<version>/` (with `seal_witnesses`, each
-    witness's hash and numbers only; its files go to `<store>/<dataset_name>/_witnesses/<version>/`).
+    witness (which `require_witness` makes every benchmark need; by default with the offline backend,
+    whose Coder writes one), check the dataset with Great Expectations and publish it to
+    `<store>/<dataset_name>/<version>/` (with `seal_witnesses`, each witness's hash and numbers only;
+    its files go to `<store>/<dataset_name>/_witnesses/<version>/`).
 
     Settings come from the BenchgenSettings block `settings_block` when given, else from BENCHGEN_*
     variables; `store_url` overrides the store of either, `model` the settings' llm_model. A deployment's

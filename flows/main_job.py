@@ -62,8 +62,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
     parser.add_argument(
         "--require-witness",
         action=argparse.BooleanOptionalAction,
-        default=pipeline.DEFAULT_REQUIRE_WITNESS,
-        help="accept only benchmarks whose witness solves every variant",
+        default=None,
+        help="accept only benchmarks whose witness solves every variant (default: with the offline backend)",
     )
     parser.add_argument(
         "--model",

@@ -86,7 +86,7 @@ def check_parameters(
     seal_witnesses: bool,
     min_accepted_per_theme: int,
     min_difficulty_stdev: float,
-    require_witness: bool,
+    require_witness: bool | None,
 ) -> pipeline.BuildParameters:
     """The build's parameters, or one UsageError with one line per mistake; called before any work."""
     mistakes = []
@@ -108,7 +108,7 @@ def check_parameters(
         "thresholds": {
             "min_accepted_per_theme": min_accepted_per_theme,
             "min_difficulty_stdev": min_difficulty_stdev,
-            "require_witness": require_witness,
+            "require_witness": pipeline.witness_required(model, require_witness),
         },
     }
     try:

@@ -490,7 +490,7 @@ def test_parameter_mistakes_are_one_line_each(monkeypatch, tmp_path, themes_file
         "seal_witnesses": False,
         "min_accepted_per_theme": 1,
         "min_difficulty_stdev": 0.0,
-        "require_witness": False,
+        "require_witness": None,
     } | extra
     with pytest.raises(UsageError) as raised:
         check_parameters(**values)

@@ -91,8 +91,9 @@ def solve(scenario) -> Solution:
 
     reach = height + 2 * unit * math.sin(math.atan(up)) + 2 * envelope.size[0] * up
     wait_x = peak_x - (reach + PASS_UNDER_MARGIN * unit) / (up + down)
-    wait_x = min(wait_x, foot - (envelope.max[2] + PASS_UNDER_MARGIN * unit - floor) / down)
+    wait_x = min(wait_x, foot - (envelope.max[2] + CLEARANCE * unit - floor - lift) / down)
     thickness = PUSHER_THICKNESS * unit
+    wait_x = max(wait_x, scenario.build_zone.min[0] + thickness + CLEARANCE * unit)
     rise = thickness * down  # the underside is parallel to the slope: its back end is this much higher
     descender_profile = [(wait_x, descent_line(wait_x)), (wait_x, descent_line(wait_x) + pusher_height),
                          (wait_x - thickness, descent_line(wait_x) + rise + pusher_height),

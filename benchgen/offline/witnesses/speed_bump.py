@@ -28,7 +28,7 @@ MAX_STROKE_S = 7.0  # s: longest a stroke may last (the horizon is at most 30 s)
 FORCE_N = 200.0  # N: the sliders' limit
 START_S = 0.2  # s: the climber waits for the payload to settle
 HANDOVER_S = 0.8  # s: between the end of the climb and the start of the descent
-SETTLE_S = 4.0  # s: time after the descent for the payload to come to rest
+SETTLE_S = 8.0  # s: at most this long after the descent for the payload to come to rest
 CREST_TOLERANCE = 1e-3  # mm: vertices this close to the bump's top belong to its crest
 
 

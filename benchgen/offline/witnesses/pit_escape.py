@@ -27,6 +27,7 @@ ABOVE_RIM_RATIO = 0.05  # payload half widths: the raised platform's top above t
 LIFT_RATIO = 0.05  # payload half widths: the pusher and the stop ride this far above what is under them
 GAP_RATIO = 0.05  # payload half widths: clearance between the pusher and the payload's envelope at t = 0
 PIN_PLAY_RATIO = 0.1  # payload half widths of play between the payload and the pusher or stop at the end
+BALL_PIN_PLAY_RATIO = 0.02  # the same for a ball, held tight: with play it spins on against the stop
 STOP_THICKNESS_RATIO = 0.3  # payload half widths: the stop's thickness along the push
 PUSHER_LENGTH_RATIO = 0.8  # payload half widths: the pusher's length along the push
 PUSHER_HEIGHT_RATIO = 1.2  # payload half heights: the pusher's height
@@ -108,7 +109,8 @@ def solve(scenario) -> Solution:
     width = envelope.size[1]
     height = PUSHER_HEIGHT_RATIO * half_z
     face = envelope.min[0] - GAP_RATIO * unit
-    end_face = goal.center[0] - half_x - PIN_PLAY_RATIO * unit
+    pin = (BALL_PIN_PLAY_RATIO if payload.shape.value == "sphere" else PIN_PLAY_RATIO) * unit
+    end_face = goal.center[0] - half_x - pin
     push_travel = end_face - face
     pusher = Slider(
         "pusher",
@@ -121,7 +123,7 @@ def solve(scenario) -> Solution:
     )
     # 3. The stop, across the push just beyond the goal's centre, standing on the rim deck.
     thickness = STOP_THICKNESS_RATIO * unit
-    stop_x = goal.center[0] + half_x + PIN_PLAY_RATIO * unit + thickness / 2
+    stop_x = goal.center[0] + half_x + pin + thickness / 2
     stop = Part(
         "stop",
         Pos(stop_x, goal.center[1], rim_top + LIFT_RATIO * unit + half_z)

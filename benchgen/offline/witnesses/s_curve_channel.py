@@ -22,8 +22,10 @@ BAFFLE_GAP = 0.1  # payload half widths between the payload and the first baffle
 WALL_GAP = 0.05  # payload half widths left between a mover or filler and a channel wall
 PUSHER_THICKNESS = 0.5  # payload half widths: a pusher's size along its axis
 ROW_PUSHER_HALF = 0.8  # payload half widths: half the width of the pusher through the first opening
+PLATE_WALL_GAP = 0.15  # payload half widths between the thin plate and the side wall (the payload may nudge it)
 PLATE_LENGTH = 1.9  # payload half widths: the thin plate's length along x
 LINE_PUSHER_HALF = 0.6  # payload half widths: half the width of the last pusher
+LINE_FIT_ROUNDS = 3  # fixed-point rounds fitting row C to the last pusher's tilt
 GOAL_INSET = 0.6  # payload half widths the last line's end lies inside the goal's -y edge
 FILLER_HALF = 0.3  # payload half widths: half the length along x of the filler under the middle-chamber stop
 POCKET_PLAY = 0.25  # payload half widths between a box or cylinder and each cheek of the goal pocket
@@ -92,10 +94,14 @@ def solve(scenario) -> Solution:
     target = (goal.center[0], target_y)
     tan = (target[1] - slot[1]) / (target[0] - slot[0])
     row_c = max(slot[1] - tan * (slot[0] - middle_x), right + w + g)
+    for _ in range(LINE_FIT_ROUNDS):  # raise row C until the tilted last pusher clears the side wall
+        run = math.hypot(target[0] - middle_x, target[1] - row_c)
+        ux, uy = (target[0] - middle_x) / run, (target[1] - row_c) / run
+        row_c = max(row_c, right + gap_wall + LINE_PUSHER_HALF * w * ux + (w + c + thick) * uy)
 
     # 3. The thin plate waits above row A in the middle chamber, then pushes the payload down to row C.
     plate_y0 = row_a + w + 2.5 * g
-    plate_y1 = half - gap_wall
+    plate_y1 = half - PLATE_WALL_GAP * w
     plate_x0, plate_x1 = b2 - PLATE_LENGTH * w, b2 - gap_wall
     slider("plate",
            Pos((plate_x0 + plate_x1) / 2, (plate_y0 + plate_y1) / 2, z_mid)

@@ -1,10 +1,13 @@
 """Sideways transfer, solved: a pusher slides the payload along its deck (+x) to a stop level with the
-goal; then two rails rise from the start deck across the forbidden strip and on over the goal deck, and
-a fin between the rails, sliding up along their slope, pushes the payload up them to a stop over the goal.
+goal; then a track rises from the start deck across the forbidden strip and on over the goal deck, between
+two side guides, and a fin sliding up along the track's slope pushes the payload up it to a stop over the
+goal.
 
-The rails rise just steeply enough to clear the goal deck's edge, so the payload rests on them inside
-the goal zone (held between the fin and the stop); the fin runs between the rails, below their top, so
-it meets the payload however high it has climbed.
+The track rises just steeply enough to clear the goal deck's edge, so the payload rests on it inside the
+goal zone (held between the fin and the stop). Under a sphere the track is two rails and the fin runs
+between them, below their top, so it meets the sphere however high it has climbed; under a box or a
+cylinder it is a flat plank (a cylinder's rim on two narrow rails is kicked about) and the fin slides
+just above it, low enough to meet the payload's back.
 """
 
 import math

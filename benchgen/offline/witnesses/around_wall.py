@@ -16,13 +16,18 @@ LIFT = 0.05  # payload half widths the pushers ride above the floor
 HOLD_GAP = 0.05  # payload half widths of play between the payload and a pusher's end or a stop
 PUSHER_THICKNESS = 0.6  # payload half widths: a pusher's size along its axis
 LANE_PUSHER_WIDTH = 1.8  # payload half widths: the lane pusher's width across the lane
+POCKET_PLAY = 0.25  # payload half widths between a box or cylinder and each cheek of the goal pocket (no pinch)
+SPHERE_POCKET_PLAY = 0.05  # payload half widths between a sphere and each cheek (it cannot roll to and fro)
 STOP_THICKNESS = 0.5  # payload half widths: a stop's or rail's thickness
 HEIGHT_RATIO = 1.0  # a pusher's, stop's or rail's height over the payload's height
 SPEED = 5.0  # payload half widths per second
-FORCE_N = 200.0  # N: the slider force limit, enough for the heaviest payload's friction
+FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
+FORCE_MIN_N = 10.0  # N: the least force limit, for the servo to move its own motor briskly
+FORCE_MAX_N = 200.0  # N: the kit's slider force limit
+GRAVITY_M_S2 = 9.81
 START_S = 0.2  # s: the first pusher starts once the payload has settled
 PAUSE_S = 0.5  # s between one pusher's end and the next one's start
-HORIZON_MARGIN_S = 3.0  # s: simulated time after the last push ends
+HORIZON_MARGIN_S = 6.0  # s: simulated time after the last push ends
 
 
 def solve(scenario) -> Solution:
@@ -39,6 +44,7 @@ def solve(scenario) -> Solution:
     z_mid = floor_top + LIFT * w + height / 2
     gap, thick, speed = HOLD_GAP * w, PUSHER_THICKNESS * w, SPEED * w
     stop_thick = STOP_THICKNESS * w
+    force = min(FORCE_MAX_N, max(FORCE_MIN_N, FORCE_IN_WEIGHTS * payload.mass_kg * GRAVITY_M_S2))
 
     # The lane: midway across the free floor between the wall's end and the plate's +y edge.
     lane_y = (wall.max[1] + plate.max[1]) / 2
@@ -56,7 +62,7 @@ def solve(scenario) -> Solution:
         travel=side_travel,
         speed=speed,
         start_time=START_S,
-        force=FORCE_N,
+        force=force,
     )
     movers.append(side)
     side_end = START_S + side_travel / speed
@@ -84,7 +90,7 @@ def solve(scenario) -> Solution:
         travel=lane_travel,
         speed=speed,
         start_time=side_end + PAUSE_S,
-        force=FORCE_N,
+        force=force,
     )
     movers.append(lane)
     lane_end = lane.start_time + lane_travel / speed
@@ -110,16 +116,18 @@ def solve(scenario) -> Solution:
         travel=back_travel,
         speed=speed,
         start_time=lane_end + PAUSE_S,
-        force=FORCE_N,
+        force=force,
     )
     movers.append(back)
-    parts.append(
-        Part(
-            "goal_stop",
-            Pos(goal_x, goal_y - w - gap - stop_thick / 2, floor_top + height / 2)
-            * Box(2 * w + 2 * gap, stop_thick, height),
-            material="wood",
-        )
-    )
+    # The goal stop is a pocket: a back across the goal and a cheek either side up to the goal's centre
+    # line, so a rolling sphere pressed into it cannot roll off along x.
+    back_y = goal_y - w - gap - stop_thick / 2
+    play = (SPHERE_POCKET_PLAY if payload.shape == "sphere" else POCKET_PLAY) * w
+    cheek = w + play + stop_thick / 2  # from the goal's centre line to a cheek's middle
+    pocket = Pos(goal_x, back_y, floor_top + height / 2) * Box(2 * cheek + stop_thick, stop_thick, height)
+    for side in (-1, 1):
+        cheek_x = goal_x + side * cheek
+        pocket += Pos(cheek_x, (back_y + goal_y) / 2, floor_top + height / 2) * Box(stop_thick, goal_y - back_y, height)
+    parts.append(Part("goal_pocket", pocket, material="wood"))
     horizon = back.start_time + back_travel / speed + HORIZON_MARGIN_S
     return Solution(parts=parts, movers=movers, horizon=horizon)

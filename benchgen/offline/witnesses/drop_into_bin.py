@@ -1,7 +1,8 @@
 """Drop into a bin, solved: a plank continues the deck over the bin's near wall to a tray waiting inside
 the bin's walls at deck height; a V-shaped pusher on a Slider shoves the payload along the deck and the
-plank onto the tray, centring it across the bin, until it rests against the tray's far lip; then the tray
-comes down to the bin's floor with the payload on it (a free drop would tumble a box or a cylinder out).
+plank onto the tray, centring it across the bin, until it rests against the tray's far lip (the tray falls
+gently toward it, so a ball stays there); then the tray comes down to the bin's floor with the payload on
+it (a free drop would tumble a box or a cylinder out).
 
 Every size is taken from the scene: the deck from `start_deck`, the bin's inside from its walls and
 floor, the pusher from the payload's jitter envelope.
@@ -9,7 +10,7 @@ floor, the pusher from the payload's jitter envelope.
 
 import math
 
-from build123d import Box, Polygon, Pos, extrude
+from build123d import Box, Plane, Polygon, Pos, extrude
 
 from benchgen.kit import Part, Slider, Solution
 
@@ -18,8 +19,9 @@ LIFT_RATIO = 0.05  # payload half widths: the pusher rides this far above the de
 PLAY_RATIO = 0.05  # payload half widths kept free between the plank or tray and the bin's walls
 PLANK_THICKNESS_RATIO = 0.3  # payload half widths: the plank's thickness, when the deck is high enough
 TRAY_THICKNESS_RATIO = 0.2  # payload half widths: the tray's thickness
+TRAY_TILT_DEG = 3.0  # degrees the tray falls toward its lip: a ball rolls to the lip and rests there
 LIP_THICKNESS_RATIO = 0.1  # payload half widths: the tray's far lip along the push
-LIP_HEIGHT_RATIO = 1.0  # payload half heights: the lip's height above the tray
+LIP_HEIGHT_RATIO = 2.0  # payload half heights: the lip is as tall as the payload, so it cannot tip over
 PIN_PLAY_RATIO = 0.05  # payload half widths of play between the payload and the lip at the end
 V_MARGIN_RATIO = 0.2  # payload half widths the V's arms reach beside the envelope
 V_THICKNESS_RATIO = 0.3  # payload half widths: the V's arms' thickness along the push
@@ -28,7 +30,7 @@ PUSH_TIME_S = 5.0  # s the push takes, whatever the scale
 LOWER_TIME_S = 2.0  # s the tray takes to come down
 START_TIME_S = 0.3  # s: the pusher starts once the payload has settled on the deck
 PAUSE_S = 0.5  # s between the push's end and the tray's start
-SETTLE_TIME_S = 5.0  # s after the tray is down for the payload to come to rest
+SETTLE_TIME_S = 12.0  # s after the tray is down to come to rest (a ball on the tray spins down slowly)
 SLIDER_FORCE_N = 200.0  # N: the kit's strongest motor, enough to slide or carry a steel box at scale 2
 MAX_SPEED_MM_S = 1000.0  # mm/s: the kit's speed limit
 SAG_SAFETY = 1.5  # the tray stops this many times its servo's sag under the payload above the bin's floor
@@ -72,10 +74,18 @@ def solve(scenario) -> Solution:
     thickness = TRAY_THICKNESS_RATIO * unit
     lip = LIP_THICKNESS_RATIO * unit
     lip_height = LIP_HEIGHT_RATIO * half_z
-    slab = Pos((tray_x0 + tray_x1) / 2, bin_y, deck_top - thickness / 2) * Box(
-        tray_x1 - tray_x0, plank_width, thickness
+    drop = (tray_x1 - tray_x0) * math.tan(math.radians(TRAY_TILT_DEG))  # the tray's fall toward its lip
+    profile = Plane.XZ * Polygon(
+        (tray_x0, deck_top),
+        (tray_x1, deck_top - drop),
+        (tray_x1, deck_top - drop - thickness),
+        (tray_x0, deck_top - thickness),
+        align=None,
     )
-    lip_box = Pos(tray_x1 - lip / 2, bin_y, deck_top + lip_height / 2) * Box(lip, plank_width, lip_height)
+    slab = extrude(profile, amount=plank_width)
+    slab = Pos(0, bin_y - slab.bounding_box().center().Y, 0) * slab
+    lip_z = deck_top - drop + lip_height / 2
+    lip_box = Pos(tray_x1 - lip / 2, bin_y, lip_z) * Box(lip, plank_width, lip_height)
     target_x = min(goal.center[0], tray_x1 - lip - PIN_PLAY_RATIO * unit - half_x)
 
     # 3. The V pusher: its arms at 45 degrees centre the payload across the bin as they push it.
@@ -106,7 +116,8 @@ def solve(scenario) -> Solution:
     )
     pushed_s = START_TIME_S + travel / pusher.speed
     tray_shape = slab + lip_box
-    lower = deck_top - thickness - bin_floor - lift - SAG_SAFETY * _sag_mm(payload.mass_kg, tray_shape.volume)
+    sag = _sag_mm(payload.mass_kg, tray_shape.volume)
+    lower = deck_top - drop - thickness - bin_floor - lift - SAG_SAFETY * sag
     tray = Slider(
         "tray",
         tray_shape,

@@ -17,7 +17,7 @@ SPAN_MARGIN = 0.3  # payload half widths the pusher and stop reach past the payl
 SPEED = 4.0  # payload half widths per second
 FORCE_N = 200.0  # N: the slider's limit; the heaviest steel box needs under 100 N to slide
 START_S = 0.2  # s: the pusher waits for the payload to settle
-SETTLE_S = 4.0  # s: time after the push for the payload to come to rest in the goal
+SETTLE_S = 8.0  # s: at most this long after the push for the payload to come to rest in the goal
 
 
 def solve(scenario) -> Solution:

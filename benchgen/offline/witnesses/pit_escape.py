@@ -21,10 +21,13 @@ PLATFORM_LOW = 0.5  # share of the room under the payload's envelope left below 
 PLATFORM_HIGH = 0.9  # share of that room under the platform's top
 PLAY_RATIO = 0.1  # payload half widths kept free between a mover and the pit's walls or the build zone's top
 PLATFORM_MARGIN_RATIO = 0.5  # payload half widths the platform reaches past the envelope along y
+LIP_THICKNESS_RATIO = 0.3  # payload half widths: the platform's lips along y (inside its margin)
+LIP_HEIGHT_RATIO = 1.0  # payload half heights: the lips' height above the platform
 ABOVE_RIM_RATIO = 0.05  # payload half widths: the raised platform's top above the rim
 LIFT_RATIO = 0.05  # payload half widths: the pusher and the stop ride this far above what is under them
 GAP_RATIO = 0.05  # payload half widths: clearance between the pusher and the payload's envelope at t = 0
 PIN_PLAY_RATIO = 0.1  # payload half widths of play between the payload and the pusher or stop at the end
+BALL_PIN_PLAY_RATIO = 0.02  # the same for a ball, held tight: with play it spins on against the stop
 STOP_THICKNESS_RATIO = 0.3  # payload half widths: the stop's thickness along the push
 PUSHER_LENGTH_RATIO = 0.8  # payload half widths: the pusher's length along the push
 PUSHER_HEIGHT_RATIO = 1.2  # payload half heights: the pusher's height
@@ -34,7 +37,7 @@ LIFT_TIME_S = 3.0  # s the lift takes, whatever the scale
 PUSH_TIME_S = 5.0  # s the push takes, whatever the scale
 START_TIME_S = 0.3  # s: the lift starts once the payload has settled on the platform
 PAUSE_S = 0.5  # s between the lift's end and the push's start
-SETTLE_TIME_S = 8.0  # s after the push to come to rest (a ball pinned at the stop spins down slowly)
+SETTLE_TIME_S = 15.0  # s after the push to come to rest (a ball pinned at the stop spins down slowly)
 SLIDER_FORCE_N = 200.0  # N: the kit's strongest motor, enough to lift a steel box at scale 2
 MAX_SPEED_MM_S = 1000.0  # mm/s: the kit's speed limit
 SERVO_BANDWIDTH_HZ = 8.0  # Hz: the evaluator's servo (docs/solution-contract.md, "How movers move")
@@ -75,6 +78,12 @@ def solve(scenario) -> Solution:
     shape = Pos((x0 + x1) / 2, (y0 + y1) / 2, (bottom + platform_top) / 2) * Box(
         x1 - x0, y1 - y0, platform_top - bottom
     )
+    # Lips along both y edges: the platform moves across, and a ball on it would roll off behind.
+    lip = LIP_THICKNESS_RATIO * unit
+    lip_height = LIP_HEIGHT_RATIO * half_z
+    for edge in (y0 + lip / 2, y1 - lip / 2):
+        lip_box = Pos((x0 + x1) / 2, edge, platform_top + lip_height / 2) * Box(x1 - x0, lip, lip_height)
+        shape = shape + lip_box
     if block_y1 > y1 and block_height > platform_top - bottom:
         shape = shape + Pos((x0 + x1) / 2, (y1 + block_y1) / 2, bottom + block_height / 2) * Box(
             x1 - x0, block_y1 - y1, block_height
@@ -100,7 +109,8 @@ def solve(scenario) -> Solution:
     width = envelope.size[1]
     height = PUSHER_HEIGHT_RATIO * half_z
     face = envelope.min[0] - GAP_RATIO * unit
-    end_face = goal.center[0] - half_x - PIN_PLAY_RATIO * unit
+    pin = (BALL_PIN_PLAY_RATIO if payload.shape.value == "sphere" else PIN_PLAY_RATIO) * unit
+    end_face = goal.center[0] - half_x - pin
     push_travel = end_face - face
     pusher = Slider(
         "pusher",
@@ -113,10 +123,11 @@ def solve(scenario) -> Solution:
     )
     # 3. The stop, across the push just beyond the goal's centre, standing on the rim deck.
     thickness = STOP_THICKNESS_RATIO * unit
-    stop_x = goal.center[0] + half_x + PIN_PLAY_RATIO * unit + thickness / 2
+    stop_x = goal.center[0] + half_x + pin + thickness / 2
     stop = Part(
         "stop",
-        Pos(stop_x, goal.center[1], rim_top + LIFT_RATIO * unit + half_z) * Box(thickness, goal.size[1], 2 * half_z),
+        Pos(stop_x, goal.center[1], rim_top + LIFT_RATIO * unit + half_z)
+        * Box(thickness, goal.size[1], 2 * half_z),
     )
     horizon = min(pusher.start_time + PUSH_TIME_S + SETTLE_TIME_S, MAX_HORIZON_S)
     return Solution(parts=[stop], movers=[platform, pusher], horizon=horizon)

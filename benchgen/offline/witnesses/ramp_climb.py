@@ -26,7 +26,7 @@ MAX_STROKE_S = 7.0  # s: longest a pusher's stroke may last (the horizon is at m
 FORCE_N = 200.0  # N: the sliders' limit
 START_S = 0.2  # s: the first pusher waits for the payload to settle
 HANDOVER_S = 0.8  # s: between the end of the climb and the start of the push across the platform
-SETTLE_S = 4.0  # s: time after the last push for the payload to come to rest
+SETTLE_S = 8.0  # s: at most this long after the last push for the payload to come to rest
 EDGE_TOLERANCE = 1e-3  # mm: vertices this close to the platform's top belong to it
 
 

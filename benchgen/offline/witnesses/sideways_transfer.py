@@ -1,10 +1,13 @@
 """Sideways transfer, solved: a pusher slides the payload along its deck (+x) to a stop level with the
-goal; then two rails rise from the start deck across the forbidden strip and on over the goal deck, and
-a fin between the rails, sliding up along their slope, pushes the payload up them to a stop over the goal.
+goal; then a track rises from the start deck across the forbidden strip and on over the goal deck, between
+two side guides, and a fin sliding up along the track's slope pushes the payload up it to a stop over the
+goal.
 
-The rails rise just steeply enough to clear the goal deck's edge, so the payload rests on them inside
-the goal zone (held between the fin and the stop); the fin runs between the rails, below their top, so
-it meets the payload however high it has climbed.
+The track rises just steeply enough to clear the goal deck's edge, so the payload rests on it inside the
+goal zone (held between the fin and the stop). Under a sphere the track is two rails and the fin runs
+between them, below their top, so it meets the sphere however high it has climbed; under a box or a
+cylinder it is a flat plank (a cylinder's rim on two narrow rails is kicked about) and the fin slides
+just above it, low enough to meet the payload's back.
 """
 
 import math
@@ -23,7 +26,8 @@ PUSHER_REACH = 0.6  # payload half widths the deck pusher reaches beyond the pay
 FIN_CLEARANCE = 0.3  # payload half widths between the fin and the payload's jitter envelope at t = 0
 FIN_HALF_WIDTH = 0.45  # payload half widths: half the fin's width
 FIN_PLAY = 0.05  # payload half widths between the fin and each rail
-RAIL_WIDTH = 0.25  # payload half widths
+RAIL_WIDTH = 0.25  # payload half widths, under a sphere (it sits between the rails)
+FLAT_FIN_HALF_WIDTH = 0.9  # payload half widths: half the fin's width over the plank (box or cylinder)
 GUIDE_PLAY = 0.15  # payload half widths between the payload's side and each side guide along the rails
 GUIDE_WIDTH = 0.3  # payload half widths: a side guide's thickness
 GUIDE_HEIGHT = 0.8  # payload heights a side guide reaches above the rails' top
@@ -32,7 +36,10 @@ RAIL_DEPTH = 0.3  # payload half widths: the rails' thickness below their top
 DECK_CLEARANCE = 0.1  # payload half widths the rails and the fin pass above the goal deck's edge
 FIN_HEADROOM = 1.0  # payload half widths the fin reaches above the payload's top
 SPEED = 5.0  # payload half widths per second
-FORCE_N = 200.0  # N: the slider force limit, enough to push the heaviest payload up the rails
+FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
+FORCE_MIN_N = 10.0  # N: the least force limit, for the servo to move its own motor briskly
+FORCE_MAX_N = 200.0  # N: the kit's slider force limit
+GRAVITY_M_S2 = 9.81
 START_S = 0.2  # s: the first pusher starts once the payload has settled
 PAUSE_S = 0.5  # s between the deck pusher's end and the fin's start
 HORIZON_MARGIN_S = 6.0  # s: simulated time after the fin's push ends
@@ -53,6 +60,7 @@ def solve(scenario) -> Solution:
     goal_x, goal_y = goal.center[0], goal.center[1]
     start_y = payload.start[1]
     gap, thick, speed = HOLD_GAP * w, PUSHER_THICKNESS * w, SPEED * w
+    force = min(FORCE_MAX_N, max(FORCE_MIN_N, FORCE_IN_WEIGHTS * payload.mass_kg * GRAVITY_M_S2))
 
     # 1. Along the deck to a stop level with the goal.
     face_a = envelope.min[0] - CLEARANCE * w
@@ -65,7 +73,7 @@ def solve(scenario) -> Solution:
         travel=travel_a,
         speed=speed,
         start_time=START_S,
-        force=FORCE_N,
+        force=force,
     )
     toe = envelope.max[1] + CLEARANCE * w  # the rails start in front of every y the payload may have
     stop_a_y0 = start_y - jitter_y - w
@@ -83,9 +91,16 @@ def solve(scenario) -> Solution:
     stop_y = goal_y + w + END_PLAY * w
     rail_end = stop_y + thick
     end_top = deck_top + rise * (rail_end - toe)
-    rail_offset = (FIN_HALF_WIDTH + FIN_PLAY + RAIL_WIDTH / 2) * w
-    rails = [_rail(toe, rail_end, deck_top, end_top, depth, goal_x + side * rail_offset, RAIL_WIDTH * w, 0.0)
-             for side in (-1, 1)]
+    if payload.shape == "sphere":  # two rails; the sphere sits between them, the fin runs below their top
+        rail_width = RAIL_WIDTH * w
+        rail_offset = (FIN_HALF_WIDTH + FIN_PLAY) * w + rail_width / 2
+        pair = [_rail(toe, rail_end, deck_top, end_top, depth, goal_x + side * rail_offset, rail_width, 0.0)
+                for side in (-1, 1)]
+        track = pair[0] + pair[1]
+        fin_width = 2 * FIN_HALF_WIDTH * w
+    else:  # a flat plank a box or cylinder stands on; the fin slides just above it, as wide as the payload
+        track = _rail(toe, rail_end, deck_top, end_top, depth, goal_x, 2 * (1 + GUIDE_PLAY) * w, 0.0)
+        fin_width = 2 * FLAT_FIN_HALF_WIDTH * w
     guide_offset = (1 + GUIDE_PLAY + GUIDE_WIDTH / 2) * w
     guide_height = GUIDE_HEIGHT * tall
     guide_y0 = toe + GUIDE_LAG * w
@@ -108,17 +123,17 @@ def solve(scenario) -> Solution:
     fin = Slider(
         "fin",
         Pos(goal_x, face_b - thick / 2, deck_top + LIFT * w + fin_height / 2)
-        * Box(2 * FIN_HALF_WIDTH * w, thick, fin_height),
+        * Box(fin_width, thick, fin_height),
         axis=(0, math.cos(slope), math.sin(slope)),
         travel=travel_b,
         speed=speed,
         start_time=START_S + travel_a / speed + PAUSE_S,
-        force=FORCE_N,
+        force=force,
     )
     horizon = fin.start_time + travel_b / speed + HORIZON_MARGIN_S
     parts = [
         deck_stop,
-        Part("rails", rails[0] + rails[1], material="aluminium"),
+        Part("track", track, material="aluminium"),
         Part("guides", guides[0] + guides[1], material="wood"),
         end_stop,
     ]

@@ -283,10 +283,12 @@ def render_evidence(
     witness: str | None = None,
 ) -> Evidence:
     """Render the review bundle of the nominal variant as validation built it, and store script,
-    definition, MJCF, renders, and the witness with its evaluation when validation evaluated one.
+    definition, MJCF, renders, and the witness with its evaluation and its clip on the nominal variant
+    when validation evaluated one.
 
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
+    from benchgen.evaluation.render import WITNESS_CLIP_FILE, witness_clip
     from benchgen.measures.difficulty import difficulty_score
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
@@ -319,6 +321,9 @@ def render_evidence(
         files.append(_stored(store, prefix, FileKind.WITNESS, WITNESS_FILE, witness.encode()))
         evaluation = report.witness.model_dump_json(indent=2).encode()
         files.append(_stored(store, prefix, FileKind.WITNESS_REPORT, WITNESS_REPORT_FILE, evaluation))
+        clip = witness_clip(script, witness, seed, scale)
+        if clip is not None:
+            files.append(_stored(store, prefix, FileKind.REVIEW, f"{REVIEW_DIR}/{WITNESS_CLIP_FILE}", clip))
     return Evidence(
         files=files, difficulty_score=difficulty_score(spec), definition=spec, seed=seed, scale=scale
     )

@@ -1,22 +1,25 @@
 """The dataset pipeline with witnesses required: an accepted benchmark is one whose witness solved every
-variant, published beside its script with its evaluation and the targets it sets, and `benchgen
-reproduce` evaluates it again; a benchmark whose witness fails is never accepted."""
+variant, published beside its script with its evaluation, its clip and the targets it sets, shown on its
+gallery page, and `benchgen reproduce` evaluates it again; a benchmark whose witness fails is never accepted."""
 
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from benchgen import pipeline
 from benchgen.contract import TARGET_CAP_FACTOR, WITNESS_FILE
 from benchgen.dataset.index import INDEX_FILE
-from benchgen.dataset.publish import version_prefix
+from benchgen.dataset.publish import GALLERY_DIR, version_prefix
+from benchgen.evaluation.render import WITNESS_CLIP_FILE
 from benchgen.offline import coder
 from benchgen.reproduce import reproduce
 from benchgen.settings import get_settings
 
 THEME = "ball must cross a gap"  # the gap_crossing family, which has a witness
+MIN_CLIP_FRAMES = 10  # a clip of the witness at work, not a still: 0.5 s at the clip's 20 fps
 DO_NOTHING_WITNESS = '''from build123d import Box, Pos
 
 from benchgen.kit import Part, Solution
@@ -57,6 +60,18 @@ def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(tmp_path):
     assert evaluation["solved"] is True and [v["seed"] for v in evaluation["variants"]] == [0, 1]
     row = pd.read_parquet(folder / INDEX_FILE).iloc[0]
     assert row["witness_solved"] and row["cost_cap"] == pytest.approx(witness.cost_cap)
+
+    clip = benchmark / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE
+    with Image.open(clip) as gif:
+        assert gif.format == "GIF" and gif.n_frames >= MIN_CLIP_FRAMES, gif.n_frames
+    page_dir = folder / GALLERY_DIR / "benchmarks" / candidate.entry.benchmark_id
+    page = (page_dir / "index.html").read_text()
+    assert f'src="{pipeline.REVIEW_DIR}/{WITNESS_CLIP_FILE}"' in page and 'src="gallery_settle.gif"' in page
+    assert f'href="{WITNESS_FILE}"' in page and witness.sha256 in page and "sealed" not in page
+    for number in (witness.cost, witness.weight_kg, witness.time_to_goal_s, witness.cost_cap, witness.weight_cap_kg):
+        assert f"<td>{number:.4g}</td>" in page, number
+    assert (page_dir / WITNESS_FILE).read_text() == candidate.generation.witness
+    assert (page_dir / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE).read_bytes() == clip.read_bytes()
 
     (reproduced,) = reproduce([], settings, published_url=summary.dataset_url)
     assert reproduced.identical, [d.line() for d in reproduced.differences]

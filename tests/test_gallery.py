@@ -314,7 +314,9 @@ def test_published_sessions_file_replaces_the_database(dataset, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_benchmark_page_shows_its_witness_beside_the_settle_clip_sealed_or_not_at_all(dataset, site, tmp_path):
+def test_a_benchmark_page_shows_its_witness_beside_the_settle_clip_sealed_or_not_at_all(
+    dataset, site, tmp_path
+):
     url, settings, _ = dataset
     page = next(site.glob("benchmarks/*/index.html")).read_text()
     assert "<h2>Settle clip and witness</h2>" in page and "<h2>Witness</h2>" in page

@@ -1,6 +1,7 @@
 """The dataset pipeline with witnesses required: an accepted benchmark is one whose witness solved every
 variant, published beside its script with its evaluation, its clip and the targets it sets, shown on its
-gallery page, and `benchgen reproduce` evaluates it again; a benchmark whose witness fails is never accepted."""
+gallery page, and `benchgen reproduce` evaluates it again; a benchmark whose witness fails is never
+accepted."""
 
 import json
 from pathlib import Path
@@ -67,8 +68,9 @@ def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(tmp_path):
     page_dir = folder / GALLERY_DIR / "benchmarks" / candidate.entry.benchmark_id
     page = (page_dir / "index.html").read_text()
     assert f'src="{pipeline.REVIEW_DIR}/{WITNESS_CLIP_FILE}"' in page and 'src="gallery_settle.gif"' in page
-    assert f'href="{WITNESS_FILE}"' in page and witness.sha256 in page and "sealed" not in page
-    for number in (witness.cost, witness.weight_kg, witness.time_to_goal_s, witness.cost_cap, witness.weight_cap_kg):
+    assert f'href="{WITNESS_FILE}"' in page and witness.sha256 in page and 'class="sealed"' not in page
+    numbers = (witness.cost, witness.weight_kg, witness.time_to_goal_s, witness.cost_cap, witness.weight_cap_kg)
+    for number in numbers:
         assert f"<td>{number:.4g}</td>" in page, number
     assert (page_dir / WITNESS_FILE).read_text() == candidate.generation.witness
     assert (page_dir / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE).read_bytes() == clip.read_bytes()

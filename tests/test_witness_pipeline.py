@@ -20,7 +20,7 @@ from benchgen.reproduce import reproduce
 from benchgen.settings import get_settings
 
 THEME = "ball must cross a gap"  # the gap_crossing family, which has a witness
-MIN_CLIP_FRAMES = 10  # a clip of the witness at work, not a still: 0.5 s at the clip's 20 fps
+MIN_CLIP_FRAMES = 10  # a clip of the witness at work, not a still: 1 s at the clip's 10 fps
 DO_NOTHING_WITNESS = '''from build123d import Box, Pos
 
 from benchgen.kit import Part, Solution

@@ -17,6 +17,9 @@ from benchgen.render.views import DEFAULT_SIZE, STANDARD_VIEWS, CameraParams, Lo
 CLIP_VIEW = "isometric"  # the clip is filmed from this view's camera
 CLIP_FILE = "solution.gif"
 WITNESS_CLIP_FILE = "witness.gif"  # the pipeline's clip of a benchmark's witness, in its review folder
+# frames per simulated second of the witness clip: half the evaluate clips' rate, since every accepted
+# benchmark gets one (its rendering dominates the clip's cost; GIF delays stay whole centiseconds)
+WITNESS_CLIP_FPS = 10
 VIEWS_DIR = "views"
 MJCF_DIR = "mjcf"
 REPORT_FILE = "evaluation.json"
@@ -97,5 +100,6 @@ def witness_clip(
         loaded = renderer.load_mjcf(evaluated.scene, evaluated.built.spec)
         camera = renderer.camera_for(loaded, next(v for v in STANDARD_VIEWS if v.name == CLIP_VIEW))
         path = Path(tmp) / WITNESS_CLIP_FILE
-        film_solution_run(renderer, loaded, camera, evaluated.solved.solution, evaluated.report.starts, path)
+        solution, starts = evaluated.solved.solution, evaluated.report.starts
+        film_solution_run(renderer, loaded, camera, solution, starts, path, WITNESS_CLIP_FPS)
         return path.read_bytes()

@@ -60,7 +60,7 @@ DEFAULT_DATASET_NAME = "benchgen"
 OFFLINE_MODEL = "offline"  # the procedural backend's name where a model is asked for
 DEFINITION_FILE = "definition.json"  # the nominal variant's ScenarioSpec
 WITNESS_REPORT_FILE = "solution_report.json"  # the witness's evaluation on the variant grid
-WITNESS_KINDS = (FileKind.WITNESS, FileKind.WITNESS_REPORT)  # what sealing keeps out of a version
+WITNESS_KINDS = (FileKind.WITNESS, FileKind.WITNESS_REPORT, FileKind.WITNESS_CLIP)  # sealing keeps these out
 REVIEW_DIR = "review"  # renders, contact sheet, clip and reports of the nominal variant
 ARTIFACTS_PREFIX = "artifacts"  # content-addressed benchmark files: artifacts/<script sha256>/...
 BENCHMARK_ID_NAMESPACE = uuid.UUID("6f1c2b4e-8f0a-4c39-9d52-2b7a1f6c0e11")  # uuid5 namespace of benchmark ids
@@ -296,10 +296,12 @@ def render_evidence(
     witness: str | None = None,
 ) -> Evidence:
     """Render the review bundle of the nominal variant as validation built it, and store script,
-    definition, MJCF, renders, and the witness with its evaluation when validation evaluated one.
+    definition, MJCF, renders, and the witness with its evaluation and its clip on the nominal variant
+    when validation evaluated one.
 
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
+    from benchgen.evaluation.render import WITNESS_CLIP_FILE, witness_clip
     from benchgen.measures.difficulty import difficulty_score
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
@@ -332,6 +334,9 @@ def render_evidence(
         files.append(_stored(store, prefix, FileKind.WITNESS, WITNESS_FILE, witness.encode()))
         evaluation = report.witness.model_dump_json(indent=2).encode()
         files.append(_stored(store, prefix, FileKind.WITNESS_REPORT, WITNESS_REPORT_FILE, evaluation))
+        clip = witness_clip(script, witness, seed, scale)
+        if clip is not None:
+            files.append(_stored(store, prefix, FileKind.WITNESS_CLIP, f"{REVIEW_DIR}/{WITNESS_CLIP_FILE}", clip))
     return Evidence(
         files=files, difficulty_score=difficulty_score(spec), definition=spec, seed=seed, scale=scale
     )

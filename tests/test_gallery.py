@@ -29,8 +29,13 @@ from benchgen.dataset.publish import (
 from benchgen.errors import NotFoundError, StoreError
 from benchgen.failures import Failure
 from benchgen.gallery import build_gallery, publish_gallery
-from benchgen.gallery.site import difficulty_band, histogram_svg
-from benchgen.gallery.source import SESSIONS_FILE, sessions_file
+from benchgen.contract import WITNESS_FILE
+from benchgen.dataset.gate import CAP_COLUMNS
+from benchgen.dataset.index import BenchmarkRow
+from benchgen.dataset.published import PublishedVersion
+from benchgen.evaluation.render import WITNESS_CLIP_FILE
+from benchgen.gallery.site import PAGE_FILE, _environment, _write_benchmark, difficulty_band, histogram_svg
+from benchgen.gallery.source import SESSIONS_FILE, _benchmark_record, read_dataset, sessions_file
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus, ValidationAttempt
 from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
@@ -306,3 +311,37 @@ def test_published_sessions_file_replaces_the_database(dataset, tmp_path):
     page = next((tmp_path / "site").glob("benchmarks/*/index.html")).read_text()
     assert "<th>stage</th>" in page  # the journal table
     assert (tmp_path / "site" / "candidates" / f"{rejected.id}.html").is_file()
+
+
+@pytest.mark.slow
+def test_a_benchmark_page_shows_its_witness_beside_the_settle_clip_sealed_or_not_at_all(
+    dataset, site, tmp_path
+):
+    url, settings, _ = dataset
+    page = next(site.glob("benchmarks/*/index.html")).read_text()
+    assert "<h2>Settle clip and witness</h2>" in page and "<h2>Witness</h2>" in page
+    assert f'src="review/{WITNESS_CLIP_FILE}"' in page and f'href="{WITNESS_FILE}"' in page
+
+    version = PublishedVersion(url, settings)
+    published = read_dataset(version, settings)
+    record = published.benchmarks[0]
+    folder = record.row.script_file.rsplit("/", 1)[0]
+    witness_columns = [name for name in BenchmarkRow.model_fields if name.startswith("witness_")]
+    older = record.model_copy(  # an index published before witnesses: no witness columns, no witness files
+        update={
+            "row": record.row.model_copy(update=dict.fromkeys([*witness_columns, *CAP_COLUMNS])),
+            "witness_clip": None,
+            "witness_file": None,
+        }
+    )
+    _write_benchmark(_environment(), version, published, older, tmp_path / "older", render_clips=False)
+    page = (tmp_path / "older" / folder / PAGE_FILE).read_text()
+    assert "<h2>Settle clip</h2>" in page and "witness" not in page.lower()
+
+    sealed_row = record.row.model_copy(update={"witness_sealed": True})
+    sealed = _benchmark_record(version, sealed_row, record.variants, record.session)
+    assert sealed.witness_clip is None
+    _write_benchmark(_environment(), version, published, sealed, tmp_path / "sealed", render_clips=False)
+    page = (tmp_path / "sealed" / folder / PAGE_FILE).read_text()
+    assert '<div class="sealed">sealed</div>' in page and record.row.witness_sha256 in page
+    assert WITNESS_CLIP_FILE not in page and f'href="{WITNESS_FILE}"' not in page

@@ -1,22 +1,26 @@
 """The dataset pipeline with witnesses required: an accepted benchmark is one whose witness solved every
-variant, published beside its script with its evaluation and the targets it sets, and `benchgen
-reproduce` evaluates it again; a benchmark whose witness fails is never accepted."""
+variant, published beside its script with its evaluation, its clip and the targets it sets, shown on its
+gallery page, and `benchgen reproduce` evaluates it again; a benchmark whose witness fails is never
+accepted."""
 
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from benchgen import pipeline
 from benchgen.contract import TARGET_CAP_FACTOR, WITNESS_FILE
 from benchgen.dataset.index import INDEX_FILE
-from benchgen.dataset.publish import SEALED_DIR, version_prefix
+from benchgen.dataset.publish import GALLERY_DIR, SEALED_DIR, version_prefix
+from benchgen.evaluation.render import WITNESS_CLIP_FILE
 from benchgen.offline import coder
 from benchgen.reproduce import reproduce
 from benchgen.settings import get_settings
 
 THEME = "ball must cross a gap"  # the gap_crossing family, which has a witness
+MIN_CLIP_FRAMES = 10  # a clip of the witness at work, not a still: 1 s at the clip's 10 fps
 DO_NOTHING_WITNESS = '''from build123d import Box, Pos
 
 from benchgen.kit import Part, Solution
@@ -59,6 +63,19 @@ def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(tmp_path):
     row = pd.read_parquet(folder / INDEX_FILE).iloc[0]
     assert row["witness_solved"] and row["cost_cap"] == pytest.approx(witness.cost_cap)
 
+    clip = benchmark / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE
+    with Image.open(clip) as gif:
+        assert gif.format == "GIF" and gif.n_frames >= MIN_CLIP_FRAMES, gif.n_frames
+    page_dir = folder / GALLERY_DIR / "benchmarks" / candidate.entry.benchmark_id
+    page = (page_dir / "index.html").read_text()
+    assert f'src="{pipeline.REVIEW_DIR}/{WITNESS_CLIP_FILE}"' in page and 'src="gallery_settle.gif"' in page
+    assert f'href="{WITNESS_FILE}"' in page and witness.sha256 in page and 'class="sealed"' not in page
+    numbers = (witness.cost, witness.weight_kg, witness.time_to_goal_s, witness.cost_cap, witness.weight_cap_kg)
+    for number in numbers:
+        assert f"<td>{number:.4g}</td>" in page, number
+    assert (page_dir / WITNESS_FILE).read_text() == candidate.generation.witness
+    assert (page_dir / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE).read_bytes() == clip.read_bytes()
+
     (reproduced,) = reproduce([], settings, published_url=summary.dataset_url)
     assert reproduced.identical, [d.line() for d in reproduced.differences]
     assert version_prefix("benchgen", "w1") in summary.dataset_url
@@ -74,6 +91,7 @@ def test_a_sealed_witness_publishes_only_its_hash_and_still_reproduces(tmp_path)
     benchmark = Path("benchmarks") / candidate.entry.benchmark_id
     assert not (folder / benchmark / WITNESS_FILE).exists()
     assert not (folder / benchmark / pipeline.WITNESS_REPORT_FILE).exists()
+    assert not (folder / benchmark / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE).exists()  # it shows the mechanism
     row = pd.read_parquet(folder / INDEX_FILE).iloc[0]
     assert row["witness_sealed"] and row["witness_sha256"] == candidate.entry.witness.sha256
     sealed = folder.parent / SEALED_DIR / "s1" / benchmark / WITNESS_FILE

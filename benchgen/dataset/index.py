@@ -44,6 +44,7 @@ class FileKind(StrEnum):
     REVIEW = "review"
     WITNESS = "witness"  # the witness solution, solution.py (absent when the build sealed it)
     WITNESS_REPORT = "witness_report"  # the witness's evaluation on the variant grid
+    WITNESS_CLIP = "witness_clip"  # the witness solving the nominal variant, review/witness.gif
 
 
 REQUIRED_FILE_KINDS = (FileKind.SCRIPT, FileKind.DEFINITION, FileKind.MJCF, FileKind.PREVIEW)

@@ -1,17 +1,25 @@
 """`benchgen evaluate --render DIR`: per variant, the standard views of the scene with the solution in
-place (movers in their own colour) and a clip of the solution run from the payload's nominal start."""
+place (movers in their own colour) and a clip of the solution run from the payload's nominal start.
+The pipeline's evidence films a benchmark's witness the same way (`witness_clip`)."""
 
+import tempfile
 from pathlib import Path
 
 from PIL import Image
 
-from benchgen.evaluation.evaluator import EvaluatedVariant
+from benchgen.evaluation.evaluator import EvaluatedVariant, evaluate_variant
+from benchgen.evaluation.report import StartResult
 from benchgen.evaluation.simulate import MoverControl
+from benchgen.kit.solution_spec import SolutionSpec
 from benchgen.render.clip import DEFAULT_FPS, render_settle_clip
-from benchgen.render.views import DEFAULT_SIZE, STANDARD_VIEWS, SceneRenderer
+from benchgen.render.views import DEFAULT_SIZE, STANDARD_VIEWS, CameraParams, LoadedScene, SceneRenderer
 
 CLIP_VIEW = "isometric"  # the clip is filmed from this view's camera
 CLIP_FILE = "solution.gif"
+WITNESS_CLIP_FILE = "witness.gif"  # the pipeline's clip of a benchmark's witness, in its review folder
+# frames per simulated second of the witness clip: half the evaluate clips' rate, since every accepted
+# benchmark gets one (its rendering dominates the clip's cost; GIF delays stay whole centiseconds)
+WITNESS_CLIP_FPS = 10
 VIEWS_DIR = "views"
 MJCF_DIR = "mjcf"
 REPORT_FILE = "evaluation.json"
@@ -45,16 +53,53 @@ class VariantFilm:
             for view in views:
                 Image.fromarray(view.image).save(out / VIEWS_DIR / f"{view.name}.png", format="PNG")
             camera = next(v.camera for v in views if v.name == CLIP_VIEW)
-            nominal = report.starts[0].simulated_s if report.starts else evaluated.solved.solution.horizon_s
-            seconds = min(evaluated.solved.solution.horizon_s, nominal + CLIP_TAIL_S)
-            control = MoverControl(loaded.model, evaluated.solved.solution)
-            render_settle_clip(
-                renderer,
-                loaded,
-                camera,
-                out / CLIP_FILE,
-                seconds=seconds,
-                fps=self.fps,
-                control=lambda data: control.apply(data, round(data.time / control.timestep)),
-                clock_label="solution run",
+            film_solution_run(
+                renderer, loaded, camera, evaluated.solved.solution, report.starts, out / CLIP_FILE, self.fps
             )
+
+
+def film_solution_run(
+    renderer: SceneRenderer,
+    loaded: LoadedScene,
+    camera: CameraParams,
+    solution: SolutionSpec,
+    starts: list[StartResult],
+    path: Path,
+    fps: int = DEFAULT_FPS,
+) -> int:
+    """Film the solution run from the payload's nominal start (`starts[0]`) until that run ended plus
+    CLIP_TAIL_S (the whole horizon when no start was simulated); return the frame count."""
+    seconds = min(solution.horizon_s, (starts[0].simulated_s if starts else solution.horizon_s) + CLIP_TAIL_S)
+    control = MoverControl(loaded.model, solution)
+    return render_settle_clip(
+        renderer,
+        loaded,
+        camera,
+        path,
+        seconds=seconds,
+        fps=fps,
+        control=lambda data: control.apply(data, round(data.time / control.timestep)),
+        clock_label="solution run",
+    )
+
+
+def witness_clip(
+    script: str, witness: str, seed: int, scale: float, size: tuple[int, int] = DEFAULT_SIZE
+) -> bytes | None:
+    """The GIF of the witness solving variant (seed, scale), filmed like `benchgen evaluate --render`.
+
+    The variant is evaluated again (validation keeps no scenes); None when that run did not get as far as
+    a scene, which validation would already have rejected, so the evidence then simply has no clip."""
+    from benchgen.sandbox.pool import warm_runner
+
+    with warm_runner() as runner:
+        evaluated = evaluate_variant(script, witness, seed, scale, runner)
+    if evaluated.scene is None or evaluated.built is None or evaluated.solved is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="benchgen-witness-clip-") as tmp, SceneRenderer(size) as renderer:
+        loaded = renderer.load_mjcf(evaluated.scene, evaluated.built.spec)
+        camera = renderer.camera_for(loaded, next(v for v in STANDARD_VIEWS if v.name == CLIP_VIEW))
+        path = Path(tmp) / WITNESS_CLIP_FILE
+        solution, starts = evaluated.solved.solution, evaluated.report.starts
+        film_solution_run(renderer, loaded, camera, solution, starts, path, WITNESS_CLIP_FPS)
+        return path.read_bytes()

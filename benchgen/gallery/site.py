@@ -15,6 +15,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from benchgen.contract import TARGET_CAP_FACTOR
 from benchgen.dataset.publish import PublishedDataset
 from benchgen.dataset.published import PublishedVersion
 from benchgen.errors import BenchgenError
@@ -169,6 +170,8 @@ def _write_benchmark(
         clip = local(_render_clip(version, record, out_dir))
     else:
         clip = None
+    witness_clip = local(_copy(version, record.witness_clip, out_dir)) if record.witness_clip else None
+    witness_file = local(_copy(version, record.witness_file, out_dir)) if record.witness_file else None
     formatter = HtmlFormatter(cssclass=CODE_CSS_CLASS, linenos="table")
     spec = record.definition
     zones = [(label, getattr(spec, label)) for label in ZONE_LABELS]
@@ -185,6 +188,9 @@ def _write_benchmark(
         clip=clip,
         clip_note=NO_CLIP_NOTE,
         render_notes=record.render_notes,
+        witness_clip=witness_clip,
+        witness_file=witness_file,
+        cap_factor=f"{TARGET_CAP_FACTOR:g}",
         spec=spec,
         payload_shape=f"{spec.payload.size_label}, {spec.payload.mass_kg:.3f} kg",
         zones=zones,

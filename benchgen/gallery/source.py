@@ -14,11 +14,13 @@ from sqlalchemy.engine import make_url
 
 from benchgen import db
 from benchgen.codes import FailureCode
+from benchgen.contract import WITNESS_FILE
 from benchgen.dataset.index import BenchmarkRow, VariantRow, benchmark_folder
 from benchgen.dataset.publish import Manifest
 from benchgen.dataset.published import PublishedVersion
 from benchgen.decisions import ReviewDecision
 from benchgen.errors import DatabaseError, NotFoundError
+from benchgen.evaluation.render import WITNESS_CLIP_FILE
 from benchgen.kit.spec import ScenarioSpec
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus
 from benchgen.render.bundle import CLIP_FILE, VIEWS_DIR
@@ -92,6 +94,8 @@ class BenchmarkRecord(BaseModel):
     clip_camera: dict | None = Field(description="Camera of the clip view from render_manifest.json.")
     render_size: tuple[int, int] | None = Field(description="Pixels (width, height) of the published views.")
     render_notes: list[str]
+    witness_clip: str | None = Field(description="The clip of the witness solving the nominal variant.")
+    witness_file: str | None = Field(description="The witness's solution.py; absent when sealed or none.")
     session: SessionRecord | None
 
 
@@ -124,6 +128,8 @@ def _benchmark_record(
     views_folder = f"{folder}/{REVIEW_DIR}/{VIEWS_DIR}"
     views = {PurePosixPath(p).stem: p for p in version.paths_under(views_folder) if p.endswith(".png")}
     clip_path = f"{folder}/{REVIEW_DIR}/{CLIP_FILE}"
+    witness_clip_path = f"{folder}/{REVIEW_DIR}/{WITNESS_CLIP_FILE}"
+    witness_path = f"{folder}/{WITNESS_FILE}"
     render_manifest_path = f"{folder}/{REVIEW_DIR}/{RENDER_MANIFEST_FILE}"
     render_manifest = (
         json.loads(version.read(render_manifest_path)) if version.has(render_manifest_path) else {}
@@ -142,6 +148,8 @@ def _benchmark_record(
         clip_camera=clip_camera,
         render_size=(render_manifest["width"], render_manifest["height"]) if render_manifest else None,
         render_notes=render_manifest.get("notes", []),
+        witness_clip=witness_clip_path if version.has(witness_clip_path) and not row.witness_sealed else None,
+        witness_file=witness_path if version.has(witness_path) else None,
         session=session,
     )
 

@@ -21,6 +21,9 @@ table { border-collapse: collapse; background: #fff; font-size: 0.88em; }
 td, th { border: 1px solid #d4d8e0; padding: 3px 8px; text-align: left; vertical-align: top; }
 .views { display: flex; flex-wrap: wrap; gap: 8px; }
 .views figure { margin: 0; } .views img { max-width: 300px; border: 1px solid #ccd; }
+.clips { display: flex; flex-wrap: wrap; gap: 12px; } .clips figure { margin: 0; }
+.clips .sealed { width: 320px; height: 240px; display: flex; align-items: center; justify-content: center;
+  background: #e3e7ee; font-size: 1.4em; color: #4a5260; border: 1px solid #ccd; }
 .sheet { max-width: 100%; border: 1px solid #ccd; }
 .note { color: #6a4b00; background: #fff6dc; padding: 6px 10px; border-radius: 4px; }
 pre.card-text { white-space: pre-wrap; background: #fff; padding: 8px; }
@@ -136,10 +139,32 @@ BENCHMARK = """{% extends "base" %}
 {% for name, src in views %}<figure><img src="{{ src }}" alt="{{ name }} view"><figcaption>{{ name }}</figcaption></figure>{% endfor %}
 </div>
 {% if sheet %}<h2>Contact sheet</h2><img class="sheet" src="{{ sheet }}" alt="contact sheet">{% endif %}
-<h2>Settle clip</h2>
-{% if clip %}<img src="{{ clip }}" alt="the payload left alone for a few simulated seconds">
-{% else %}<p class="note">{{ clip_note }}</p>{% endif %}
+<h2>Settle clip{% if row.witness_sha256 %} and witness{% endif %}</h2>
+<div class="clips">
+<figure>{% if clip %}<img src="{{ clip }}" alt="the payload left alone for a few simulated seconds">
+{% else %}<p class="note">{{ clip_note }}</p>{% endif %}<figcaption>the payload left alone</figcaption></figure>
+{% if row.witness_sha256 %}<figure class="witness">
+{% if row.witness_sealed %}<div class="sealed">sealed</div>
+{% elif witness_clip %}<img src="{{ witness_clip }}" alt="the witness solving the nominal variant">
+{% else %}<p class="note">this version publishes no witness clip</p>{% endif %}
+<figcaption>the witness, nominal variant (seed {{ row.scene_seed }}, scale {{ row.scene_scale }})</figcaption></figure>
+{% endif %}
+</div>
 {% for note in render_notes %}<p class="note">{{ note }}</p>{% endfor %}
+{% if row.witness_sha256 %}
+<h2>Witness</h2>
+<p>{% if row.witness_sealed %}Sealed: the build kept the witness in its store and publishes only its sha256
+{% elif witness_file %}<a href="{{ witness_file }}">solution.py</a>, sha256{% else %}sha256{% endif %}
+<code>{{ row.witness_sha256 }}</code> &middot; solved every variant from every start:
+{{ 'yes' if row.witness_solved else 'no' }}</p>
+<table><tr><th>cost</th><th>weight (kg)</th><th>parts</th><th>movers</th><th>time to goal (s)</th>
+<th>cost cap</th><th>weight cap (kg)</th></tr>
+<tr><td>{{ num(row.witness_cost) }}</td><td>{{ num(row.witness_weight_kg) }}</td><td>{{ row.witness_parts }}</td>
+<td>{{ row.witness_movers }}</td><td>{{ num(row.witness_time_to_goal_s) }}</td><td>{{ num(row.cost_cap) }}</td>
+<td>{{ num(row.weight_cap_kg) }}</td></tr></table>
+<p>Cost, weight and time are the witness's worst over the variant grid; a solver must stay within the caps
+({{ cap_factor }}&times; the witness's cost and weight).</p>
+{% endif %}
 <h2>Payload and zones (nominal variant, mm)</h2>
 <table><tr><th>part</th><th>min / start</th><th>max / jitter</th><th>details</th></tr>
 <tr><td>payload</td><td>{{ fmt(spec.payload.start) }}</td><td>jitter {{ fmt(spec.payload.jitter) }}</td>

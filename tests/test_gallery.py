@@ -18,6 +18,9 @@ from pydantic import SecretStr
 
 from benchgen import db, pipeline
 from benchgen.codes import FailureCode
+from benchgen.contract import WITNESS_FILE
+from benchgen.dataset.gate import CAP_COLUMNS
+from benchgen.dataset.index import BenchmarkRow
 from benchgen.dataset.publish import (
     MANIFEST_FILE,
     PREVIOUS_DIR,
@@ -26,14 +29,11 @@ from benchgen.dataset.publish import (
     read_manifest,
     verify_published,
 )
+from benchgen.dataset.published import PublishedVersion
 from benchgen.errors import NotFoundError, StoreError
+from benchgen.evaluation.render import WITNESS_CLIP_FILE
 from benchgen.failures import Failure
 from benchgen.gallery import build_gallery, publish_gallery
-from benchgen.contract import WITNESS_FILE
-from benchgen.dataset.gate import CAP_COLUMNS
-from benchgen.dataset.index import BenchmarkRow
-from benchgen.dataset.published import PublishedVersion
-from benchgen.evaluation.render import WITNESS_CLIP_FILE
 from benchgen.gallery.site import PAGE_FILE, _environment, _write_benchmark, difficulty_band, histogram_svg
 from benchgen.gallery.source import SESSIONS_FILE, _benchmark_record, read_dataset, sessions_file
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus, ValidationAttempt

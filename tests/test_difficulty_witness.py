@@ -36,7 +36,9 @@ def _start(index: int, time_to_goal_s: float) -> StartResult:
     )
 
 
-def _report(parts: int, movers: int, nominal_s: float, slowest_s: float, solved: bool = True) -> EvaluationReport:
+def _report(
+    parts: int, movers: int, nominal_s: float, slowest_s: float, solved: bool = True
+) -> EvaluationReport:
     variant = VariantEvaluation(
         seed=0, scale=1.0, solved=solved, parts=parts, movers=movers, time_to_goal_s=slowest_s,
         starts=[_start(0, nominal_s), _start(1, slowest_s)],
@@ -71,7 +73,8 @@ def test_each_witness_term_raises_the_score_within_the_witness_weight(gap_spec) 
     for report in (base, *harder, extreme):
         score = difficulty_with_witness(gap_spec, report)
         assert 0.0 <= score <= 1.0
-        assert COMBINED_WEIGHTS["scene"] * scene <= score <= COMBINED_WEIGHTS["scene"] * scene + WITNESS_WEIGHT
+        scene_part = COMBINED_WEIGHTS["scene"] * scene
+        assert scene_part <= score <= scene_part + WITNESS_WEIGHT
 
 
 def test_a_witness_that_solved_nothing_is_no_evidence(gap_spec) -> None:
@@ -102,7 +105,8 @@ def _combined(key: str, seed: int, level: float, runner: SandboxRunner) -> float
     family = FAMILIES[key]
     source = family.render_script(_at_level(family, seed, level))
     settings = EvaluationSettings(seeds=(seed,), scales=(1.0,))
-    report = evaluate_sources(source, witness_source(key), f"{key}.py", f"{key}/solution.py", settings, runner=runner)
+    witness = witness_source(key)
+    report = evaluate_sources(source, witness, f"{key}.py", f"{key}/solution.py", settings, runner=runner)
     if not report.solved:
         return f"seed {seed} level {level}: " + "; ".join(f.message for f in report.failures[:1])
     return difficulty_with_witness(build_spec(source, seed, 1.0), report)

@@ -94,9 +94,9 @@ class WitnessEvidence(BaseModel):
     variants: int = Field(ge=1, description="Variants the witness solved, that the means are over.")
     parts: float = Field(ge=0, description="Parts the witness placed (fixed and moving solids).")
     movers: float = Field(ge=0, description="Movers (driven joints) the witness used.")
-    time_to_goal_s: float = Field(ge=0, description="Simulated time for the slowest start to reach the goal, s.")
+    time_to_goal_s: float = Field(ge=0, description="Simulated s for the slowest start to reach the goal.")
     jitter_spread: float = Field(
-        ge=0, le=1, description="1 - nominal start's time to goal / slowest start's: 0 when every start is as fast."
+        ge=0, le=1, description="1 - nominal start's time to goal / slowest start's; 0: every start as fast."
     )
 
 

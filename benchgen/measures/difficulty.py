@@ -19,11 +19,20 @@ extent) or payload heights (h), so the score does not change with `scale`:
 Each term is monotone in the geometric quantity it reads, so a family is monotone in a difficulty
 parameter when that parameter moves the quantities one way (the families place goals by their centre
 for this reason); `tests/test_offline.py` checks every family's difficulty parameters.
+
+`difficulty_with_witness` adds what a witness (the benchmark's reference solution) needed, averaged over
+the variants it solved: parts, movers, the slowest start's time to goal and the jitter spread (how much
+later the slowest start reached the goal than the nominal one). The scene score keeps most of the weight
+(`COMBINED_WEIGHTS`), so the combined score stays monotone in a family's difficulty parameters on
+average; docs/scenario-contract.md states the formula and what is guaranteed.
 """
 
 import math
 from enum import StrEnum
 
+from pydantic import BaseModel, Field
+
+from benchgen.evaluation.report import EvaluationReport, VariantEvaluation
 from benchgen.kit.spec import ScenarioSpec, Vec3, ZoneSpec
 
 DISTANCE_HALF = 8.0  # payload widths of start -> goal distance that score 0.5 on the distance term
@@ -31,6 +40,11 @@ RISE_HALF = 2.0  # payload heights of climb that score 0.5 on the rise term
 CROSSING_HALF = 3.0  # payload widths of path over forbid zones that score 0.5
 OBSTACLE_HALF = 2.0  # payload heights of obstacle that score 0.5
 PROXIMITY_HALF = 2.0  # payload widths between goal and forbid zone that score 0.5
+
+# The witness's evidence, each a mean over the variants the witness solved.
+PARTS_HALF = 4.0  # witness parts (fixed and moving solids) that score 0.5 on the parts term
+MOVERS_HALF = 1.0  # witness movers (driven joints) that score 0.5 on the movers term
+TIME_TO_GOAL_HALF_S = 3.0  # s of simulated time for the slowest start to reach the goal that score 0.5
 
 
 class DifficultyTier(StrEnum):
@@ -56,6 +70,71 @@ WEIGHTS: dict[str, float] = {
     "proximity": 0.10,
     "goal_tightness": 0.15,
 }
+
+
+# The combined score: the scene score and each witness term, weights summing to 1. The scene keeps most of
+# the weight because it is what the families' difficulty parameters move; the witness terms together can
+# move the score by at most their total weight (0.4).
+COMBINED_WEIGHTS: dict[str, float] = {
+    "scene": 0.60,
+    "parts": 0.10,
+    "movers": 0.10,
+    "time_to_goal": 0.10,
+    "jitter_spread": 0.10,
+}
+
+
+class UnsolvedWitness(ValueError):
+    """The witness solved no variant, so it is no evidence of what solving the benchmark takes."""
+
+
+class WitnessEvidence(BaseModel):
+    """What the witness needed, each a mean over the variants it solved."""
+
+    variants: int = Field(ge=1, description="Variants the witness solved, that the means are over.")
+    parts: float = Field(ge=0, description="Parts the witness placed (fixed and moving solids).")
+    movers: float = Field(ge=0, description="Movers (driven joints) the witness used.")
+    time_to_goal_s: float = Field(ge=0, description="Simulated s for the slowest start to reach the goal.")
+    jitter_spread: float = Field(
+        ge=0, le=1, description="1 - nominal start's time to goal / slowest start's; 0: every start as fast."
+    )
+
+
+def _jitter_spread(variant: VariantEvaluation) -> float:
+    nominal = next((s.time_to_goal_s for s in variant.starts if s.index == 0), None)
+    slowest = variant.time_to_goal_s
+    if nominal is None or slowest is None or slowest <= 0:
+        return 0.0
+    return min(max(1.0 - nominal / slowest, 0.0), 1.0)
+
+
+def witness_evidence(witness: EvaluationReport) -> WitnessEvidence:
+    """Means over the solved variants; a report with none solved raises UnsolvedWitness."""
+    solved = [v for v in witness.variants if v.solved]
+    if not solved:
+        raise UnsolvedWitness(
+            f"witness {witness.solution!r} solved none of the {len(witness.variants)} variants of "
+            f"{witness.script!r}: it says nothing about difficulty; evaluate it with "
+            f"`benchgen evaluate {witness.script} {witness.solution}`"
+        )
+    count = len(solved)
+    return WitnessEvidence(
+        variants=count,
+        parts=sum(v.parts or 0 for v in solved) / count,
+        movers=sum(v.movers or 0 for v in solved) / count,
+        time_to_goal_s=sum(v.time_to_goal_s or 0.0 for v in solved) / count,
+        jitter_spread=sum(_jitter_spread(v) for v in solved) / count,
+    )
+
+
+def witness_terms(evidence: WitnessEvidence) -> dict[str, float]:
+    """Each witness term of the combined score, in [0, 1]; see the module docstring."""
+    return {
+        "parts": _saturate(evidence.parts, PARTS_HALF),
+        "movers": _saturate(evidence.movers, MOVERS_HALF),
+        "time_to_goal": _saturate(evidence.time_to_goal_s, TIME_TO_GOAL_HALF_S),
+        "jitter_spread": evidence.jitter_spread,
+    }
 
 
 def _saturate(value: float, half: float) -> float:
@@ -129,6 +208,15 @@ def difficulty_score(spec: ScenarioSpec) -> float:
     """Weighted sum of `difficulty_terms`, in [0, 1]."""
     terms = difficulty_terms(spec)
     return min(max(sum(WEIGHTS[name] * value for name, value in terms.items()), 0.0), 1.0)
+
+
+def difficulty_with_witness(spec: ScenarioSpec, witness: EvaluationReport | None) -> float:
+    """The scene score combined with what the witness needed, in [0, 1]; the scene score alone without one."""
+    scene = difficulty_score(spec)
+    if witness is None:
+        return scene
+    terms = {"scene": scene, **witness_terms(witness_evidence(witness))}
+    return min(max(sum(COMBINED_WEIGHTS[name] * value for name, value in terms.items()), 0.0), 1.0)
 
 
 def difficulty_tier(score: float) -> DifficultyTier:

@@ -302,7 +302,7 @@ def render_evidence(
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
     from benchgen.evaluation.render import WITNESS_CLIP_FILE, witness_clip
-    from benchgen.measures.difficulty import difficulty_score
+    from benchgen.measures.difficulty import difficulty_with_witness
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
 
@@ -336,9 +336,15 @@ def render_evidence(
         files.append(_stored(store, prefix, FileKind.WITNESS_REPORT, WITNESS_REPORT_FILE, evaluation))
         clip = witness_clip(script, witness, seed, scale)
         if clip is not None:
-            files.append(_stored(store, prefix, FileKind.WITNESS_CLIP, f"{REVIEW_DIR}/{WITNESS_CLIP_FILE}", clip))
+            files.append(
+                _stored(store, prefix, FileKind.WITNESS_CLIP, f"{REVIEW_DIR}/{WITNESS_CLIP_FILE}", clip)
+            )
     return Evidence(
-        files=files, difficulty_score=difficulty_score(spec), definition=spec, seed=seed, scale=scale
+        files=files,
+        difficulty_score=difficulty_with_witness(spec, report.witness),  # the scene's alone without a witness
+        definition=spec,
+        seed=seed,
+        scale=scale,
     )
 
 

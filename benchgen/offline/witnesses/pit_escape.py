@@ -55,7 +55,7 @@ def solve(scenario) -> Solution:
     end_a, end_b = scenario.fixture("pit_wall_left").bbox, scenario.fixture("pit_wall_right").bbox
     inside_y1 = max(end_a.min[1], end_b.min[1])
     payload = scenario.payload
-    half_x, half_y, half_z = payload.half_extents
+    half_x, _half_y, half_z = payload.half_extents
     envelope = payload.envelope()
     goal = scenario.goal
     unit = half_x  # every gap scales with the payload

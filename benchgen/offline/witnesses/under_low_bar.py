@@ -29,7 +29,7 @@ def solve(scenario) -> Solution:
     corridor_lo = scenario.fixture("post_right").bbox.max[1]
     corridor_hi = scenario.fixture("post_left").bbox.min[1]
     payload = scenario.payload
-    half_x, half_y, half_z = payload.half_extents
+    half_x, _half_y, half_z = payload.half_extents
     envelope = payload.envelope()
     goal = scenario.goal
     unit = half_x  # every gap scales with the payload

@@ -45,6 +45,7 @@ from benchgen.errors import (
 from benchgen.gallery import publish_gallery
 from benchgen.gallery.site import gallery_index_key
 from benchgen.kit.spec import ScenarioSpec
+from benchgen.measures.difficulty import difficulty_with_witness
 from benchgen.measures.fingerprint import GeometryFingerprint, fingerprint, is_near_duplicate
 from benchgen.models import AssetMeta, AssetVariant, BenchmarkAsset, Provenance, utc_now
 from benchgen.settings import Settings
@@ -302,7 +303,7 @@ def render_evidence(
     Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
     """
     from benchgen.evaluation.render import WITNESS_CLIP_FILE, witness_clip
-    from benchgen.measures.difficulty import difficulty_with_witness
+    from benchgen.measures.difficulty import difficulty_score
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
 
@@ -341,7 +342,7 @@ def render_evidence(
             )
     return Evidence(
         files=files,
-        difficulty_score=difficulty_with_witness(spec, report.witness),  # the scene's alone without a witness
+        difficulty_score=difficulty_score(spec),
         definition=spec,
         seed=seed,
         scale=scale,
@@ -457,7 +458,12 @@ def persist_benchmark(
         sealed_files=[f for f in evidence.files if seal_witness and f.kind in WITNESS_KINDS],
         versions=current_versions(),
         created_at=as_utc(saved.created_at),
-        witness=WitnessSummary.from_report(report.witness, generation.witness, sealed=seal_witness)
+        witness=WitnessSummary.from_report(
+            report.witness,
+            generation.witness,
+            sealed=seal_witness,
+            difficulty=difficulty_with_witness(evidence.definition, report.witness),
+        )
         if report.witness is not None and generation.witness is not None
         else None,
     )

@@ -296,6 +296,7 @@ class TestGate:
             time_to_goal_s=3.0,
             cost_cap=18.0,
             weight_cap_kg=0.3,
+            difficulty=0.4,
         )
         index.benchmarks[0] = index.benchmarks[0].model_copy(update=witness_columns(solved))
         failed_witness = solved.model_copy(update={"solved": False, "cost_cap": 0.0})

@@ -75,9 +75,16 @@ class WitnessSummary(BaseModel):
     time_to_goal_s: float
     cost_cap: float
     weight_cap_kg: float
+    difficulty: float = Field(
+        ge=0,
+        le=1,
+        description="The benchmark's difficulty with the witness's evidence (the contract's formula).",
+    )
 
     @classmethod
-    def from_report(cls, report: EvaluationReport, source: str, *, sealed: bool) -> "WitnessSummary":
+    def from_report(
+        cls, report: EvaluationReport, source: str, *, sealed: bool, difficulty: float
+    ) -> "WitnessSummary":
         def worst(values: list[float | int | None]) -> float:
             return max((v for v in values if v is not None), default=0.0)
 
@@ -95,6 +102,7 @@ class WitnessSummary(BaseModel):
             time_to_goal_s=worst([v.time_to_goal_s for v in variants]),
             cost_cap=round(TARGET_CAP_FACTOR * cost, CAP_DIGITS),
             weight_cap_kg=round(TARGET_CAP_FACTOR * weight, CAP_DIGITS),
+            difficulty=difficulty,
         )
 
 
@@ -166,6 +174,7 @@ class BenchmarkRow(BaseModel):
     witness_time_to_goal_s: float | None = None
     cost_cap: float | None = None
     weight_cap_kg: float | None = None
+    witness_difficulty: float | None = None  # difficulty_score with the witness's evidence
 
 
 class VariantRow(BaseModel):
@@ -441,4 +450,5 @@ def witness_columns(witness: WitnessSummary | None) -> dict[str, object]:
         "witness_time_to_goal_s": witness.time_to_goal_s,
         "cost_cap": witness.cost_cap,
         "weight_cap_kg": witness.weight_cap_kg,
+        "witness_difficulty": witness.difficulty,
     }

@@ -591,7 +591,11 @@ class SlowLink:
                 client, _ = self.listener.accept()
             except OSError:
                 return  # closed
-            server = socket.create_connection(self.target)
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:  # the S3 server refused this one: the client sees a closed connection
+                client.close()
+                continue
             threading.Thread(target=self._pump, args=(client, server, self.delay_s), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, 0.0), daemon=True).start()
 
@@ -619,39 +623,46 @@ def slow_store(flow: FlowRunner) -> Iterator[str]:
     link.close()
 
 
-def killed_in(flow: FlowRunner, reached, endpoint_url: str) -> bool:
+def killed_in(flow: FlowRunner, reached, endpoint_url: str, log: Path) -> bool:
     """Run a forced re-publish of v1 through `endpoint_url` and kill it -9 as soon as `reached` holds;
-    False when the build ended before that was seen."""
-    process = subprocess.Popen(
-        flow.command("v1", "--force"),
-        cwd=REPO,
-        env=flow.env | {"BENCHGEN_S3_ENDPOINT_URL": endpoint_url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        ended_or_reached = wait_until(lambda: reached(flow) or process.poll() is not None, FLOW_TIMEOUT_S)
-        return ended_or_reached and reached(flow)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    False when the build ended before that was seen (its output is in `log`)."""
+    with log.open("w") as output_file:
+        process = subprocess.Popen(
+            flow.command("v1", "--force"),
+            cwd=REPO,
+            env=flow.env | {"BENCHGEN_S3_ENDPOINT_URL": endpoint_url},
+            stdout=output_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            ended_or_reached = wait_until(lambda: reached(flow) or process.poll() is not None, FLOW_TIMEOUT_S)
+            return ended_or_reached and reached(flow)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 REPUBLISH_TRIES = 4  # forced re-publishes per stage until one is caught in it
 
 
-def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(flow, first_build, slow_store):
+def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(
+    flow, first_build, slow_store, tmp_path
+):
     """A re-publish with --force killed at any point leaves v1 complete, listed and verifying."""
     old_published_at = read_manifest(flow.store, DATASET, "v1").published_at
+    log = tmp_path / "republish.log"
     for stage, reached in REPUBLISH_STAGES:
         for _ in range(REPUBLISH_TRIES):
             before = read_manifest(flow.store, DATASET, "v1").published_at
-            if killed_in(flow, reached, slow_store):
+            if killed_in(flow, reached, slow_store, log):
                 break
         else:
-            pytest.fail(f"no forced re-publish was caught in {stage} in {REPUBLISH_TRIES} tries")
+            pytest.fail(
+                f"no forced re-publish was caught in {stage} in {REPUBLISH_TRIES} tries; the last one printed:\n"
+                + log.read_text()[-4000:]
+            )
         assert published_sound(flow, "v1"), (stage, verify_published(flow.store, DATASET, "v1"))
         manifest = read_manifest(flow.store, DATASET, "v1")
         assert manifest.benchmarks == 2 and manifest.themes == THEMES, stage

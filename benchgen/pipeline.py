@@ -335,7 +335,7 @@ def render_evidence(
         files.append(_stored(store, prefix, FileKind.WITNESS, WITNESS_FILE, witness.encode()))
         evaluation = report.witness.model_dump_json(indent=2).encode()
         files.append(_stored(store, prefix, FileKind.WITNESS_REPORT, WITNESS_REPORT_FILE, evaluation))
-        clip = witness_clip(script, witness, seed, scale)
+        clip = witness_clip(script, witness, seed, scale, built_alone=report.variant(seed, scale).built)
         if clip is not None:
             files.append(
                 _stored(store, prefix, FileKind.WITNESS_CLIP, f"{REVIEW_DIR}/{WITNESS_CLIP_FILE}", clip)

@@ -1,6 +1,8 @@
-"""Each variant is built once: a whole `build-dataset` flow run, agent session, review, render and
-evidence included, builds each (script, seed, scale) variant in the sandbox at most twice (the second
-build is validation's determinism check)."""
+"""Each variant is built once: a whole `build-dataset` flow run, agent session, review, render,
+witness and evidence included, builds each (script, seed, scale) variant in the sandbox at most twice
+(the second build is validation's determinism check). The witness is checked against validation's
+builds; its own requests build the scenario to run the solution's code against it (`build_and_solve`),
+a build whose result the host never uses as the scenario."""
 
 import hashlib
 from collections import Counter

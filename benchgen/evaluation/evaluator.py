@@ -5,7 +5,7 @@ A stage runs only when the ones before it passed; a skipped stage is recorded wi
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,8 +130,10 @@ def evaluate_sources(
     runner: PairRunner | None = None,
     progress: Callable[[VariantEvaluation], None] | None = None,
     on_variant: Callable[[EvaluatedVariant], None] | None = None,
+    built_alone: Mapping[tuple[int, float], BuildResult] | None = None,
 ) -> EvaluationReport:
-    """Evaluate every variant; `progress` hears each variant's report, `on_variant` also gets its scene."""
+    """Evaluate every variant; `progress` hears each variant's report, `on_variant` also gets its scene.
+    `built_alone` holds the scenario's own builds of variants the caller already made (validation's)."""
     settings = settings or EvaluationSettings()
     variants = settings.variants()
     reports = []
@@ -139,7 +141,8 @@ def evaluate_sources(
         if runner is None:
             runner = stack.enter_context(SandboxRunner(limits=settings.sandbox_limits))
         for seed, scale in variants:
-            evaluated = evaluate_variant(source, solution_source, seed, scale, runner, script)
+            alone = (built_alone or {}).get((seed, scale))
+            evaluated = evaluate_variant(source, solution_source, seed, scale, runner, script, alone)
             reports.append(evaluated.report)
             if progress:
                 progress(evaluated.report)
@@ -156,8 +159,18 @@ def evaluate_sources(
 
 
 def evaluate_variant(
-    source: str, solution_source: str, seed: int, scale: float, runner: PairRunner, script: str = "SCRIPT"
+    source: str,
+    solution_source: str,
+    seed: int,
+    scale: float,
+    runner: PairRunner,
+    script: str = "SCRIPT",
+    built_alone: BuildResult | None = None,
 ) -> EvaluatedVariant:
+    """Build and solve the variant, then check and simulate the solution against the scenario built alone.
+
+    `built_alone` is that build when the caller has it: validation's build of the same variant, made in a
+    child no solution code ran in (a witness is checked on exactly the variants validation built)."""
     report = VariantEvaluation(seed=seed, scale=scale, solved=False)
 
     def failed(failures: list[Failure], skipped: str, **found) -> EvaluatedVariant:
@@ -175,7 +188,7 @@ def evaluate_variant(
     # The pair's child ran the solution's code, which can rewrite the scenario in its reply (move the
     # goal over the payload): the host checks and simulates the solution against the scenario built
     # alone, in a child of its own that no solution code ran in.
-    alone = runner.build(source, seed, scale)
+    alone = built_alone or runner.build(source, seed, scale)
     if isinstance(alone, BuildFailure):
         message = BUILD_FAILED.format(code=alone.code.value, message=alone.message, script=script)
         return failed([Failure(code=alone.code, message=message)], SKIP_AFTER_BUILD)

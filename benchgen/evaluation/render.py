@@ -13,6 +13,7 @@ from benchgen.evaluation.simulate import MoverControl
 from benchgen.kit.solution_spec import SolutionSpec
 from benchgen.render.clip import DEFAULT_FPS, render_settle_clip
 from benchgen.render.views import DEFAULT_SIZE, STANDARD_VIEWS, CameraParams, LoadedScene, SceneRenderer
+from benchgen.sandbox.outcome import BuildResult
 
 CLIP_VIEW = "isometric"  # the clip is filmed from this view's camera
 CLIP_FILE = "solution.gif"
@@ -84,7 +85,12 @@ def film_solution_run(
 
 
 def witness_clip(
-    script: str, witness: str, seed: int, scale: float, size: tuple[int, int] = DEFAULT_SIZE
+    script: str,
+    witness: str,
+    seed: int,
+    scale: float,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    built_alone: BuildResult | None = None,
 ) -> bytes | None:
     """The GIF of the witness solving variant (seed, scale), filmed like `benchgen evaluate --render`.
 
@@ -93,7 +99,7 @@ def witness_clip(
     from benchgen.sandbox.pool import warm_runner
 
     with warm_runner() as runner:
-        evaluated = evaluate_variant(script, witness, seed, scale, runner)
+        evaluated = evaluate_variant(script, witness, seed, scale, runner, built_alone=built_alone)
     if evaluated.scene is None or evaluated.built is None or evaluated.solved is None:
         return None
     with tempfile.TemporaryDirectory(prefix="benchgen-witness-clip-") as tmp, SceneRenderer(size) as renderer:

@@ -80,6 +80,7 @@ def check_witness(
         EvaluationSettings(seeds=seeds, scales=scales),
         runner=runner,
         progress=progress,
+        built_alone={(v.seed, v.scale): v.built for v in report.variants if v.built is not None},
     )
     unsolved = {(v.seed, v.scale): v for v in evaluation.variants if not v.solved}
     variants = []

@@ -76,11 +76,6 @@ def build_dataset(
 
     # generate -> validate -> render, each step in parallel over the candidates still in the build
     candidates = pipeline.make_candidates(params, steps)
-    create_table_artifact(
-        key="accepted-per-theme",
-        table=theme_table(candidates, params.themes),
-        description=f"Candidates kept and rejected per theme, {params.dataset_name} {params.dataset_version}",
-    )
 
     # dedupe -> persist -> index -> check (GX gate) -> publish -> gallery, in order
     try:
@@ -94,6 +89,11 @@ def build_dataset(
         )
         logger.error(str(failed))
         raise
+    create_table_artifact(
+        key="accepted-per-theme",
+        table=theme_table(summary.candidates, params.themes),
+        description=f"Accepted and rejected benchmarks per theme, {params.dataset_name} {params.dataset_version}",
+    )
     if summary.unchanged:
         logger.info(
             "%s/%s is already published with identical contents at %s; nothing to publish",

@@ -63,7 +63,8 @@ DEFINITION_FILE = "definition.json"  # the nominal variant's ScenarioSpec
 WITNESS_REPORT_FILE = "solution_report.json"  # the witness's evaluation on the variant grid
 WITNESS_KINDS = (FileKind.WITNESS, FileKind.WITNESS_REPORT, FileKind.WITNESS_CLIP)  # sealing keeps these out
 REVIEW_DIR = "review"  # renders, contact sheet, clip and reports of the nominal variant
-ARTIFACTS_PREFIX = "artifacts"  # content-addressed benchmark files: artifacts/<script sha256>/...
+ARTIFACTS_PREFIX = "artifacts"  # benchmark files: artifacts/<script sha256>/<evidence id>/...
+EVIDENCE_ID_CHARS = 16  # hex digits of the evidence inputs' sha256 naming an evidence folder
 BENCHMARK_ID_NAMESPACE = uuid.UUID("6f1c2b4e-8f0a-4c39-9d52-2b7a1f6c0e11")  # uuid5 namespace of benchmark ids
 
 
@@ -300,14 +301,18 @@ def render_evidence(
     definition, MJCF, renders, and the witness with its evaluation and its clip on the nominal variant
     when validation evaluated one.
 
-    Files are stored by content under `artifacts/<script sha256>/`, so re-running this writes the same keys.
+    Files are stored under `artifacts/<script sha256>/<evidence id>/`, the id a hash of the render's
+    inputs: re-running it writes the same keys, and other inputs never overwrite them.
     """
     from benchgen.evaluation.render import WITNESS_CLIP_FILE, witness_clip
     from benchgen.measures.difficulty import difficulty_score
     from benchgen.physics.mjcf import SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR, SCRIPT_FILE, SHEET_FILE, render_bundle
 
-    prefix = f"{ARTIFACTS_PREFIX}/{hashlib.sha256(script.encode()).hexdigest()}"
+    # The renders carry the report (its grid, its timings) and the witness: one folder per set of inputs,
+    # so evidence rendered for another grid never overwrites files an earlier evidence recorded.
+    inputs = hashlib.sha256(f"{seed}|{scale}|{witness or ''}|{report.model_dump_json()}".encode()).hexdigest()
+    prefix = f"{ARTIFACTS_PREFIX}/{hashlib.sha256(script.encode()).hexdigest()}/{inputs[:EVIDENCE_ID_CHARS]}"
     report = with_nominal_build(script, seed, scale, report)
     spec = report.variant(seed, scale).built.spec
     with tempfile.TemporaryDirectory(prefix="benchgen-evidence-") as tmp:

@@ -318,18 +318,25 @@ def _switch(store: ArtifactStore, staged: StagedDataset, manifest: Manifest) -> 
 
 def _copy_staged(store: ArtifactStore, staged: StagedDataset, prefix: str) -> None:
     for f in staged.files:
-        stored = store.put_bytes(f"{prefix}/{f.path}", store.get_bytes(staged.key(f.path)))
-        if stored.sha256 != f.sha256:
-            raise StoreError(
-                CHECKSUM_MISMATCH.format(
-                    path=f.path,
-                    url=store.url_for(prefix),
-                    actual=stored.sha256,
-                    expected=f.sha256,
-                    name=staged.name,
-                    version=staged.version,
-                )
+        _copy_checked(store, staged.key(f.path), prefix, f.path, f.sha256, staged.name, staged.version)
+
+
+def _copy_checked(
+    store: ArtifactStore, source: str, prefix: str, path: str, sha256: str, name: str, version: str
+) -> None:
+    """Copy `source` to `<prefix>/<path>`; the stored bytes must hash to `sha256`."""
+    stored = store.put_bytes(f"{prefix}/{path}", store.get_bytes(source))
+    if stored.sha256 != sha256:
+        raise StoreError(
+            CHECKSUM_MISMATCH.format(
+                path=path,
+                url=store.url_for(prefix),
+                actual=stored.sha256,
+                expected=sha256,
+                name=name,
+                version=version,
             )
+        )
 
 
 def _remove_asides(store: ArtifactStore, name: str, version: str) -> None:
@@ -419,15 +426,4 @@ def seal_witnesses(store: ArtifactStore, index: DatasetIndex) -> None:
     """Copy the version's sealed witness files to its sealed folder, each checked against its sha256."""
     prefix = sealed_prefix(index.name, index.version)
     for f in index.sealed:
-        stored = store.put_bytes(f"{prefix}/{f.path}", store.get_bytes(f.source_key))
-        if stored.sha256 != f.sha256:
-            raise StoreError(
-                CHECKSUM_MISMATCH.format(
-                    path=f.path,
-                    url=store.url_for(prefix),
-                    actual=stored.sha256,
-                    expected=f.sha256,
-                    name=index.name,
-                    version=index.version,
-                )
-            )
+        _copy_checked(store, f.source_key, prefix, f.path, f.sha256, index.name, index.version)

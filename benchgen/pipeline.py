@@ -113,11 +113,10 @@ class BuildParameters(BaseModel):
         return [(theme, seed) for theme in self.themes for seed in range(self.seeds_per_theme)]
 
 
-def witness_required(model: str, asked: bool | None) -> bool:
-    """Whether every benchmark must carry a witness that solves every variant: as asked, else for the
-    offline backend, whose Coder writes one for every family. An LLM Coder does not write witnesses yet,
-    so its benchmarks are published with solvability unproven unless the build asks for witnesses."""
-    return asked if asked is not None else model == OFFLINE_MODEL
+def witness_required(asked: bool | None) -> bool:
+    """Whether every benchmark must carry a witness that solves every variant: as asked, else yes, since
+    both backends' Coders write one with every script."""
+    return True if asked is None else asked
 
 
 class GenerationResult(BaseModel):
@@ -235,18 +234,27 @@ def prepare_database(settings: Settings) -> None:
 
 
 def generate_benchmark(
-    theme: str, seed: int, *, model: str, settings: Settings, run_id: str | None = None
+    theme: str,
+    seed: int,
+    *,
+    model: str,
+    settings: Settings,
+    require_witness: bool,
+    run_id: str | None = None,
 ) -> GenerationResult:
-    """Run one agent session (plan, code, validate, review) for a theme and seed.
+    """Run one agent session (plan, code and witness, validate, review) for a theme and seed.
 
-    `model` is 'offline' (the procedural backend) or a 'provider:name' LLM model; `run_id` names the
-    orchestrator run starting it, kept in the session's provenance.
+    `model` is 'offline' (the procedural backend) or a 'provider:name' LLM model; with `require_witness`
+    the session accepts no script without a witness that solves it; `run_id` names the orchestrator run
+    starting it, kept in the session's provenance.
     """
+    from benchgen.agents.context import GeneratorContext
     from benchgen.agents.session import SessionOptions, backend_from_options, run_session
 
     backend = backend_from_options(model, settings)
     # Not resumable: a model outage past the retry layer ends the session `failed`, never left mid-way.
-    options = SessionOptions(resumable=False, run_id=run_id)
+    context = GeneratorContext(require_witness=require_witness)
+    options = SessionOptions(context=context, resumable=False, run_id=run_id)
     outcome = run_session(theme, seed, backend=backend, settings=settings, options=options)
     return GenerationResult(
         theme=theme,
@@ -268,8 +276,9 @@ def validate_variants(
     generation: GenerationResult, seeds: list[int], scales: list[float], *, require_witness: bool
 ) -> ValidationReport:
     """The accepted script's report on the dataset's variant grid (seeds x scales), with its witness's
-    verdict: the session's own validation when it covered that grid, else one in the sandbox; then the
-    witness evaluated on the same grid (NO_WITNESS when one is required and the Coder wrote none)."""
+    verdict: the session's own validation and witness evaluation when they covered that grid, else
+    validation in the sandbox and the witness evaluated on the same grid (NO_WITNESS when one is required
+    and the Coder wrote none)."""
     from benchgen.sandbox.pool import warm_runner
     from benchgen.validation.validator import validate_source
     from benchgen.validation.witness import Witness, check_witness
@@ -279,6 +288,8 @@ def validate_variants(
     with warm_runner() as runner:
         if generation.report is not None and generation.report.covers(seeds, scales):
             report = generation.report.model_copy(update={"script": name})
+            if report.witness is not None:
+                return report  # the session evaluated the witness on this grid
         else:
             report = validate_source(generation.script, name, seeds, scales, runner=runner)
         if witness is None and not require_witness:
@@ -628,7 +639,10 @@ def run_step(step: Step, candidate: Candidate, params: BuildParameters, settings
     """What `step` makes of one candidate, computed here (an orchestrator calls the same functions)."""
     generation, report = candidate.generation, candidate.report
     if step is Step.GENERATE:
-        return generate_benchmark(candidate.theme, candidate.seed, model=params.model, settings=settings)
+        require = params.thresholds.require_witness
+        return generate_benchmark(
+            candidate.theme, candidate.seed, model=params.model, settings=settings, require_witness=require
+        )
     if step is Step.VALIDATE:
         require = params.thresholds.require_witness
         return validate_variants(generation, params.variant_seeds, params.scales, require_witness=require)

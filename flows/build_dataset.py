@@ -41,8 +41,8 @@ def build_dataset(
     allow_local_defaults: bool = False,
 ) -> pipeline.BuildSummary:
     """Generate `seeds_per_theme` benchmarks per theme, validate each on variant_seeds x scales with its
-    witness (which `require_witness` makes every benchmark need; by default with the offline backend,
-    whose Coder writes one), check the dataset with Great Expectations and publish it to
+    witness (which every benchmark needs unless `require_witness` is False: both backends' Coders write
+    one with every script), check the dataset with Great Expectations and publish it to
     `<store>/<dataset_name>/<version>/` (with `seal_witnesses`, each witness's hash and numbers only;
     its files go to `<store>/<dataset_name>/_witnesses/<version>/`).
 

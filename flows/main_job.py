@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m flows.build_d
         "--require-witness",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="accept only benchmarks whose witness solves every variant (default: with the offline backend)",
+        help="accept only benchmarks whose witness solves every variant (default: required)",
     )
     parser.add_argument(
         "--model",

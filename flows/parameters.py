@@ -108,7 +108,7 @@ def check_parameters(
         "thresholds": {
             "min_accepted_per_theme": min_accepted_per_theme,
             "min_difficulty_stdev": min_difficulty_stdev,
-            "require_witness": pipeline.witness_required(model, require_witness),
+            "require_witness": pipeline.witness_required(require_witness),
         },
     }
     try:

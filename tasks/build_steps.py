@@ -56,13 +56,21 @@ UNCACHED = {"cache_policy": NO_CACHE}
     **TRANSIENT_RETRY_OPTIONS,
 )
 def generate(
-    theme: str, seed: int, model: str, versions: dict[str, str], database: str, settings: Settings
+    theme: str,
+    seed: int,
+    model: str,
+    require_witness: bool,
+    versions: dict[str, str],
+    database: str,
+    settings: Settings,
 ) -> pipeline.GenerationResult:
     """An agent session; `database` is in the cache key because the session row lives there.
 
     The session records this task run's id, so the flow can fail it if this process dies mid-session."""
     with slots(LLM_CALLS_LIMIT):
-        result = pipeline.generate_benchmark(theme, seed, model=model, settings=settings, run_id=task_run.id)
+        result = pipeline.generate_benchmark(
+            theme, seed, model=model, settings=settings, require_witness=require_witness, run_id=task_run.id
+        )
     get_run_logger().info(
         "session=%s theme=%r seed=%d accepted=%s", result.session_id, theme, seed, result.accepted
     )
@@ -219,7 +227,8 @@ class PrefectSteps:
         params, settings, versions = self.params, self.settings, self.versions
         if step is Step.GENERATE:
             database = settings.resolved_database_url
-            return self.generate.submit(c.theme, c.seed, params.model, versions, database, settings)
+            require = params.thresholds.require_witness
+            return self.generate.submit(c.theme, c.seed, params.model, require, versions, database, settings)
         if step is Step.VALIDATE:
             require = params.thresholds.require_witness
             return self.validate.submit(

@@ -27,7 +27,7 @@ from benchgen.agents.graph import (
 )
 from benchgen.agents.lessons import Lesson, LessonStore
 from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, model_client
-from benchgen.agents.prompts import EXAMPLE_SCRIPT
+from benchgen.agents.prompts import EXAMPLE_SCRIPT, EXAMPLE_WITNESS
 from benchgen.agents.replies import extract_script
 from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.agents.session import (
@@ -135,8 +135,12 @@ def plan_reply(**changes: Any) -> AIMessage:
     return tool_reply("PlanReply", {**PLAN_REPLY, **changes})
 
 
-def code_reply(source: str, note: str = "Gap crossing with a seeded gap width.") -> AIMessage:
-    return AIMessage(content=f"{note}\n```python\n{source}```\n", usage_metadata=usage())
+def code_reply(
+    source: str, note: str = "Gap crossing with a seeded gap width.", witness: str = EXAMPLE_WITNESS
+) -> AIMessage:
+    """A Coder's reply: the script, then its witness, each in a fenced block."""
+    content = f"{note}\n```python\n{source}```\n```python\n{witness}```\n"
+    return AIMessage(content=content, usage_metadata=usage())
 
 
 def review_reply(verdict: str, reason: str, feedback: str = "") -> AIMessage:
@@ -183,7 +187,7 @@ def runner() -> Iterator[SandboxRunner]:
 def tools(runner: SandboxRunner, tmp_path) -> GraphTools:
     """The real validator on a shared sandbox worker; rendering is off in these tests (context.render)."""
 
-    def validate(source: str, seeds, scales) -> ValidationReport:
+    def validate(source: str, witness: str | None, seeds, scales, require_witness: bool) -> ValidationReport:
         return validate_source(source, "scenario.py", seeds, scales, runner=runner)
 
     def render(*args: Any) -> None:

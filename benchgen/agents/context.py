@@ -41,6 +41,13 @@ class GeneratorContext:
         default=DEFAULT_VALIDATION_SCALES,
         metadata={"description": "Scales each draft is validated on; the first one is also rendered."},
     )
+    require_witness: bool = field(
+        default=False,
+        metadata={
+            "description": "A draft without a witness fails NO_WITNESS; the pipeline requires one. A draft's "
+            "witness is evaluated whenever the Coder wrote one."
+        },
+    )
     render: bool = field(
         default=True,
         metadata={

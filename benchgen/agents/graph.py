@@ -43,12 +43,31 @@ class GraphInvariantError(BenchgenError):
 
 
 class ValidateTool(Protocol):
-    def __call__(self, source: str, seeds: Sequence[int], scales: Sequence[float]) -> ValidationReport: ...
+    """Validate `source` on seeds x scales and evaluate `witness` on the same variants (NO_WITNESS when
+    `require_witness` and there is none)."""
+
+    def __call__(
+        self,
+        source: str,
+        witness: str | None,
+        seeds: Sequence[int],
+        scales: Sequence[float],
+        require_witness: bool,
+    ) -> ValidationReport: ...
 
 
 class RenderTool(Protocol):
+    """Render the review bundle of one variant; with `film_witness`, the witness's run on it too."""
+
     def __call__(
-        self, source: str, seed: int, scale: float, out_dir: Path, report: ValidationReport
+        self,
+        source: str,
+        witness: str | None,
+        seed: int,
+        scale: float,
+        out_dir: Path,
+        report: ValidationReport,
+        film_witness: bool,
     ) -> RenderBundle: ...
 
 
@@ -251,7 +270,13 @@ class GeneratorNodes:
             raise GraphInvariantError("validate ran without a draft")
         attempt = state.coder_attempts
         self.recorder.enter(state.session_id, SessionStatus.VALIDATING, "validate", f"attempt {attempt}")
-        report = self.tools.validate(state.draft.source, context.validation_seeds, context.validation_scales)
+        report = self.tools.validate(
+            state.draft.source,
+            state.draft.witness,
+            context.validation_seeds,
+            context.validation_scales,
+            context.require_witness,
+        )
         update: dict[str, Any] = {"report": report}
         entry = AttemptEntry(
             attempt=attempt,
@@ -297,9 +322,14 @@ class GeneratorNodes:
         )
         out_dir = self.tools.render_dir / str(state.session_id) / f"attempt_{state.coder_attempts}"
         seed, scale = context.validation_seeds[0], context.validation_scales[0]
-        bundle = self.tools.render(state.draft.source, seed, scale, out_dir, state.report)
+        film_witness = self.roles.reviewer.sees_images and state.draft.witness is not None
+        bundle = self.tools.render(
+            state.draft.source, state.draft.witness, seed, scale, out_dir, state.report, film_witness
+        )
         # No folder in the journal: it is this machine's, and journals are published in galleries.
         message = f"rendered {len(bundle.views)} views of seed {seed} scale {scale}"
+        if bundle.witness_clip is not None:
+            message += " and the witness's run"
         if bundle.notes:
             message += "; " + "; ".join(bundle.notes)
         return self._finish(state, {"bundle": bundle}, SessionStatus.REVIEWING, "render", message)

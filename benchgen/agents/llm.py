@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from benchgen.agents import prompts
 from benchgen.agents.model_client import ModelClient, ModelReply, OutputMode, output_modes
-from benchgen.agents.replies import ReplyProblem, parse_script, parse_structured
+from benchgen.agents.replies import ReplyProblem, parse_script, parse_structured, parse_witness
 from benchgen.agents.roles import RoleFailure
 from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.agents.transport import ModelRequestRefused, RetryPolicy
@@ -256,7 +256,7 @@ class LLMPlanner(LLMRole):
 
 
 class LLMCoder(LLMRole):
-    """Coder backed by a chat model: answers with a complete script in a fenced block."""
+    """Coder backed by a chat model: answers with a complete script and its witness in two fenced blocks."""
 
     role = "coder"
 
@@ -273,10 +273,16 @@ class LLMCoder(LLMRole):
             SystemMessage(prompts.coder_system_prompt(lessons)),
             HumanMessage(prompts.coder_request(plan, attempt, previous, report, feedback)),
         ]
-        (source, note), usage = self.ask(
-            messages, lambda conversation: ModelReply(self.client.invoke(conversation)), parse_script
+        (source, note, witness), usage = self.ask(
+            messages, lambda conversation: ModelReply(self.client.invoke(conversation)), parse_draft
         )
-        return ScriptDraft(source=source, attempt=attempt, notes=note, usage=usage)
+        return ScriptDraft(source=source, attempt=attempt, notes=note, usage=usage, witness=witness)
+
+
+def parse_draft(reply: ModelReply) -> tuple[str, str, str]:
+    """(script, note, witness) of a Coder reply, or the ReplyProblem of whichever is unusable."""
+    source, note = parse_script(reply)
+    return source, note, parse_witness(reply)
 
 
 class LLMReviewer(LLMRole):
@@ -286,14 +292,16 @@ class LLMReviewer(LLMRole):
 
     def __init__(self, client: ModelClient, config: ModelConfig) -> None:
         super().__init__(client, config)
-        self.images = accepts_images(client.model, config)
+        self.sees_images = accepts_images(client.model, config)
 
     def review(self, plan: Plan, draft: ScriptDraft, evidence: ReviewEvidence) -> ReviewDecision:
-        text = prompts.reviewer_request(plan, draft.source, evidence.report, evidence.bundle)
+        text = prompts.reviewer_request(plan, draft, evidence.report, evidence.bundle)
         bundle = evidence.bundle
         images = []
-        if self.images and bundle is not None:
+        if self.sees_images and bundle is not None:
             images = [image_block(bundle.contact_sheet)] + [image_block(p) for p in bundle.views.values()]
+            if bundle.witness_strip is not None:
+                images.append(image_block(bundle.witness_strip))
         content: list[dict[str, object]] = [{"type": "text", "text": text}, *images]
         messages = [SystemMessage(prompts.REVIEWER_SYSTEM), HumanMessage(content=content)]
         reply, usage = self.structured(ReviewReply, messages)

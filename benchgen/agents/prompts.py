@@ -5,10 +5,23 @@ import json
 from collections.abc import Callable
 
 from benchgen.agents.schemas import ScriptDraft
-from benchgen.codes import SCENARIO_CODES, FailureCode
+from benchgen.codes import SCENARIO_CODES, SOLUTION_CODES, FailureCode
 from benchgen.contract import MAX_SCALE, MIN_SCALE
 from benchgen.decisions import Plan
-from benchgen.kit import MATERIALS, Fixture, Payload, Scenario, Zone
+from benchgen.evaluation.report import EvaluationReport
+from benchgen.kit import (
+    MATERIALS,
+    Fixture,
+    Hinge,
+    Part,
+    Payload,
+    Scenario,
+    ScenarioView,
+    Slider,
+    Solution,
+    Zone,
+    solution_limits,
+)
 from benchgen.kit.scenario import LABEL_PATTERN, MAX_LABEL_LENGTH, RESERVED_LABELS
 from benchgen.render.types import RenderBundle
 from benchgen.validation.language import FORBIDDEN_BUILTINS
@@ -67,6 +80,33 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     ),
 }
 
+# What each evaluation code means for a witness, as in docs/solution-contract.md's table; a test pins both.
+SOLUTION_CODE_MEANINGS: dict[FailureCode, str] = {
+    FailureCode.SOLUTION_ERROR: (
+        "`solve` does not import, raises, returns the wrong type, misuses the kit (bad label, material, shape), "
+        "or sends back data that does not check out"
+    ),
+    FailureCode.PART_OUTSIDE_BUILD_ZONE: (
+        "a part, or a mover anywhere along its motion (the slider's swept box; the hinge's pieces turned in "
+        "1 degree steps), leaves the build zone"
+    ),
+    FailureCode.PART_OVERLAPS_FIXTURE: (
+        "a part or mover intersects a fixture at t = 0 by more than 1 mm^3 (exact B-rep), or a mover runs "
+        "more than 1 mm into a fixture or part during the run"
+    ),
+    FailureCode.PART_OVERLAPS_PAYLOAD: (
+        "a part or mover intersects the payload's start envelope (start +- jitter +- size) at t = 0 (exact B-rep)"
+    ),
+    FailureCode.OVER_LIMITS: (
+        "too many parts or movers, a mover asks beyond its force, torque, speed, travel or angle limit, or "
+        "the horizon is too long"
+    ),
+    FailureCode.GOAL_NOT_REACHED: (
+        "at the end of the horizon the payload's centre is not in the goal, or it has not rested there "
+        "(< 1 mm/s, < 0.05 rad/s) for the last 0.5 s"
+    ),
+}
+
 # The kit entry points a script may call, in the order the prompt documents them, each with one usage note.
 KIT_API: tuple[tuple[str, Callable, str], ...] = (
     ("Fixture", Fixture, "A static, labelled solid already placed with Pos/Rot/Location (never .translate)."),
@@ -115,6 +155,67 @@ def build(seed: int, scale: float = 1.0) -> Scenario:
     )
 """
 
+# The solution entry points a witness may call, in the order the prompt documents them.
+SOLUTION_API: tuple[tuple[str, Callable, str], ...] = (
+    ("Part", Part, "A static solid welded in place: bridge, ramp, guide, stop."),
+    (
+        "Slider",
+        Slider,
+        "Moves its shape `travel` mm along the unit vector `axis` at `speed` mm/s from `start_time` s.",
+    ),
+    (
+        "Hinge",
+        Hinge,
+        "Turns its shape `angle` degrees about `axis` through `pivot` at `speed` deg/s from `start_time` s.",
+    ),
+    ("Solution", Solution, "Keyword-only; `solve` returns exactly one of these."),
+    (
+        "scenario.fixture",
+        ScenarioView.fixture,
+        "A fixture by label: `.label`, `.material`, `.shape`, `.bbox`.",
+    ),
+)
+
+# A witness for EXAMPLE_SCRIPT: it solves every variant from every start (tests/test_prompt_drift.py).
+EXAMPLE_WITNESS = """\
+from build123d import Box, Pos
+
+from benchgen.kit import Part, Slider, Solution
+
+
+def solve(scenario) -> Solution:
+    # Read every size from the scenario: one witness must solve every seed and scale.
+    left = scenario.fixture("left_deck").bbox
+    right = scenario.fixture("right_deck").bbox
+    goal, payload = scenario.goal, scenario.payload
+    radius = payload.radius
+    deck_top = left.max[2]
+    width = left.size[1] * 0.6  # across y: wider than the ball's jitter
+    # A bridge flush with the decks fills the gap (it lies outside the gap's forbid zone, which ends lower).
+    gap = right.min[0] - left.max[0]
+    bridge = Part(
+        "bridge",
+        Pos((left.max[0] + right.min[0]) / 2, 0, deck_top - radius / 4) * Box(gap, width, radius / 2),
+        material="aluminium",
+    )
+    # A stop just past the goal holds the ball in it.
+    stop = Part(
+        "stop", Pos(goal.max[0] + radius / 4, 0, deck_top + radius) * Box(radius / 2, width, 2 * radius), "wood"
+    )
+    # A pusher starts clear of the ball's whole jitter envelope, rides 1 mm above the deck and pushes the
+    # ball up to the stop.
+    front = payload.envelope().min[0] - 2.0
+    pusher = Slider(
+        "pusher",
+        Pos(front - radius / 2, 0, deck_top + 1.0 + 0.75 * radius) * Box(radius, width, 1.5 * radius),
+        axis=(1, 0, 0),
+        travel=goal.max[0] - 1.0 - 2 * radius - front,
+        speed=4 * radius,
+        start_time=0.2,
+    )
+    return Solution(parts=[bridge, stop], movers=[pusher], horizon=10.0)
+"""
+
 
 def plain_signature(func: Callable) -> str:
     """A signature with parameter names and defaults only: what a script author needs to call it."""
@@ -135,6 +236,25 @@ def kit_api_reference() -> str:
     return "\n".join(lines)
 
 
+def solution_api_reference() -> str:
+    """The solution kit's API as documented to the Coder, generated from the real signatures and limits."""
+    lines = [f"- `{name}{plain_signature(func)}`: {note}" for name, func, note in SOLUTION_API]
+    lines.append(
+        "- `scenario.payload` has `.start`, `.radius`, `.size`, `.height`, `.jitter`, `.half_extents` and "
+        "`.envelope()` (the box of every start); `scenario.goal`, `.build_zone`, `.bounds` and each of "
+        "`scenario.forbid` have `.min`, `.max`, `.center`, `.size` (mm)."
+    )
+    limits = solution_limits
+    lines.append(
+        f"- Limits: at most {limits.MAX_PARTS} parts and {limits.MAX_MOVERS} movers; slider force <= "
+        f"{limits.MAX_FORCE_N:g} N (default {limits.DEFAULT_FORCE_N:g}), speed <= {limits.MAX_SPEED_MM_S:g} mm/s, "
+        f"travel <= {limits.MAX_TRAVEL_MM:g} mm; hinge torque <= {limits.MAX_TORQUE_NM:g} N*m (default "
+        f"{limits.DEFAULT_TORQUE_NM:g}), speed <= {limits.MAX_ANGULAR_SPEED_DEG_S:g} deg/s, |angle| <= "
+        f"{limits.MAX_ANGLE_DEG:g} deg; horizon <= {limits.MAX_HORIZON_S:g} s (default {limits.DEFAULT_HORIZON_S:g})."
+    )
+    return "\n".join(lines)
+
+
 def materials_table() -> str:
     rows = ["| name | density kg/m^3 | friction |", "| --- | --- | --- |"]
     rows += [f"| {m.name} | {m.density_kg_m3:g} | {m.friction:g} |" for m in MATERIALS.values()]
@@ -144,6 +264,12 @@ def materials_table() -> str:
 def failure_codes_table() -> str:
     rows = ["| code | when |", "| --- | --- |"]
     rows += [f"| {code.value} | {FAILURE_CODE_MEANINGS[code]} |" for code in SCENARIO_CODES]
+    return "\n".join(rows)
+
+
+def solution_codes_table() -> str:
+    rows = ["| code | when |", "| --- | --- |"]
+    rows += [f"| {code.value} | {SOLUTION_CODE_MEANINGS[code]} |" for code in sorted(SOLUTION_CODES)]
     return "\n".join(rows)
 
 
@@ -199,9 +325,31 @@ You write one Python file: a randomized build123d benchmark scenario for benchge
 ```python
 {example}```
 
+## The witness
+With the script you write its witness: a solution file that proves the scenario solvable. A solver will
+later design its own mechanism; the witness shows one exists. It defines `solve(scenario) -> Solution`,
+imports only from `build123d` and `benchgen.kit`, and builds a plausible mechanism (bridges, ramps,
+pushers, lifts, guides, stops) inside the build zone, never inside a fixture, a forbid zone or the
+payload's start envelope. The validator evaluates it on every variant the script is validated on, from
+the payload's nominal start and every corner of its jitter envelope: it must bring the payload's centre
+into the goal and hold it there at rest. Read every size from `scenario` (fixtures by their labels, the
+zones, the payload), so one witness solves every seed and scale. A witness that cheats (a part that
+only teleports or traps the payload, a mechanism no engineer would build) is rejected by the reviewer.
+
+### Solution API (generated from benchgen.kit)
+{solution_api}
+
+### Evaluation codes a witness can fail with (plus FORBID_ZONE_HIT, OUT_OF_BOUNDS, PHYSICS_UNSTABLE)
+{solution_codes}
+
+### Worked witness for the example above (it solves every variant)
+```python
+{example_witness}```
+
 ## Answer format
-Answer with the complete script in one ```python fenced block, nothing else but an optional one-line note
-before it. Never prefix lines with line numbers.
+Answer with two ```python fenced blocks and nothing else but an optional one-line note before them: first
+the complete script (it defines `build`), then the complete witness (it defines `solve`). Never prefix
+lines with line numbers.
 {lessons}"""
 
 
@@ -222,15 +370,22 @@ def coder_system_prompt(lessons: list[str] | None = None) -> str:
         materials=materials_table(),
         codes=failure_codes_table(),
         example=EXAMPLE_SCRIPT,
+        solution_api=solution_api_reference(),
+        solution_codes=solution_codes_table(),
+        example_witness=EXAMPLE_WITNESS,
         lessons=lesson_text,
     )
 
 
 REVIEWER_SYSTEM = """\
 You review benchmark scenarios that already passed every machine check (contract, geometry, physics
-settle over several seeds). Checks decide validity; you judge what they cannot: does the scene fit the
-theme and the plan, is it uncluttered and physically plausible, is the puzzle solvable by a mechanism
-built inside the build zone, and is it not trivial.
+settle over several seeds) and whose witness (a reference mechanism written with the script) solved every
+variant from every start. Checks decide validity; you judge what they cannot: does the scene fit the
+theme and the plan, is it uncluttered and physically plausible, is the puzzle not trivial, and is the
+witness a plausible mechanism rather than a loophole. A loophole is a witness that solves only by
+exploiting the simulation or the checks: a part that traps or launches the payload without a mechanism
+an engineer would build, a part that does nothing but fill the goal, parts balanced on numerical
+tolerances. The witness clip, when given, shows it solving the nominal variant.
 
 Answer with a verdict:
 - APPROVE when the scenario is a good benchmark for the theme.
@@ -259,25 +414,63 @@ def coder_request(
     report: ValidationReport | None,
     feedback: str | None,
 ) -> str:
-    text = f"Attempt {attempt}. Write the script for this plan:\n{plan_text(plan)}\n"
+    text = f"Attempt {attempt}. Write the script and its witness for this plan:\n{plan_text(plan)}\n"
     if previous is not None:
         text += f"\nYour previous script:\n```python\n{previous.source}```\n"
+        if previous.witness is not None:
+            text += f"\nYour previous witness:\n```python\n{previous.witness}```\n"
     if report is not None and not report.ok:
         failures = report.failures[:MAX_FAILURES_IN_REQUEST]
         listed = "\n".join(
             f"- {f.code.value} (seed {f.seed}, scale {f.scale}): {f.message}" for f in failures
         )
         text += f"\nIt failed validation ({len(report.failures)} failures). Fix every one:\n{listed}\n"
+        if report.witness is not None and not report.witness.solved:
+            text += "\nThe witness's evaluation, per variant and start:\n" + witness_evaluation_text(
+                report.witness
+            )
     if feedback:
         text += f"\nThe reviewer's feedback on the previous script:\n{feedback}\n"
     return text
 
 
-def reviewer_request(plan: Plan, source: str, report: ValidationReport, bundle: RenderBundle | None) -> str:
-    text = f"Plan:\n{plan_text(plan)}\n\nScript:\n```python\n{source}```\n\nValidation report:\n"
-    text += report.model_dump_json(indent=1, exclude={"script"})
+def witness_evaluation_text(evaluation: EvaluationReport) -> str:
+    """The witness's evaluation as the Coder and the Reviewer read it: a line per variant and per start."""
+    lines = []
+    for variant in evaluation.variants:
+        verdict = "solved" if variant.solved else "NOT solved"
+        numbers = (
+            f"cost {variant.cost:g}, {variant.weight_kg:.3g} kg, {variant.parts} parts, {variant.movers} movers, "
+            f"time to goal {variant.time_to_goal_s}"
+            if variant.cost is not None and variant.weight_kg is not None
+            else "no mechanism was built"
+        )
+        lines.append(f"- seed {variant.seed} scale {variant.scale:g}: {verdict}; {numbers}")
+        for start in variant.starts:
+            end = "in the goal" if start.reached_goal else f"ended at {_mm(start.final_mm)}"
+            failure = f", {start.failure.value}" if start.failure else ""
+            lines.append(f"  - start {start.index} from {_mm(start.start_mm)}: {end}{failure}")
+    return "\n".join(lines) + "\n"
+
+
+def _mm(point: tuple[float, float, float]) -> str:
+    return "(" + ", ".join(f"{value:.0f}" for value in point) + ") mm"
+
+
+def reviewer_request(
+    plan: Plan, draft: ScriptDraft, report: ValidationReport, bundle: RenderBundle | None
+) -> str:
+    text = f"Plan:\n{plan_text(plan)}\n\nScript:\n```python\n{draft.source}```\n"
+    if draft.witness is not None:
+        text += f"\nWitness:\n```python\n{draft.witness}```\n"
+    if report.witness is not None:
+        text += "\nThe witness's evaluation:\n" + witness_evaluation_text(report.witness)
+    text += "\nValidation report:\n"
+    text += report.model_dump_json(indent=1, exclude={"script", "witness"})
     if bundle is not None:
         text += "\n\nRender metrics per view:\n" + "\n".join(m.model_dump_json() for m in bundle.metrics)
         if bundle.notes:
             text += "\nRender notes:\n" + "\n".join(f"- {note}" for note in bundle.notes)
+        if bundle.witness_strip is not None:
+            text += "\nThe last image is the witness running on the rendered variant: four frames, left to right."
     return text

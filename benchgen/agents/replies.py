@@ -115,9 +115,14 @@ def strip_line_numbers(source: str) -> str:
 
 
 def extract_script(reply: str) -> tuple[str, str]:
-    """(script, note) from a Coder reply: the first ```python block (else the first block, else the text)."""
+    """(script, note) from a Coder reply: the first ```python block that defines `build` (else the first
+    ```python block, else the first block, else the text)."""
     blocks = list(CODE_BLOCK.finditer(reply))
-    chosen = next((b for b in blocks if b["lang"].lower() in ("python", "py")), blocks[0] if blocks else None)
+    python = [b for b in blocks if b["lang"].lower() in ("python", "py")]
+    chosen = next(
+        (b for b in python if "def build" in b["body"]),
+        python[0] if python else (blocks[0] if blocks else None),
+    )
     if chosen is None:
         body, note = reply, ""
     else:
@@ -126,8 +131,12 @@ def extract_script(reply: str) -> tuple[str, str]:
     return script, note
 
 
+def defines(tree: ast.Module, name: str) -> bool:
+    return any(isinstance(node, ast.FunctionDef) and node.name == name for node in tree.body)
+
+
 def defines_build(tree: ast.Module) -> bool:
-    return any(isinstance(node, ast.FunctionDef) and node.name == "build" for node in tree.body)
+    return defines(tree, "build")
 
 
 def parse_script(reply: ModelReply) -> tuple[str, str]:
@@ -162,3 +171,30 @@ def parse_script(reply: ModelReply) -> tuple[str, str]:
             "entry point; send the complete script with it"
         )
     return script, note
+
+
+def parse_witness(reply: ModelReply) -> str:
+    """The witness of a Coder reply: the fenced ```python block that defines `solve`, or a ReplyProblem."""
+    blocks = [b for b in CODE_BLOCK.finditer(reply.message.text) if b["lang"].lower() in ("python", "py", "")]
+    for block in blocks:
+        source = strip_line_numbers(block["body"].strip("\n") + "\n")
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            if "def solve" in source:
+                raise ReplyProblem(
+                    f"the witness is not valid Python: line {exc.lineno}: {exc.msg}; send both complete blocks "
+                    "again, the witness corrected"
+                ) from None
+            continue
+        if defines(tree, "solve"):
+            if defines(tree, "build"):
+                raise ReplyProblem(
+                    "one block defines both `build` and `solve`; send the script and the witness as two "
+                    "separate ```python blocks, the script first"
+                )
+            return source
+    raise ReplyProblem(
+        "the reply has no witness: after the script, add a second ```python block with the complete witness, "
+        "a solution file defining `solve(scenario) -> Solution` that solves every variant"
+    )

@@ -48,5 +48,7 @@ class Reviewer(Protocol):
     """Approves a validated script or sends it back to the Coder or the Planner."""
 
     name: str
+    sees_images: bool
+    """Renders (and the witness's clip) are made for it only when it looks at them."""
 
     def review(self, plan: Plan, draft: ScriptDraft, evidence: ReviewEvidence) -> ReviewDecision: ...

@@ -27,6 +27,7 @@ from benchgen.agents.recorder import SessionRecorder
 from benchgen.agents.schemas import ScriptDraft
 from benchgen.agents.transport import ModelUnavailable, ModelUnreachable
 from benchgen.codes import FailureCode
+from benchgen.contract import WITNESS_FILE
 from benchgen.decisions import Plan, TokenUsage
 from benchgen.errors import BenchgenError, ConfigError, NotFoundError, UsageError
 from benchgen.models import Provenance, SessionStatus
@@ -139,23 +140,51 @@ def roles_for(backend: Backend, *, check_access: bool = True) -> Roles:
 def real_tools(settings: Settings) -> Iterator[GraphTools]:
     """Sandboxed validation and MuJoCo rendering sharing one warm sandbox runner for the whole session."""
     # Imported here: they load build123d and MuJoCo, which the CLI must not pay for on every command.
+    from benchgen.evaluation.render import WITNESS_CLIP_FILE, WITNESS_STRIP_FILE, witness_clip, witness_strip
     from benchgen.render.bundle import render_bundle
     from benchgen.sandbox.pool import warm_runner
     from benchgen.validation.validator import validate_source
+    from benchgen.validation.witness import Witness, check_witness
 
     with warm_runner() as runner:
 
-        def validate(source: str, seeds, scales) -> ValidationReport:
-            return validate_source(source, SCRIPT_NAME, seeds, scales, runner=runner)
+        def validate(
+            source: str, witness: str | None, seeds, scales, require_witness: bool
+        ) -> ValidationReport:
+            report = validate_source(source, SCRIPT_NAME, seeds, scales, runner=runner)
+            if witness is None and not require_witness:
+                return report
+            given = Witness(name=WITNESS_FILE, source=witness) if witness is not None else None
+            return check_witness(report, source, given, required=require_witness, runner=runner)
 
-        def render(source: str, seed: int, scale: float, out_dir: Path, report: ValidationReport):
+        def render(
+            source: str,
+            witness: str | None,
+            seed: int,
+            scale: float,
+            out_dir: Path,
+            report: ValidationReport,
+            film_witness: bool,
+        ) -> render_types.RenderBundle:
             variant = report.variant(seed, scale)
             if variant is None or variant.built is None:  # a report restored from a checkpoint keeps no build
-                report = validate(source, [seed], [scale])
+                variant = validate_source(source, SCRIPT_NAME, [seed], [scale], runner=runner).variants[0]
+                report = report.model_copy(update={"variants": [variant]})
             # No settle clip: the Reviewer reads the still views and the contact sheet.
-            return render_bundle(
+            bundle = render_bundle(
                 source, report, seed, scale, out_dir, script_name=SCRIPT_NAME, clip_seconds=None
             )
+            if not film_witness or witness is None:
+                return bundle
+            clip = witness_clip(source, witness, seed, scale, built_alone=variant.built)
+            if clip is None:
+                return bundle.model_copy(
+                    update={"notes": [*bundle.notes, "the witness's run could not be filmed"]}
+                )
+            clip_path = out_dir / WITNESS_CLIP_FILE
+            clip_path.write_bytes(clip)
+            strip = witness_strip(clip, out_dir / WITNESS_STRIP_FILE)
+            return bundle.model_copy(update={"witness_clip": clip_path, "witness_strip": strip})
 
         yield GraphTools(
             validate=validate, render=render, render_dir=settings.resolved_data_dir / RENDERS_FOLDER_NAME
@@ -336,7 +365,7 @@ def _run_session(
         usage=final.usage,
     )
     if final.accepted and final.draft is not None:
-        outcome.script_path = _write_accepted(settings, session_id, final.draft.source)
+        outcome.script_path = _write_accepted(settings, session_id, final.draft)
     return outcome
 
 
@@ -422,8 +451,11 @@ def _report_progress(update: dict[str, Any], on_progress: ProgressCallback | Non
         on_progress(node, messages[-1].content if messages else "")
 
 
-def _write_accepted(settings: Settings, session_id: UUID, source: str) -> Path:
+def _write_accepted(settings: Settings, session_id: UUID, draft: ScriptDraft) -> Path:
+    """Write the accepted script, and its witness beside it; return the script's path."""
     path = settings.resolved_data_dir / ACCEPTED_FOLDER_NAME / str(session_id) / SCRIPT_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(source)
+    path.write_text(draft.source)
+    if draft.witness is not None:
+        (path.parent / WITNESS_FILE).write_text(draft.witness)
     return path

@@ -47,6 +47,13 @@ def generate(
     render: Annotated[
         bool, typer.Option("--render/--no-render", help="Render views for the Reviewer.")
     ] = True,
+    require_witness: Annotated[
+        bool,
+        typer.Option(
+            "--require-witness/--no-require-witness",
+            help="A script is accepted only with a witness that solves every variant (docs/solution-contract.md).",
+        ),
+    ] = True,
     resume: Annotated[
         str | None, typer.Option(help="Continue an interrupted session from its last node.")
     ] = None,
@@ -66,7 +73,7 @@ def generate(
     )
     if isinstance(backend, ModelConfig):
         backend = backend.with_limits(timeout_s=timeout, tries=tries)
-    context = GeneratorContext(render=render)
+    context = GeneratorContext(render=render, require_witness=require_witness)
     if max_attempts is not None:
         context = replace(context, max_coder_attempts=max_attempts)
     if max_tokens is not None:
@@ -97,8 +104,10 @@ def generate(
     usage = outcome.usage
     console.print(f"tokens: {usage.input_tokens} in, {usage.output_tokens} out, ${usage.cost_usd:.4f}")
     if outcome.accepted:
+        witness = outcome.report.solvability.value if outcome.report is not None else "unproven"
         console.print(
-            f"[green]accepted[/]: session {outcome.session_id}; script {outcome.script_path}", soft_wrap=True
+            f"[green]accepted[/]: session {outcome.session_id}; script {outcome.script_path}; solvability {witness}",
+            soft_wrap=True,
         )
         return
     console.print(

@@ -2,6 +2,7 @@
 place (movers in their own colour) and a clip of the solution run from the payload's nominal start.
 The pipeline's evidence films a benchmark's witness the same way (`witness_clip`)."""
 
+import io
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from benchgen.sandbox.outcome import BuildResult
 CLIP_VIEW = "isometric"  # the clip is filmed from this view's camera
 CLIP_FILE = "solution.gif"
 WITNESS_CLIP_FILE = "witness.gif"  # the pipeline's clip of a benchmark's witness, in its review folder
+WITNESS_STRIP_FILE = "witness_strip.png"  # frames of the witness clip side by side, for an LLM reviewer
 # frames per simulated second of the witness clip: half the evaluate clips' rate, since every accepted
 # benchmark gets one (its rendering dominates the clip's cost; GIF delays stay whole centiseconds)
 WITNESS_CLIP_FPS = 10
@@ -26,6 +28,8 @@ MJCF_DIR = "mjcf"
 REPORT_FILE = "evaluation.json"
 # s filmed after the nominal start's run ended (early, at rest in the goal, or at its failure)
 CLIP_TAIL_S = 0.5
+STRIP_FRAMES = 4  # frames of a witness clip a strip shows: the start, two moments between, the end
+STRIP_FRAME_SCALE = 0.5  # each frame of a strip at half the clip's size: one image a reviewer reads at once
 
 
 class VariantFilm:
@@ -109,3 +113,18 @@ def witness_clip(
         solution, starts = evaluated.solved.solution, evaluated.report.starts
         film_solution_run(renderer, loaded, camera, solution, starts, path, WITNESS_CLIP_FPS)
         return path.read_bytes()
+
+
+def witness_strip(clip: bytes, path: Path, frames: int = STRIP_FRAMES) -> Path:
+    """Write `frames` evenly spaced frames of a witness clip side by side as one PNG: how a reviewer that
+    reads still images sees the witness move."""
+    with Image.open(io.BytesIO(clip)) as gif:
+        count = gif.n_frames
+        picks = sorted({round(i * (count - 1) / max(frames - 1, 1)) for i in range(frames)})
+        width, height = (round(side * STRIP_FRAME_SCALE) for side in gif.size)
+        strip = Image.new("RGB", (width * len(picks), height), "white")
+        for slot, index in enumerate(picks):
+            gif.seek(index)
+            strip.paste(gif.convert("RGB").resize((width, height)), (slot * width, 0))
+    strip.save(path, format="PNG")
+    return path

@@ -48,6 +48,7 @@ class OfflineReviewer:
     """Reviewer role without a model; remembers the fingerprints of what it approved."""
 
     name = REVIEWER_NAME
+    sees_images = False  # it reads the render metrics, not the pictures
 
     def __init__(
         self,

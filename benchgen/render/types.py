@@ -38,5 +38,10 @@ class RenderBundle(BaseModel):
     views: dict[str, Path]
     contact_sheet: Path
     clip: Path | None = None
+    witness_clip: Path | None = Field(default=None, description="The witness solving this variant (GIF).")
+    witness_strip: Path | None = Field(
+        default=None,
+        description="Frames of the witness clip side by side (PNG), for image-reading reviewers.",
+    )
     metrics: list[ViewMetrics] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="What could not be rendered, and why.")

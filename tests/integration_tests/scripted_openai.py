@@ -18,6 +18,7 @@ from typing import Any
 from benchgen.agents import prompts
 
 GOOD_SCRIPT = prompts.EXAMPLE_SCRIPT
+GOOD_WITNESS = prompts.EXAMPLE_WITNESS  # solves every variant of GOOD_SCRIPT
 PLAN = {
     "family": "gap_crossing",
     "puzzle_idea": "A steel ball rests on the left deck; a gap separates it from the goal over the right deck.",
@@ -85,6 +86,15 @@ class Received:
     def text(self) -> str:
         return json.dumps(self.body["messages"])
 
+    def prose(self) -> str:
+        """The messages' text as the model reads it: each content string, or the text parts of a list."""
+        texts = []
+        for message in self.body["messages"]:
+            content = message["content"]
+            parts = content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
+            texts += [part["text"] for part in parts if part.get("type") == "text"]
+        return "\n".join(texts)
+
 
 class ScriptedOpenAI(ThreadingHTTPServer):
     daemon_threads = True  # do not wait on the client's idle keep-alive connections at shutdown
@@ -118,9 +128,14 @@ def role_of(body: dict[str, Any]) -> Role:
     )
 
 
+def coder_answer(script: str, witness: str, note: str = "A gap crossing.") -> str:
+    """A Coder's reply as the prompt asks for it: a note, the script block, then the witness block."""
+    return f"{note}\n```python\n{script}```\n\nIts witness:\n```python\n{witness}```"
+
+
 def good_content(role: Role) -> str:
     if role is Role.CODER:
-        return f"A gap crossing.\n```python\n{GOOD_SCRIPT}```"
+        return coder_answer(GOOD_SCRIPT, GOOD_WITNESS)
     return "OK"
 
 

@@ -5,7 +5,17 @@ import json
 import socket
 
 import pytest
-from scripted_openai import GOOD_SCRIPT, PLAN, TOKENS, Answer, Role, ScriptedOpenAI, serving
+from scripted_openai import (
+    GOOD_SCRIPT,
+    GOOD_WITNESS,
+    PLAN,
+    TOKENS,
+    Answer,
+    Role,
+    ScriptedOpenAI,
+    coder_answer,
+    serving,
+)
 
 from benchgen.agents.llm import LLMCoder, LLMPlanner, LLMReviewer, ModelConfig, llm_roles
 from benchgen.agents.model_client import OutputMode
@@ -27,6 +37,8 @@ NOT_A_SCRIPT = "I would build two decks with a gap between them and put a ball o
 NO_BUILD = (
     "```python\nfrom benchgen.kit import Scenario\n\n\ndef make(seed, scale=1.0):\n    return None\n```"
 )
+
+BROKEN_WITNESS = GOOD_WITNESS.replace("def solve(scenario)", "def solve(scenario")  # a syntax error
 
 
 def roles(server: ScriptedOpenAI, **changes) -> tuple[LLMPlanner, LLMCoder, LLMReviewer]:
@@ -131,6 +143,13 @@ def test_a_plan_that_always_breaks_its_schema_fails_the_role_in_one_line():
             Answer(content="```python\n" + "#" * MAX_REPLY_CHARS + "\n```"),
             f"more than the limit of {MAX_REPLY_CHARS}",
         ),
+        (Answer(content=f"```python\n{GOOD_SCRIPT}```"), "the reply has no witness"),
+        (Answer(content=GOOD_SCRIPT), "the reply has no witness"),
+        (Answer(content=coder_answer(GOOD_SCRIPT, BROKEN_WITNESS)), "the witness is not valid Python"),
+        (
+            Answer(content=f"```python\n{GOOD_SCRIPT}\n{GOOD_WITNESS}```"),
+            "one block defines both `build` and `solve`",
+        ),
     ],
     ids=[
         "prose_and_code_without_fence",
@@ -139,21 +158,27 @@ def test_a_plan_that_always_breaks_its_schema_fails_the_role_in_one_line():
         "not_python",
         "no_build",
         "too_long",
+        "script_without_witness",
+        "bare_script_without_witness",
+        "witness_not_python",
+        "script_and_witness_in_one_block",
     ],
 )
 def test_a_degenerate_script_reply_is_sent_back_and_repaired(bad_reply, told):
     with serving(ScriptedOpenAI({Role.CODER: [bad_reply]})) as server:
         draft = write(server)
 
-        assert draft.source == GOOD_SCRIPT
+        assert (draft.source, draft.witness) == (GOOD_SCRIPT, GOOD_WITNESS)
         first, second = server.of(Role.CODER)
         assert told in second.text() and told not in first.text()
         assert draft.usage.total_tokens == 2 * TOKENS_PER_REPLY
 
 
-def test_a_bare_script_without_fence_is_taken_as_it_is():
-    with serving(ScriptedOpenAI({Role.CODER: [Answer(content=GOOD_SCRIPT)]})) as server:
-        assert write(server).source == GOOD_SCRIPT
+def test_the_witness_is_found_whichever_block_comes_first():
+    swapped = f"The witness, then the script.\n```python\n{GOOD_WITNESS}```\n```python\n{GOOD_SCRIPT}```"
+    with serving(ScriptedOpenAI({Role.CODER: [Answer(content=swapped)]})) as server:
+        draft = write(server)
+        assert (draft.source, draft.witness) == (GOOD_SCRIPT, GOOD_WITNESS)
         assert len(server.of(Role.CODER)) == 1
 
 

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scripted_openai import GOOD_SCRIPT, PLAN, Answer, Role, ScriptedOpenAI, serving
+from scripted_openai import (
+    GOOD_SCRIPT,
+    GOOD_WITNESS,
+    PLAN,
+    Answer,
+    Role,
+    ScriptedOpenAI,
+    coder_answer,
+    serving,
+)
 
 from benchgen import db
 from benchgen.models import SessionStatus
@@ -72,8 +81,10 @@ def sessions(tmp_path: Path) -> list:
 def test_generate_and_resume_against_an_openai_compatible_server(tmp_path: Path) -> None:
     script = {
         Role.CODER: [
-            Answer(content=f"First attempt.\n```python\n{BROKEN_SCRIPT}```"),
-            Answer(content=f"Raised the ball's start above the deck.\n```python\n{GOOD_SCRIPT}```"),
+            Answer(content=coder_answer(BROKEN_SCRIPT, GOOD_WITNESS, "First attempt.")),
+            Answer(
+                content=coder_answer(GOOD_SCRIPT, GOOD_WITNESS, "Raised the ball's start above the deck.")
+            ),
         ],
         Role.REVIEWER: [OUTAGE, OUTAGE],  # every try of the first review: the CLI stops, resumable
     }
@@ -158,3 +169,41 @@ def test_connection_refused_ends_with_exit_2_naming_the_url(tmp_path: Path) -> N
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"cannot connect to the model server at {url}" in done.stderr and "Traceback" not in done.stderr
     assert json.dumps(done.stderr).count("\\n") == 1
+
+
+# The worked witness without its bridge: the pusher shoves the ball into the gap's forbid zone.
+WITNESS_WITHOUT_BRIDGE = GOOD_WITNESS.replace("parts=[bridge, stop]", "parts=[stop]")
+
+
+@pytest.mark.slow
+def test_a_failing_witness_goes_back_to_the_coder_and_the_reviewer_watches_the_repaired_one(
+    tmp_path: Path,
+) -> None:
+    assert WITNESS_WITHOUT_BRIDGE != GOOD_WITNESS
+    script = {Role.CODER: [Answer(content=coder_answer(GOOD_SCRIPT, WITNESS_WITHOUT_BRIDGE, "No bridge."))]}
+    with serving(ScriptedOpenAI(script)) as stub:
+        theme = "ball must cross a gap"
+        done = run_cli(
+            "--theme", theme, "--model", "openai:stub", "--base-url", stub.url, "--images", tmp_path=tmp_path
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "solvability proven" in done.stdout
+    first_code, repair = stub.of(Role.CODER)
+    [review] = stub.of(Role.REVIEWER)
+    # The Coder's prompt carries the solution contract; its repair request the witness's evaluation.
+    assert "def solve(scenario) -> Solution" in first_code.prose() and "Slider(" in first_code.prose()
+    assert "WITNESS_FAILED" in repair.prose() and "FORBID_ZONE_HIT" in repair.prose()
+    assert "The witness's evaluation, per variant and start:" in repair.prose()
+    assert "seed 0 scale 1: NOT solved" in repair.prose() and WITNESS_WITHOUT_BRIDGE in repair.prose()
+    # The Reviewer reads the repaired witness, its evaluation, and sees it run: views, sheet, strip.
+    assert GOOD_WITNESS in review.prose() and "seed 2 scale 1: solved" in review.prose()
+    assert "The last image is the witness running" in review.prose()
+    images = image_parts(review.body)
+    strip = base64.b64decode(images[-1]["image_url"]["url"].split(",", 1)[1])
+    assert strip.startswith(PNG_SIGNATURE)
+    [row] = sessions(tmp_path)
+    accepted = tmp_path / "data" / "sessions" / str(row.id)
+    assert (accepted / "solution.py").read_text() == GOOD_WITNESS
+    renders = tmp_path / "data" / "renders" / str(row.id) / "attempt_2"
+    assert (renders / "witness.gif").read_bytes().startswith(b"GIF8")
+    assert (renders / "witness_strip.png").read_bytes() == strip

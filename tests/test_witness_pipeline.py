@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchgen import pipeline
+from benchgen import db, pipeline
 from benchgen.contract import TARGET_CAP_FACTOR, WITNESS_FILE
 from benchgen.dataset.index import INDEX_FILE
 from benchgen.dataset.publish import GALLERY_DIR, SEALED_DIR, version_prefix
@@ -113,5 +113,9 @@ def test_a_benchmark_whose_witness_fails_is_never_accepted(tmp_path, monkeypatch
     pipeline.prepare_database(settings)
     (candidate,) = pipeline.make_candidates(params, steps)
     assert not candidate.accepted and candidate.evidence is None
+    # The session validates each draft with its witness: the failure reaches the Coder, which cannot
+    # make a witness that does nothing solve, so the session and the candidate end there.
+    assert candidate.generation is not None and not candidate.generation.accepted
     assert "WITNESS_FAILED" in candidate.reason, candidate.reason
-    assert candidate.report.solvability == "witness_failed"
+    [row] = db.list_sessions(db.get_engine(settings))
+    assert row.validation_logs[-1].report.solvability == "witness_failed"

@@ -264,7 +264,7 @@ def test_repair_after_validation_failure(tmp_settings: Settings, tools: GraphToo
     journal = [entry.message for entry in row.journal if entry.stage == "validation journal"]
     assert journal[0].startswith("attempt 1: intent: Gap crossing with a seeded gap width. | result: invalid")
     assert "reflection: PAYLOAD_OVERLAPS_FIXTURE: payload sphere r=20" in journal[0]
-    assert "result: valid on 2 variants" in journal[1]
+    assert "result: valid on 2 variants, solvability unproven" in journal[1]
     assert row.coder_attempts == 2
 
 

@@ -28,7 +28,7 @@ from benchgen.decisions import ReviewVerdict, TokenUsage
 from benchgen.errors import BenchgenError
 from benchgen.models import SessionStatus
 from benchgen.render.types import RenderBundle
-from benchgen.validation.report import ValidationReport
+from benchgen.validation.report import Solvability, ValidationReport
 
 GRAPH_NAME = "benchmark_generator"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -133,7 +133,8 @@ def _lesson_texts(state: BenchmarkGeneratorState) -> list[str]:
 
 def _summary(report: ValidationReport) -> str:
     if report.ok:
-        return f"valid on {len(report.variants)} variants"
+        proof = "solved by its witness" if report.solvability is Solvability.PROVEN else "solvability unproven"
+        return f"valid on {len(report.variants)} variants, {proof}"
     codes = ", ".join(sorted(code.value for code in report.codes()))
     return f"invalid: {len(report.failures)} failures ({codes})"
 

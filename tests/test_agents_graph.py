@@ -185,7 +185,10 @@ def runner() -> Iterator[SandboxRunner]:
 
 @pytest.fixture
 def tools(runner: SandboxRunner, tmp_path) -> GraphTools:
-    """The real validator on a shared sandbox worker; rendering is off in these tests (context.render)."""
+    """The real validator on a shared sandbox worker; rendering is off in these tests (context.render).
+
+    These tests are about routing, so drafts' witnesses are not evaluated here (their reports say
+    "solvability unproven"); the product's tools evaluate them in tests/integration_tests/test_openai_stub.py."""
 
     def validate(source: str, witness: str | None, seeds, scales, require_witness: bool) -> ValidationReport:
         return validate_source(source, "scenario.py", seeds, scales, runner=runner)

@@ -480,7 +480,7 @@ def test_checkpoints_and_resume_on_postgresql(clean_env, fresh_postgres_url: str
     backend = backend_from_options("openai:fake", settings)
     first = SessionOptions(context=context(), roles=fakes.roles, tools=tools, interrupt_before=["coder"])
     stopped = run_session("ball must cross a gap", 7, backend=backend, settings=settings, options=first)
-    assert stopped.status is SessionStatus.PLANNING and stopped.plan is not None
+    assert stopped.status is SessionStatus.PLANNING and stopped.family is not None
 
     rest = SessionOptions(context=context(), roles=fakes.roles, tools=tools)
     outcome = run_session(

@@ -49,7 +49,8 @@ class SessionOutcome(BaseModel):
         default=None, description="The Coder's witness solution for the accepted script."
     )
     report: ValidationReport | None = Field(
-        default=None, description="The session's validation of the accepted script, builds included."
+        default=None,
+        description="The session's last validation, builds included: the accepted script's when accepted.",
     )
     script_path: Path | None = Field(default=None, description="Where the accepted script was written.")
     usage: TokenUsage = TokenUsage()

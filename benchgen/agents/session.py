@@ -318,7 +318,7 @@ def _run_session(
         family=final.plan.family if final.plan else None,
         script=final.draft.source if accepted else None,
         witness=final.draft.witness if accepted else None,
-        report=final.report if accepted else None,
+        report=final.report,
         script_path=_write_accepted(settings, session_id, final.draft.source) if accepted else None,
         usage=final.usage,
     )

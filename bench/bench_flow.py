@@ -143,19 +143,21 @@ class BuildSpy:
         execute.execute_build = counted_in_process_build
 
 
-class PublishedBenchmark(NamedTuple):
+class PublishedContent(NamedTuple):
+    """What two builds must agree on for one published benchmark."""
+
     benchmark_id: str
     theme: str
     script_sha256: str
 
 
-def published_benchmarks(dataset_url: str) -> list[PublishedBenchmark]:
+def published_benchmarks(dataset_url: str) -> list[PublishedContent]:
     """The published index's benchmarks, sorted by id; the index is checked against the manifest."""
-    rows = PublishedVersion(dataset_url, get_settings()).benchmarks()
-    return sorted(PublishedBenchmark(r.benchmark_id, r.theme, r.script_sha256) for r in rows)
+    rows = [b.row for b in PublishedVersion(dataset_url, get_settings()).benchmarks()]
+    return sorted(PublishedContent(r.benchmark_id, r.theme, r.script_sha256) for r in rows)
 
 
-def contents_digest(benchmarks: list[PublishedBenchmark]) -> str:
+def contents_digest(benchmarks: list[PublishedContent]) -> str:
     """sha256 of the sorted 'benchmark_id script_sha256' lines: equal digests, identical contents."""
     lines = "".join(f"{b.benchmark_id} {b.script_sha256}\n" for b in benchmarks)
     return hashlib.sha256(lines.encode()).hexdigest()
@@ -187,7 +189,7 @@ class MeasuredBuild(NamedTuple):
 
     seconds: float
     builds: PhaseBuilds
-    published: list[PublishedBenchmark]
+    published: list[PublishedContent]
 
     @property
     def per_minute(self) -> float:

@@ -191,7 +191,8 @@ class GenerationSession(ValidatedTable, table=True):
 
 
 class BenchmarkAsset(ValidatedTable, table=True):
-    """One accepted benchmark of a dataset version: where its files are and what it measured."""
+    """An accepted benchmark's database row: where its files are in the store and what it measured (its
+    row of a published version's index is an `IndexRow`)."""
 
     __tablename__ = "benchmark_asset"
     __table_args__ = (

@@ -17,10 +17,11 @@ from typing import Protocol
 from pydantic import BaseModel, Field, field_validator
 
 from benchgen import db
+from benchgen.agents.schemas import SessionOutcome
 from benchgen.contract import MAX_SCALE, MIN_SCALE, WITNESS_FILE
 from benchgen.dataset.card import render_card
 from benchgen.dataset.gate import GateResult, GateThresholds, run_gate
-from benchgen.dataset.index import ArtifactFile, BenchmarkEntry, DatasetIndex, FileKind, WitnessSummary
+from benchgen.dataset.index import AcceptedBenchmark, ArtifactFile, DatasetIndex, FileKind, WitnessSummary
 from benchgen.dataset.publish import (
     PublishedDataset,
     StagedDataset,
@@ -119,22 +120,6 @@ def witness_required(asked: bool | None) -> bool:
     return True if asked is None else asked
 
 
-class GenerationResult(BaseModel):
-    """Outcome of one agent session: an accepted script, or why there is none."""
-
-    theme: str
-    seed: int
-    session_id: uuid.UUID | None
-    accepted: bool
-    reason: str | None = None
-    family: str | None = None
-    script: str | None = None
-    report: ValidationReport | None = Field(
-        default=None, description="The session's validation of the accepted script, builds included."
-    )
-    witness: str | None = Field(default=None, description="The Coder's witness solution for the script.")
-
-
 class Evidence(BaseModel):
     """Files describing a benchmark, stored content-addressed: definition, MJCF, renders."""
 
@@ -161,10 +146,10 @@ class Candidate(BaseModel):
 
     theme: str
     seed: int
-    generation: GenerationResult | None = None
+    generation: SessionOutcome | None = None
     report: ValidationReport | None = None
     evidence: Evidence | None = None
-    entry: BenchmarkEntry | None = None
+    entry: AcceptedBenchmark | None = None
     reason: str | None = None
 
     @property
@@ -241,7 +226,7 @@ def generate_benchmark(
     settings: Settings,
     require_witness: bool,
     run_id: str | None = None,
-) -> GenerationResult:
+) -> SessionOutcome:
     """Run one agent session (plan, code and witness, validate, review) for a theme and seed.
 
     `model` is 'offline' (the procedural backend) or a 'provider:name' LLM model; with `require_witness`
@@ -255,25 +240,14 @@ def generate_benchmark(
     # Not resumable: a model outage past the retry layer ends the session `failed`, never left mid-way.
     context = GeneratorContext(require_witness=require_witness)
     options = SessionOptions(context=context, resumable=False, run_id=run_id)
-    outcome = run_session(theme, seed, backend=backend, settings=settings, options=options)
-    return GenerationResult(
-        theme=theme,
-        seed=seed,
-        session_id=outcome.session_id,
-        accepted=outcome.accepted,
-        reason=outcome.reason,
-        family=outcome.plan.family if outcome.plan else None,
-        script=outcome.draft.source if outcome.accepted and outcome.draft else None,
-        report=outcome.report if outcome.accepted else None,
-        witness=outcome.draft.witness if outcome.accepted and outcome.draft else None,
-    )
+    return run_session(theme, seed, backend=backend, settings=settings, options=options)
 
 
 # --- validate ----------------------------------------------------------------------------------------
 
 
 def validate_variants(
-    generation: GenerationResult, seeds: list[int], scales: list[float], *, require_witness: bool
+    generation: SessionOutcome, seeds: list[int], scales: list[float], *, require_witness: bool
 ) -> ValidationReport:
     """The accepted script's report on the dataset's variant grid (seeds x scales), with its witness's
     verdict: the session's own validation and witness evaluation when they covered that grid, else
@@ -399,7 +373,7 @@ def benchmark_id_for(dataset_name: str, dataset_version: str, theme: str, seed: 
 
 
 def persist_benchmark(
-    generation: GenerationResult,
+    generation: SessionOutcome,
     report: ValidationReport,
     evidence: Evidence,
     *,
@@ -407,7 +381,7 @@ def persist_benchmark(
     dataset_version: str,
     settings: Settings,
     seal_witness: bool = False,
-) -> BenchmarkEntry:
+) -> AcceptedBenchmark:
     """Upsert the benchmark's database row; its files are already in the store (checked here). A sealed
     witness's files are kept out of the version's files; only their hash and numbers are published."""
     store = open_store(settings)
@@ -460,7 +434,7 @@ def persist_benchmark(
         saved = db.save_asset(engine, asset)
     finally:
         engine.dispose()
-    return BenchmarkEntry(
+    return AcceptedBenchmark(
         benchmark_id=str(benchmark_id),
         session_id=str(generation.session_id) if generation.session_id else None,
         theme=generation.theme,
@@ -555,8 +529,9 @@ def assemble_index(
 # --- near duplicates ---------------------------------------------------------------------------------
 
 
-class KeptBenchmark(BaseModel):
-    """A benchmark kept earlier in this build, with the geometry fingerprint of its nominal variant."""
+class KeptFingerprint(BaseModel):
+    """The geometry fingerprint of the nominal variant of a candidate kept earlier in this build, and
+    whose it is: what later candidates are compared with."""
 
     benchmark_id: uuid.UUID
     theme: str
@@ -565,7 +540,7 @@ class KeptBenchmark(BaseModel):
 
 
 def near_duplicate_reason(
-    candidate: Candidate, kept: list[KeptBenchmark], params: BuildParameters
+    candidate: Candidate, kept: list[KeptFingerprint], params: BuildParameters
 ) -> str | None:
     """Why this rendered candidate duplicates one kept earlier in the build, or None after adding it to
     `kept`. Callers go through candidates in (theme, seed) order, so the earlier one always stays."""
@@ -578,7 +553,7 @@ def near_duplicate_reason(
                 "of them, so vary the plan or the scenario"
             )
     kept.append(
-        KeptBenchmark(
+        KeptFingerprint(
             benchmark_id=benchmark_id_for(
                 params.dataset_name, params.dataset_version, candidate.theme, candidate.seed
             ),
@@ -591,7 +566,7 @@ def near_duplicate_reason(
 
 
 def reject_near_duplicates(candidates: list[Candidate], params: BuildParameters) -> list[Candidate]:
-    kept: list[KeptBenchmark] = []
+    kept: list[KeptFingerprint] = []
     return [
         c.rejected(reason) if c.open and (reason := near_duplicate_reason(c, kept, params)) else c
         for c in candidates
@@ -614,7 +589,7 @@ class StepError(BaseModel):
     message: str
 
 
-StepResult = GenerationResult | ValidationReport | Evidence | BenchmarkEntry
+StepResult = SessionOutcome | ValidationReport | Evidence | AcceptedBenchmark
 
 
 def settle(step: Step, candidate: Candidate, result: StepResult | StepError) -> Candidate:
@@ -628,7 +603,7 @@ def settle(step: Step, candidate: Candidate, result: StepResult | StepError) -> 
         Step.PERSIST: "entry",
     }
     advanced = candidate.model_copy(update={field[step]: result})
-    if isinstance(result, GenerationResult) and (not result.accepted or result.script is None):
+    if isinstance(result, SessionOutcome) and (not result.accepted or result.script is None):
         return advanced.rejected(result.reason or "the session did not accept a script")
     if isinstance(result, ValidationReport) and not result.ok:
         return advanced.rejected(variants_failed_reason(result))

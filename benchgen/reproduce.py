@@ -25,7 +25,7 @@ from benchgen.validation.report import ValidationReport
 from benchgen.versions import current_versions
 
 if TYPE_CHECKING:
-    from benchgen.dataset.index import BenchmarkRow
+    from benchgen.dataset.index import IndexRow
     from benchgen.dataset.published import PublishedVersion
 
 REPRODUCED_VERSIONS = ("code", "kit", "validator")  # the versions that decide a script's geometry and outcome
@@ -65,7 +65,8 @@ class RecordedVariant(BaseModel):
 
 
 class RecordedBenchmark(BaseModel):
-    """A benchmark's record, from the database or from a published version, with its stored script."""
+    """What a rebuild is compared against: the record of a benchmark in either store (a `BenchmarkAsset`
+    row or a `PublishedBenchmark`), reduced to what both keep, with its stored script."""
 
     benchmark_id: uuid.UUID
     name: str = Field(description="How reports name the script, e.g. 'theme (id)'.")
@@ -166,16 +167,16 @@ def recorded_from_published(
     from benchgen.dataset.published import PublishedVersion
 
     version = PublishedVersion(url, settings)
-    rows = version.benchmarks()
-    variants = version.variants()
-    known = {uuid.UUID(r.benchmark_id) for r in rows}
+    published = version.benchmarks()
+    known = {uuid.UUID(b.row.benchmark_id) for b in published}
     unknown = [str(i) for i in benchmark_ids if i not in known]
     if unknown:
         raise NotFoundError(
-            f"no benchmark {', '.join(unknown)} in {version.url}; its index lists {len(rows)}"
+            f"no benchmark {', '.join(unknown)} in {version.url}; its index lists {len(published)}"
         )
     records = []
-    for row in rows:
+    for benchmark in published:
+        row = benchmark.row
         if benchmark_ids and uuid.UUID(row.benchmark_id) not in benchmark_ids:
             continue
         if row.script_file is None or row.script_sha256 is None:
@@ -197,8 +198,7 @@ def recorded_from_published(
                         geometry_hash=v.geometry_hash,
                         failure_codes=sorted(v.failure_codes),
                     )
-                    for v in variants
-                    if v.benchmark_id == row.benchmark_id
+                    for v in benchmark.variants
                 ],
                 notes=version_notes(
                     {"code": row.code_version, "validator": row.validator_version, "kit": row.kit_version}
@@ -211,7 +211,7 @@ def recorded_from_published(
     return records
 
 
-def _published_witness(version: "PublishedVersion", row: "BenchmarkRow") -> str | None:
+def _published_witness(version: "PublishedVersion", row: "IndexRow") -> str | None:
     """The witness the version publishes beside the script or, sealed, keeps in its sealed folder of the
     same store (its hash is compared with the index's); None when the benchmark has none."""
     from benchgen.dataset.publish import SEALED_DIR

@@ -20,8 +20,9 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 
 from benchgen import pipeline
+from benchgen.agents.schemas import SessionOutcome
 from benchgen.dataset.gate import GateThresholds
-from benchgen.dataset.index import BenchmarkEntry, DatasetIndex
+from benchgen.dataset.index import AcceptedBenchmark, DatasetIndex
 from benchgen.dataset.publish import PublishedDataset
 from benchgen.pipeline import Step
 from benchgen.settings import Settings
@@ -63,7 +64,7 @@ def generate(
     versions: dict[str, str],
     database: str,
     settings: Settings,
-) -> pipeline.GenerationResult:
+) -> SessionOutcome:
     """An agent session; `database` is in the cache key because the session row lives there.
 
     The session records this task run's id, so the flow can fail it if this process dies mid-session."""
@@ -86,7 +87,7 @@ def generate(
 def validate(
     theme: str,
     seed: int,
-    generation: pipeline.GenerationResult,
+    generation: SessionOutcome,
     variant_seeds: list[int],
     scales: list[float],
     require_witness: bool,
@@ -130,14 +131,14 @@ def render(
     **TRANSIENT_RETRY_OPTIONS,
 )
 def persist(
-    generation: pipeline.GenerationResult,
+    generation: SessionOutcome,
     report: ValidationReport,
     evidence: pipeline.Evidence,
     dataset_name: str,
     dataset_version: str,
     seal_witness: bool,
     settings: Settings,
-) -> BenchmarkEntry:
+) -> AcceptedBenchmark:
     return pipeline.persist_benchmark(
         generation,
         report,

@@ -229,7 +229,7 @@ def test_success_on_first_try(tmp_settings: Settings, tools: GraphTools) -> None
 
     assert outcome.status is SessionStatus.ACCEPTED
     assert outcome.report is not None and outcome.report.ok
-    assert outcome.draft is not None and outcome.draft.source == GOOD_SCRIPT
+    assert outcome.script == GOOD_SCRIPT
     assert outcome.script_path is not None and outcome.script_path.read_text() == GOOD_SCRIPT
     assert [node for node, _ in progress] == ["planner", "coder", "validate", "render", "reviewer", "accept"]
     row = row_of(tmp_settings, outcome)
@@ -281,7 +281,7 @@ def test_reject_code_goes_back_to_the_coder(tmp_settings: Settings, tools: Graph
     outcome, progress = run(fakes, tmp_settings, tools)
 
     assert outcome.status is SessionStatus.ACCEPTED
-    assert outcome.draft is not None and outcome.draft.source == GOOD_BOX_SCRIPT
+    assert outcome.script == GOOD_BOX_SCRIPT
     assert [node for node, _ in progress].count("coder") == 2
     assert feedback in fakes.coder.request_text(1)
     assert len(fakes.planner.received) == 1
@@ -487,7 +487,7 @@ def test_checkpoints_and_resume_on_postgresql(clean_env, fresh_postgres_url: str
     backend = backend_from_options("openai:fake", settings)
     first = SessionOptions(context=context(), roles=fakes.roles, tools=tools, interrupt_before=["coder"])
     stopped = run_session("ball must cross a gap", 7, backend=backend, settings=settings, options=first)
-    assert stopped.status is SessionStatus.PLANNING and stopped.plan is not None
+    assert stopped.status is SessionStatus.PLANNING and stopped.family is not None
 
     rest = SessionOptions(context=context(), roles=fakes.roles, tools=tools)
     outcome = run_session(

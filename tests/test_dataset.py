@@ -14,14 +14,15 @@ import yaml
 from PIL import Image
 
 from benchgen import db, pipeline
+from benchgen.agents.schemas import SessionOutcome
 from benchgen.codes import FailureCode
 from benchgen.dataset.card import difficulty_histogram, render_card
 from benchgen.dataset.gate import GateError, GateThresholds, run_gate
 from benchgen.dataset.index import (
     INDEX_FILE,
     VARIANTS_FILE,
+    AcceptedBenchmark,
     ArtifactFile,
-    BenchmarkEntry,
     DatasetIndex,
     FileKind,
     VariantRow,
@@ -48,6 +49,7 @@ from benchgen.dataset.publish import (
     version_prefix,
 )
 from benchgen.failures import Failure
+from benchgen.models import SessionStatus
 from benchgen.offline.build import build_spec
 from benchgen.settings import get_settings
 from benchgen.store import ArtifactStore
@@ -68,7 +70,7 @@ def tiny_png(text: str) -> bytes:
 
 def persisted_entry(
     store: ArtifactStore, theme: str, seed: int, difficulty: float, *, ok: bool = True
-) -> BenchmarkEntry:
+) -> AcceptedBenchmark:
     """Persist four small files for one benchmark and describe them as the pipeline would."""
     benchmark_id = f"{theme.replace(' ', '-')}-{seed}"
     contents = {
@@ -93,7 +95,7 @@ def persisted_entry(
         )
         for s in (0, 1)
     ]
-    return BenchmarkEntry(
+    return AcceptedBenchmark(
         benchmark_id=benchmark_id,
         session_id=f"session-{benchmark_id}",
         theme=theme,
@@ -430,12 +432,12 @@ class TestNearDuplicates:
     """Two identical scripts in one build: the first (in theme, seed order) stays, the second is rejected."""
 
     @staticmethod
-    def generation(theme: str, seed: int, example: str) -> pipeline.GenerationResult:
-        return pipeline.GenerationResult(
+    def generation(theme: str, seed: int, example: str) -> SessionOutcome:
+        return SessionOutcome(
             theme=theme,
             seed=seed,
             session_id=None,
-            accepted=True,
+            status=SessionStatus.ACCEPTED,
             family=example,
             script=(EXAMPLES / f"{example}.py").read_text(),
         )
@@ -457,7 +459,7 @@ class TestNearDuplicates:
         first = self.rendered("gaps", 0, "gap_crossing")
         same = self.rendered("gaps", 1, "gap_crossing")
         other = self.rendered("steps", 0, "step_climb")
-        kept: list[pipeline.KeptBenchmark] = []
+        kept: list[pipeline.KeptFingerprint] = []
         assert pipeline.near_duplicate_reason(first, kept, params) is None
         reason = pipeline.near_duplicate_reason(same, kept, params)
         first_id = pipeline.benchmark_id_for("demo", "v1", "gaps", 0)

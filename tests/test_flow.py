@@ -276,9 +276,9 @@ def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
 def test_summary_counts_one_benchmark_in_the_singular(monkeypatch):
     from benchgen import pipeline
     from benchgen.dataset.gate import GateResult
-    from benchgen.dataset.index import BenchmarkEntry
+    from benchgen.dataset.index import AcceptedBenchmark
 
-    entry = BenchmarkEntry(
+    entry = AcceptedBenchmark(
         benchmark_id="b",
         session_id="s",
         theme="t",

@@ -20,7 +20,7 @@ from benchgen import db, pipeline
 from benchgen.codes import FailureCode
 from benchgen.contract import WITNESS_FILE
 from benchgen.dataset.gate import CAP_COLUMNS
-from benchgen.dataset.index import BenchmarkRow
+from benchgen.dataset.index import IndexRow
 from benchgen.dataset.publish import (
     MANIFEST_FILE,
     PREVIOUS_DIR,
@@ -29,13 +29,13 @@ from benchgen.dataset.publish import (
     read_manifest,
     verify_published,
 )
-from benchgen.dataset.published import PublishedVersion
+from benchgen.dataset.published import PublishedBenchmark, PublishedVersion
 from benchgen.errors import NotFoundError, StoreError
 from benchgen.evaluation.render import WITNESS_CLIP_FILE
 from benchgen.failures import Failure
 from benchgen.gallery import build_gallery, publish_gallery
 from benchgen.gallery.site import PAGE_FILE, _environment, _write_benchmark, difficulty_band, histogram_svg
-from benchgen.gallery.source import SESSIONS_FILE, _benchmark_record, read_dataset, sessions_file
+from benchgen.gallery.source import SESSIONS_FILE, _benchmark_page, read_dataset, sessions_file
 from benchgen.models import GenerationSession, JournalEntry, SessionStatus, ValidationAttempt
 from benchgen.settings import Settings, get_settings
 from benchgen.store import ArtifactStore
@@ -326,7 +326,7 @@ def test_a_benchmark_page_shows_its_witness_beside_the_settle_clip_sealed_or_not
     published = read_dataset(version, settings)
     record = published.benchmarks[0]
     folder = record.row.script_file.rsplit("/", 1)[0]
-    witness_columns = [name for name in BenchmarkRow.model_fields if name.startswith("witness_")]
+    witness_columns = [name for name in IndexRow.model_fields if name.startswith("witness_")]
     older = record.model_copy(  # an index published before witnesses: no witness columns, no witness files
         update={
             "row": record.row.model_copy(update=dict.fromkeys([*witness_columns, *CAP_COLUMNS])),
@@ -339,7 +339,9 @@ def test_a_benchmark_page_shows_its_witness_beside_the_settle_clip_sealed_or_not
     assert "<h2>Settle clip</h2>" in page and "witness" not in page.lower()
 
     sealed_row = record.row.model_copy(update={"witness_sealed": True})
-    sealed = _benchmark_record(version, sealed_row, record.variants, record.session)
+    sealed = _benchmark_page(
+        version, PublishedBenchmark(row=sealed_row, variants=record.variants), record.session
+    )
     assert sealed.witness_clip is None
     _write_benchmark(_environment(), version, published, sealed, tmp_path / "sealed", render_clips=False)
     page = (tmp_path / "sealed" / folder / PAGE_FILE).read_text()

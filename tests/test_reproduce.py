@@ -12,12 +12,13 @@ from typing import NamedTuple
 import pytest
 
 from benchgen import db, pipeline
+from benchgen.agents.schemas import SessionOutcome
 from benchgen.cli import main
 from benchgen.codes import FailureCode
 from benchgen.dataset.index import ArtifactFile, DatasetIndex, FileKind
 from benchgen.dataset.publish import promote, stage_dataset
 from benchgen.failures import Failure
-from benchgen.models import BenchmarkAsset
+from benchgen.models import BenchmarkAsset, SessionStatus
 from benchgen.offline.build import build_spec
 from benchgen.reproduce import RecordedBenchmark, RecordedVariant, compare
 from benchgen.settings import ENV_PREFIX, Settings, get_settings
@@ -35,11 +36,11 @@ def persist_example(settings: Settings) -> tuple[BenchmarkAsset, str]:
     """Validate the example on the variant grid, persist it with the pipeline's steps (no renders) and
     publish it; return the database record and the published version's URL."""
     script = EXAMPLE.read_text()
-    generation = pipeline.GenerationResult(
+    generation = SessionOutcome(
         theme="ball must cross a gap",
         seed=0,
         session_id=None,
-        accepted=True,
+        status=SessionStatus.ACCEPTED,
         family="gap_crossing",
         script=script,
     )

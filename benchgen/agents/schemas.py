@@ -1,9 +1,13 @@
-"""What the Coder writes and the Reviewer sees: a script draft and the review evidence (the plan and the
-review decision live in benchgen.decisions)."""
+"""What the Coder writes, what the Reviewer sees and how a session ends: a script draft, the review evidence
+and the session's outcome (the plan and the review decision live in benchgen.decisions)."""
+
+from pathlib import Path
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
 from benchgen.decisions import TokenUsage
+from benchgen.models import SessionStatus
 from benchgen.render.types import RenderBundle
 from benchgen.validation.report import ValidationReport
 
@@ -25,3 +29,32 @@ class ReviewEvidence(BaseModel):
 
     report: ValidationReport
     bundle: RenderBundle | None = None
+
+
+class SessionOutcome(BaseModel):
+    """How an agent session for (theme, seed) ended, or where it stopped: the accepted script with its
+    witness and the session's validation of it, or the reason there is none. The dataset build carries it
+    as it is (`Candidate.generation`), so it sits here, below the session's machinery."""
+
+    theme: str
+    seed: int
+    session_id: UUID | None = Field(
+        description="The session's row; None only for a script accepted without a session (an example)."
+    )
+    status: SessionStatus
+    reason: str | None = None
+    family: str | None = Field(default=None, description="The plan's family, when the session got that far.")
+    script: str | None = Field(default=None, description="The accepted script; None unless accepted.")
+    witness: str | None = Field(
+        default=None, description="The Coder's witness solution for the accepted script."
+    )
+    report: ValidationReport | None = Field(
+        default=None,
+        description="The session's last validation, builds included: the accepted script's when accepted.",
+    )
+    script_path: Path | None = Field(default=None, description="Where the accepted script was written.")
+    usage: TokenUsage = TokenUsage()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is SessionStatus.ACCEPTED

@@ -24,11 +24,10 @@ from benchgen.agents.graph import GraphTools, Roles, build_graph
 from benchgen.agents.lessons import LessonStore
 from benchgen.agents.llm import ModelConfig, llm_roles
 from benchgen.agents.recorder import SessionRecorder
-from benchgen.agents.schemas import ScriptDraft
+from benchgen.agents.schemas import ScriptDraft, SessionOutcome
 from benchgen.agents.transport import ModelUnavailable, ModelUnreachable
 from benchgen.codes import FailureCode
 from benchgen.contract import WITNESS_FILE
-from benchgen.decisions import Plan, TokenUsage
 from benchgen.errors import BenchgenError, ConfigError, NotFoundError, UsageError
 from benchgen.models import Provenance, SessionStatus
 from benchgen.offline.roles import offline_roles
@@ -249,23 +248,6 @@ def setup_postgres_checkpoints(saver: "PostgresSaver", connection: "Connection")
         connection.execute("SELECT pg_advisory_unlock(%s)", (CHECKPOINT_SETUP_LOCK,))
 
 
-class SessionOutcome(BaseModel):
-    """How a session ended (or where it stopped): the accepted script and its report, or the reason."""
-
-    session_id: UUID
-    status: SessionStatus
-    plan: Plan | None = None
-    draft: ScriptDraft | None = None
-    report: ValidationReport | None = None
-    script_path: Path | None = None
-    reason: str | None = None
-    usage: TokenUsage = TokenUsage()
-
-    @property
-    def accepted(self) -> bool:
-        return self.status is SessionStatus.ACCEPTED
-
-
 ProgressCallback = Callable[[str, str], None]
 """Called after each node with (node name, what it did)."""
 
@@ -355,18 +337,20 @@ def _run_session(
     row = db.get_session(engine, session_id)
     if row.status.is_final:  # an interrupted session adds its lessons when it finishes
         store.add(final.learned)
-    outcome = SessionOutcome(
+    accepted = row.status is SessionStatus.ACCEPTED and final.draft is not None
+    return SessionOutcome(
+        theme=final.theme,
+        seed=final.seed,
         session_id=session_id,
         status=row.status,
-        plan=final.plan,
-        draft=final.draft,
-        report=final.report,
         reason=final.stop_reason,
+        family=final.plan.family if final.plan else None,
+        script=final.draft.source if accepted else None,
+        witness=final.draft.witness if accepted else None,
+        report=final.report,
+        script_path=_write_accepted(settings, session_id, final.draft) if accepted else None,
         usage=final.usage,
     )
-    if final.accepted and final.draft is not None:
-        outcome.script_path = _write_accepted(settings, session_id, final.draft)
-    return outcome
 
 
 def _run_graph(

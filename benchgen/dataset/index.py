@@ -1,6 +1,6 @@
 """The dataset index: one row per benchmark (`index.parquet`) and one per variant (`variants.parquet`).
 
-Rows are built from what the pipeline persisted (`BenchmarkEntry`); file paths in rows are relative to
+Rows are built from what the pipeline persisted (`AcceptedBenchmark`); file paths in rows are relative to
 the dataset version's folder so a published version can be copied anywhere and still resolve.
 """
 
@@ -106,8 +106,9 @@ class WitnessSummary(BaseModel):
         )
 
 
-class BenchmarkEntry(BaseModel):
-    """An accepted benchmark as the pipeline persisted it: the input of the dataset layer."""
+class AcceptedBenchmark(BaseModel):
+    """An accepted benchmark as the build persisted it, before publication (full variant reports, store
+    keys): the input of the dataset layer. Read back from a published version it is a `PublishedBenchmark`."""
 
     benchmark_id: str
     session_id: str | None = Field(
@@ -134,8 +135,8 @@ class BenchmarkEntry(BaseModel):
         return next((f for f in self.files if f.kind is kind), None)
 
 
-class BenchmarkRow(BaseModel):
-    """One row of `index.parquet`."""
+class IndexRow(BaseModel):
+    """An accepted benchmark's row of `index.parquet` (its database row is a `BenchmarkAsset`)."""
 
     benchmark_id: str
     session_id: str | None
@@ -265,7 +266,7 @@ class DatasetIndex(BaseModel):
     name: str
     version: str
     themes: list[str] = Field(description="Themes the build asked for, including ones with nothing accepted.")
-    benchmarks: list[BenchmarkRow]
+    benchmarks: list[IndexRow]
     variants: list[VariantRow]
     files: list[FileRow]
     previews: list[PreviewRow] = Field(default_factory=list, description="Contact sheets, with their bytes.")
@@ -280,11 +281,11 @@ class DatasetIndex(BaseModel):
         name: str,
         version: str,
         themes: list[str],
-        entries: list[BenchmarkEntry],
+        entries: list[AcceptedBenchmark],
         sheets: Mapping[str, bytes] | None = None,
     ) -> "DatasetIndex":
         """The index of `entries`; `sheets` (benchmark id -> contact sheet PNG) fills `previews.parquet`."""
-        benchmarks: list[BenchmarkRow] = []
+        benchmarks: list[IndexRow] = []
         variants: list[VariantRow] = []
         files: list[FileRow] = []
         sealed: list[FileRow] = []
@@ -307,7 +308,7 @@ class DatasetIndex(BaseModel):
             mjcf_file, mjcf_sha = _main_file(entry, FileKind.MJCF)
             preview_file, preview_sha = _main_file(entry, FileKind.PREVIEW)
             benchmarks.append(
-                BenchmarkRow(
+                IndexRow(
                     benchmark_id=entry.benchmark_id,
                     session_id=entry.session_id,
                     dataset_name=name,
@@ -380,7 +381,7 @@ class DatasetIndex(BaseModel):
         )
 
     def benchmarks_frame(self) -> pd.DataFrame:
-        return _frame(BenchmarkRow, self.benchmarks)
+        return _frame(IndexRow, self.benchmarks)
 
     def variants_frame(self) -> pd.DataFrame:
         return _frame(VariantRow, self.variants)
@@ -413,7 +414,7 @@ def _tier_of(score: float | None) -> str | None:
     return difficulty_tier(score).value if score is not None and 0.0 <= score <= 1.0 else None
 
 
-def _main_file(entry: BenchmarkEntry, kind: FileKind) -> tuple[str | None, str | None]:
+def _main_file(entry: AcceptedBenchmark, kind: FileKind) -> tuple[str | None, str | None]:
     """(path in the version, sha256) of the entry's main file of `kind`, or (None, None)."""
     found = entry.file(kind)
     return (f"{benchmark_folder(entry.benchmark_id)}/{found.name}", found.sha256) if found else (None, None)

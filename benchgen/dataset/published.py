@@ -5,12 +5,21 @@ import hashlib
 import io
 
 import pandas as pd
+from pydantic import BaseModel
 
-from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, BenchmarkRow, VariantRow
+from benchgen.dataset.index import INDEX_FILE, VARIANTS_FILE, IndexRow, VariantRow
 from benchgen.dataset.publish import CARD_FILE, CHECKSUM_MISMATCH, MANIFEST_FILE, Manifest
 from benchgen.errors import NotFoundError, StoreError
 from benchgen.settings import Settings
 from benchgen.store import ArtifactStore
+
+
+class PublishedBenchmark(BaseModel):
+    """An accepted benchmark read back from a published version: its index row and its variants' rows
+    (the pipeline's `AcceptedBenchmark` before publication keeps full reports and store keys instead)."""
+
+    row: IndexRow
+    variants: list[VariantRow]
 
 
 class PublishedVersion:
@@ -64,13 +73,14 @@ class PublishedVersion:
         frame = pd.read_parquet(io.BytesIO(self.read(path)))
         return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
-    def benchmarks(self) -> list[BenchmarkRow]:
-        """The index: one row per published benchmark."""
-        return [BenchmarkRow.model_validate(r) for r in self.table(INDEX_FILE)]
-
-    def variants(self) -> list[VariantRow]:
-        """One row per validated (seed, scale) variant of every benchmark."""
-        return [VariantRow.model_validate(r) for r in self.table(VARIANTS_FILE)]
+    def benchmarks(self) -> list[PublishedBenchmark]:
+        """The published benchmarks in index order, each with its validated (seed, scale) variants."""
+        rows = [IndexRow.model_validate(r) for r in self.table(INDEX_FILE)]
+        variants = [VariantRow.model_validate(r) for r in self.table(VARIANTS_FILE)]
+        return [
+            PublishedBenchmark(row=row, variants=[v for v in variants if v.benchmark_id == row.benchmark_id])
+            for row in rows
+        ]
 
     def card(self) -> str:
         """The dataset card, empty when the version has none."""

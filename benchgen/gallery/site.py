@@ -19,7 +19,7 @@ from benchgen.contract import TARGET_CAP_FACTOR
 from benchgen.dataset.publish import PublishedDataset
 from benchgen.dataset.published import PublishedVersion
 from benchgen.errors import BenchgenError
-from benchgen.gallery.source import BenchmarkRecord, DatasetRecord, read_dataset
+from benchgen.gallery.source import BenchmarkPage, DatasetRecord, read_dataset
 from benchgen.gallery.templates import FILTER_SCRIPT, STYLE, TEMPLATES
 from benchgen.measures.difficulty import difficulty_tier
 from benchgen.settings import Settings, get_settings
@@ -118,7 +118,7 @@ def _copy(version: PublishedVersion, path: str, out_dir: Path) -> str:
     return path
 
 
-def _render_clip(version: PublishedVersion, record: BenchmarkRecord, out_dir: Path) -> str:
+def _render_clip(version: PublishedVersion, record: BenchmarkPage, out_dir: Path) -> str:
     """Film the payload left alone from the published MJCF scene (no script runs); return the clip's path."""
     from benchgen.physics.mjcf import MESH_DIRECTORY, SCENE_FILE
     from benchgen.render.bundle import MJCF_DIR
@@ -144,7 +144,7 @@ def _render_clip(version: PublishedVersion, record: BenchmarkRecord, out_dir: Pa
     return path
 
 
-def _benchmark_title(record: BenchmarkRecord) -> str:
+def _benchmark_title(record: BenchmarkPage) -> str:
     return f"{record.row.theme} #{record.row.seed}"
 
 
@@ -152,7 +152,7 @@ def _write_benchmark(
     env: Environment,
     version: PublishedVersion,
     dataset: DatasetRecord,
-    record: BenchmarkRecord,
+    record: BenchmarkPage,
     out_dir: Path,
     render_clips: bool,
 ) -> None:

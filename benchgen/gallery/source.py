@@ -15,9 +15,9 @@ from sqlalchemy.engine import make_url
 from benchgen import db
 from benchgen.codes import FailureCode
 from benchgen.contract import WITNESS_FILE
-from benchgen.dataset.index import BenchmarkRow, VariantRow, benchmark_folder
+from benchgen.dataset.index import benchmark_folder
 from benchgen.dataset.publish import Manifest
-from benchgen.dataset.published import PublishedVersion
+from benchgen.dataset.published import PublishedBenchmark, PublishedVersion
 from benchgen.decisions import ReviewDecision
 from benchgen.errors import DatabaseError, NotFoundError
 from benchgen.evaluation.render import WITNESS_CLIP_FILE
@@ -81,11 +81,10 @@ class SessionsFile(BaseModel):
     rejected: list[SessionRecord]
 
 
-class BenchmarkRecord(BaseModel):
-    """One published benchmark with the paths (relative to the version folder) of its files."""
+class BenchmarkPage(PublishedBenchmark):
+    """A published benchmark with what its gallery page shows: paths (relative to the version folder) of
+    its files, its definition, script and session."""
 
-    row: BenchmarkRow
-    variants: list[VariantRow]
     definition: ScenarioSpec
     script: str
     views: dict[str, str] = Field(description="View name -> path of its PNG.")
@@ -105,7 +104,7 @@ class DatasetRecord(BaseModel):
     url: str
     manifest: Manifest
     card: str
-    benchmarks: list[BenchmarkRecord]
+    benchmarks: list[BenchmarkPage]
     rejected: list[SessionRecord] = Field(
         description="Candidates of the same run that are not in the version."
     )
@@ -117,9 +116,10 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _benchmark_record(
-    version: PublishedVersion, row: BenchmarkRow, variants: list[VariantRow], session: SessionRecord | None
-) -> BenchmarkRecord:
+def _benchmark_page(
+    version: PublishedVersion, published: PublishedBenchmark, session: SessionRecord | None
+) -> BenchmarkPage:
+    row = published.row
     folder = benchmark_folder(row.benchmark_id)
     if row.definition_file is None or row.script_file is None:
         raise NotFoundError(
@@ -137,9 +137,9 @@ def _benchmark_record(
     clip_camera = next(
         (v["camera"] for v in render_manifest.get("views", []) if v["name"] == "isometric"), None
     )
-    return BenchmarkRecord(
+    return BenchmarkPage(
         row=row,
-        variants=variants,
+        variants=published.variants,
         definition=ScenarioSpec.model_validate_json(version.read(row.definition_file)),
         script=version.read(row.script_file).decode("utf-8"),
         views=views,
@@ -243,20 +243,11 @@ def read_dataset(
     version: PublishedVersion, settings: Settings, rejected_session_ids: list[uuid.UUID] | None = None
 ) -> DatasetRecord:
     """Read a published version (checksums checked) and its sessions from the database when reachable."""
-    rows = version.benchmarks()
-    variants = version.variants()
+    published = version.benchmarks()
     sessions, rejected, note = _read_sessions(
-        version, settings, [r.session_id for r in rows], rejected_session_ids
+        version, settings, [b.row.session_id for b in published], rejected_session_ids
     )
-    benchmarks = [
-        _benchmark_record(
-            version,
-            row,
-            [v for v in variants if v.benchmark_id == row.benchmark_id],
-            sessions.get(row.session_id),
-        )
-        for row in rows
-    ]
+    benchmarks = [_benchmark_page(version, b, sessions.get(b.row.session_id)) for b in published]
     return DatasetRecord(
         url=version.url,
         manifest=version.manifest,

@@ -4,6 +4,7 @@ review decision live in benchgen.decisions)."""
 from pydantic import BaseModel, Field
 
 from benchgen.decisions import TokenUsage
+from benchgen.offline.repair_state import OfflineDraftState
 from benchgen.render.types import RenderBundle
 from benchgen.validation.report import ValidationReport
 
@@ -17,6 +18,9 @@ class ScriptDraft(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     witness: str | None = Field(
         default=None, description="A solution file meant to solve every variant: the benchmark's witness."
+    )
+    offline: OfflineDraftState | None = Field(
+        default=None, description="The offline Coder's parameters, witness tuning and moves so far."
     )
 
 

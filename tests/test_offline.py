@@ -12,19 +12,23 @@ import pytest
 from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.codes import FailureCode
 from benchgen.decisions import ReviewVerdict
+from benchgen.evaluation.report import EvaluationReport, VariantEvaluation
 from benchgen.failures import Failure
 from benchgen.measures.difficulty import difficulty_score
 from benchgen.measures.fingerprint import fingerprint, is_near_duplicate
 from benchgen.offline.build import build_spec
-from benchgen.offline.coder import REPAIR_FOR_CODE, OfflineCoder, RepairMove, read_parameters
-from benchgen.offline.families import FAMILIES, Hardness, get_family
+from benchgen.offline.coder import REPAIR_FOR_CODE, WITNESS_REPAIRS_FOR_CODE, OfflineCoder, RepairMove
+from benchgen.offline.families import FAMILIES, Hardness
 from benchgen.offline.planner import OfflinePlanner
+from benchgen.offline.repair_state import WitnessTuning
 from benchgen.offline.reviewer import OfflineReviewer
 from benchgen.offline.sweep import family_pass_rate
+from benchgen.offline.witnesses import witness_source
 from benchgen.render.types import RenderBundle, ViewMetrics
 from benchgen.sandbox import SandboxRunner
-from benchgen.validation.report import ValidationReport
+from benchgen.validation.report import Solvability, ValidationReport
 from benchgen.validation.validator import validate_source
+from benchgen.validation.witness import Witness, check_witness
 
 # The themes the issue lists, each with the family it must reach.
 ISSUE_THEMES = {
@@ -145,12 +149,11 @@ def test_repair_moves_change_the_scene_in_the_intended_direction(planner, code, 
 def test_variation_moves_and_the_repair_cap(planner) -> None:
     plan = planner.plan("narrow funnel goal", seed=2)
     coder = OfflineCoder(max_repair_moves=2)
-    family = get_family(plan.family)
     draft = coder.write(plan, attempt=1)
     more = coder.write(plan, 2, previous=draft, report=_report(FailureCode.NO_VARIATION))
-    assert read_parameters(more.source, family).variation > read_parameters(draft.source, family).variation
+    assert more.offline.parameters["variation"] > draft.offline.parameters["variation"]
     less = coder.write(plan, 3, previous=more, report=_report(FailureCode.FIXTURE_INTERSECTION))
-    assert read_parameters(less.source, family).variation < read_parameters(more.source, family).variation
+    assert less.offline.parameters["variation"] < more.offline.parameters["variation"]
     capped = coder.write(plan, 4, previous=less, report=_report(FailureCode.NO_VARIATION))
     assert capped.source == less.source and "repair cap of 2 moves reached" in capped.notes
     unknown = coder.write(plan, 2, previous=draft, report=_report(FailureCode.SCRIPT_ERROR))
@@ -300,7 +303,8 @@ def test_every_failure_code_a_script_can_cause_in_geometry_has_a_move() -> None:
         FailureCode.PAYLOAD_IN_GOAL, FailureCode.NO_VARIATION,
     }
     assert geometric <= set(REPAIR_FOR_CODE)
-    assert set(REPAIR_FOR_CODE.values()) == set(RepairMove)
+    witness_moves = {move for moves in WITNESS_REPAIRS_FOR_CODE.values() for move in moves}
+    assert set(REPAIR_FOR_CODE.values()) | witness_moves == set(RepairMove)
 
 
 def test_drafts_carry_their_moves_in_the_notes(planner) -> None:
@@ -310,6 +314,55 @@ def test_drafts_carry_their_moves_in_the_notes(planner) -> None:
     for attempt, code in enumerate((FailureCode.NOT_SETTLED, FailureCode.GOAL_REACHED_UNAIDED), start=2):
         draft = coder.write(plan, attempt, previous=draft, report=_report(code))
     assert [line.split()[2] for line in draft.notes.splitlines()] == ["WIDEN_SUPPORT", "MOVE_GOAL"]
+
+
+@pytest.mark.slow
+def test_a_failing_witness_is_repaired_from_its_evaluation(planner, runner) -> None:
+    """A witness left no time to come to rest fails on the real validation's variant; the Coder reads the
+    evaluation's GOAL_NOT_REACHED, gives it more settle time, and the repaired witness proves the scene."""
+    plan = planner.plan("gap crossing", seed=0)
+    coder = OfflineCoder()
+    first = coder.write(plan, attempt=1)
+    hurried = WitnessTuning(settle=0.05)  # SETTLE_S 8 s -> 0.4 s, under the evaluator's 0.5 s rest window
+    state = first.offline.model_copy(update={"tuning": hurried})
+    draft = first.model_copy(update={"witness": witness_source(plan.family, hurried), "offline": state})
+    report = _validate(draft.source, runner, seeds=(0,))
+    assert report.ok, report.failures
+    witness = Witness(name="solution.py", source=draft.witness)
+    failed = check_witness(report, draft.source, witness, required=True, runner=runner)
+    assert failed.solvability is Solvability.WITNESS_FAILED and failed.codes() == {FailureCode.WITNESS_FAILED}
+    assert {f.code for v in failed.witness.variants for f in v.failures} == {FailureCode.GOAL_NOT_REACHED}
+    repaired = coder.write(plan, attempt=2, previous=draft, report=failed)
+    assert repaired.notes.startswith(f"repair move {RepairMove.LONGER_SETTLE.value}"), repaired.notes
+    assert repaired.source == draft.source and repaired.offline.tuning.settle > 1.0
+    proven = check_witness(report, repaired.source, Witness(name="solution.py", source=repaired.witness),
+                           required=True, runner=runner)
+    assert proven.solvability is Solvability.PROVEN, proven.failures
+
+
+def test_witness_moves_are_tried_in_turn_and_keep_the_witness_at_least_as_strong(planner) -> None:
+    plan = planner.plan("around a wall, forbid zone behind it", seed=0)
+    coder = OfflineCoder()
+    draft = coder.write(plan, attempt=1)
+    assert draft.witness == witness_source(plan.family) and draft.offline.tuning == WitnessTuning()
+    codes = (FailureCode.GOAL_NOT_REACHED, FailureCode.GOAL_NOT_REACHED, FailureCode.FORBID_ZONE_HIT)
+    for attempt, code in enumerate(codes, start=2):
+        draft = coder.write(plan, attempt, previous=draft, report=_witness_report(code))
+    # around_wall's witness has no margin constant, so WIDER_MARGIN is passed over for a slower push again
+    assert [a.move for a in draft.offline.moves] == [
+        RepairMove.LONGER_SETTLE, RepairMove.SLOWER_PUSH, RepairMove.SLOWER_PUSH
+    ]
+    assert draft.offline.tuning == WitnessTuning(settle=1.5, pace=0.7 * 0.7)
+    assert "HORIZON_MARGIN_S = 9  #" in draft.witness and "SPEED = 2.45  #" in draft.witness
+    assert draft.source == coder.write(plan, attempt=1).source
+
+
+def _witness_report(code: FailureCode) -> ValidationReport:
+    """A valid scene's report whose witness left its one variant unsolved with `code`."""
+    variant = VariantEvaluation(seed=0, scale=1.0, solved=False, failures=[Failure(code=code, message="x")])
+    witness = EvaluationReport(script="s.py", solution="w.py", solved=False, variants=[variant])
+    failure = Failure(code=FailureCode.WITNESS_FAILED, message="x", seed=0, scale=1.0)
+    return ValidationReport(script="s.py", ok=False, failures=[failure], witness=witness)
 
 
 def test_planned_fixture_labels_are_the_built_ones() -> None:

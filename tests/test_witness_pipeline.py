@@ -106,7 +106,7 @@ def test_a_sealed_witness_publishes_only_its_hash_and_still_reproduces(tmp_path)
 
 @pytest.mark.slow
 def test_a_benchmark_whose_witness_fails_is_never_accepted(tmp_path, monkeypatch):
-    monkeypatch.setattr(coder, "witness_source", lambda family: DO_NOTHING_WITNESS)  # the Coder's input data
+    monkeypatch.setattr(coder, "witness_source", lambda family, tuning=None: DO_NOTHING_WITNESS)  # the Coder's input data
     settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
     params = witnessed_params("w2")
     steps = pipeline.DirectSteps(params, settings, tmp_path / "docs")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from benchgen.decisions import TokenUsage
 from benchgen.models import SessionStatus
+from benchgen.offline.repair_state import OfflineDraftState
 from benchgen.render.types import RenderBundle
 from benchgen.validation.report import ValidationReport
 
@@ -21,6 +22,9 @@ class ScriptDraft(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     witness: str | None = Field(
         default=None, description="A solution file meant to solve every variant: the benchmark's witness."
+    )
+    offline: OfflineDraftState | None = Field(
+        default=None, description="The offline Coder's parameters, witness tuning and moves so far."
     )
 
 

@@ -1,7 +1,8 @@
 """Around a wall, solved: three pushers in turn. The first pushes the payload sideways (+y) into a lane
 on the free floor beyond the wall's end, against a guide rail; the second pushes it along the lane (+x)
 past the wall to a stop level with the goal; the third pushes it back (-y) into the goal, against a
-stop on the goal's far side.
+stop on the goal's far side. Rails guide the payload on both sides of the lane and of the way back,
+so a rolling sphere cannot drift toward the wall's shadow.
 
 The lane lies midway across the free floor beyond the wall's end, so the payload passes the wall's end
 and its forbidden shadow with room to spare on both sides.
@@ -18,7 +19,11 @@ PUSHER_THICKNESS = 0.6  # payload half widths: a pusher's size along its axis
 LANE_PUSHER_WIDTH = 1.8  # payload half widths: the lane pusher's width across the lane
 POCKET_PLAY = 0.25  # payload half widths between a box or cylinder and each cheek of the goal pocket (no pinch)
 SPHERE_POCKET_PLAY = 0.05  # payload half widths between a sphere and each cheek (it cannot roll to and fro)
+SPHERE_PRESS = 0.05  # payload half widths the back pusher presses a sphere into the pocket (friction stops its spin)
 STOP_THICKNESS = 0.5  # payload half widths: a stop's or rail's thickness
+LOWER_RAIL_SETBACK = 0.5  # payload half widths between the side pusher's end and the lower rail (a box may slew)
+LOWER_RAIL_DROP = 0.15  # payload half widths the lower rail's top lies below the side pusher's end (no snag)
+LOWER_RAIL_FLOOR = 0.1  # payload half widths: the least room left between the lower rail and the wall's end
 HEIGHT_RATIO = 1.0  # a pusher's, stop's or rail's height over the payload's height
 SPEED = 5.0  # payload half widths per second
 FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
@@ -80,6 +85,32 @@ def solve(scenario) -> Solution:
         )
     )
 
+    # The lower rail: from beyond the side pusher along the lane's -y side, then down the way back to the
+    # goal pocket's -x cheek, so the payload is guided on both sides until it is in the pocket.
+    play = (SPHERE_POCKET_PLAY if payload.shape == "sphere" else POCKET_PLAY) * w
+    lower_top = lane_y - w - gap - LOWER_RAIL_DROP * w
+    lower_thick = min(stop_thick, lower_top - wall.max[1] - LOWER_RAIL_FLOOR * w)
+    guide_x1 = goal_x - w - play  # the inner face of the way back's -x guide, flush with the pocket's cheek
+    lower_x0 = payload.start[0] + side_width / 2 + LOWER_RAIL_SETBACK * w
+    lower_x1 = guide_x1 - stop_thick
+    parts.append(
+        Part(
+            "lower_rail",
+            Pos((lower_x0 + lower_x1) / 2, lower_top - lower_thick / 2, floor_top + height / 2)
+            * Box(lower_x1 - lower_x0, lower_thick, height),
+            material="wood",
+        )
+    )
+    guide_y0 = goal_y
+    parts.append(
+        Part(
+            "back_guide",
+            Pos(guide_x1 - stop_thick / 2, (guide_y0 + lower_top) / 2, floor_top + height / 2)
+            * Box(stop_thick, lower_top - guide_y0, height),
+            material="wood",
+        )
+    )
+
     # 2. Along the lane past the wall, to a stop level with the goal.
     lane_face = envelope.min[0] - CLEARANCE * w
     lane_travel = goal_x - w - gap - lane_face
@@ -108,7 +139,8 @@ def solve(scenario) -> Solution:
     # 3. Back across into the goal, against a stop on the goal's far side.
     back_face = lane_y + w + gap
     back_front = goal_x + w + gap / 2
-    back_travel = back_face - (goal_y + w + gap)
+    back_end = goal_y + w + gap if payload.shape != "sphere" else goal_y + w - gap - SPHERE_PRESS * w
+    back_travel = back_face - back_end
     back = Slider(
         "back_pusher",
         Pos((back_x + back_front) / 2, back_face + thick / 2, z_mid) * Box(back_front - back_x, thick, height),
@@ -122,7 +154,6 @@ def solve(scenario) -> Solution:
     # The goal stop is a pocket: a back across the goal and a cheek either side up to the goal's centre
     # line, so a rolling sphere pressed into it cannot roll off along x.
     back_y = goal_y - w - gap - stop_thick / 2
-    play = (SPHERE_POCKET_PLAY if payload.shape == "sphere" else POCKET_PLAY) * w
     cheek = w + play + stop_thick / 2  # from the goal's centre line to a cheek's middle
     pocket = Pos(goal_x, back_y, floor_top + height / 2) * Box(2 * cheek + stop_thick, stop_thick, height)
     for side in (-1, 1):

@@ -504,36 +504,6 @@ def test_unreachable_store_or_database_is_reported_before_any_work(flow, down):
     assert not any(marker in output(result) for marker in NOTHING_STARTED)
 
 
-def test_sigkill_of_the_main_job_stops_its_temporary_server(flow, first_build):
-    process = subprocess.Popen(
-        flow.command("v1"),
-        cwd=REPO,
-        env=flow.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        seen = []
-        for line in process.stdout:
-            seen.append(line)
-            if "Task run 'generate[" in line:
-                break
-        servers = [pid for pid in children_of(process.pid) if "uvicorn" in command_line(pid)]
-        guards = [pid for pid in children_of(process.pid) if "server_guard.py" in command_line(pid)]
-        assert len(servers) == 1 and len(guards) == 1, "".join(seen)[-3000:]
-        os.kill(process.pid, signal.SIGKILL)  # the main job alone, as the OOM killer or `kill -9 <pid>` would
-        process.wait()
-        assert wait_until(lambda: not running(servers[0]) and not running(guards[0]), ORPHAN_DEADLINE_S), (
-            f"temporary server {servers[0]} still running after its main job was killed"
-        )
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 def published_sound(flow: FlowRunner, version: str) -> bool:
     return (
         version in published_versions(flow.store, DATASET)
@@ -630,11 +600,60 @@ def killed_in(flow: FlowRunner, reached, endpoint_url: str, log: Path) -> bool:
 REPUBLISH_TRIES = 4  # forced re-publishes per stage until one is caught in it
 
 
+BUILD_STAGES = ("generate", "validate", "render", "persist")  # the steps before anything is published
+
+
+def kill_in_build_stage(flow: FlowRunner, stage: str, extra: tuple[str, ...], *, main_alone: bool) -> None:
+    """Run a forced re-publish of v1 that really builds and kill it -9 once a task of `stage` finished: its
+    process group, or with `main_alone` the main job alone (as the OOM killer or `kill -9 <pid>` would),
+    whose temporary server must then stop too."""
+    process = subprocess.Popen(
+        flow.command("v1", *extra),
+        cwd=REPO,
+        env=flow.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if f"Task run '{stage}[" in line and "Finished in state" in line:
+                break
+        assert f"Task run '{stage}[" in seen[-1], "".join(seen)[-3000:]
+        if main_alone:
+            servers = [pid for pid in children_of(process.pid) if "uvicorn" in command_line(pid)]
+            guards = [pid for pid in children_of(process.pid) if "server_guard.py" in command_line(pid)]
+            assert len(servers) == 1 and len(guards) == 1, "".join(seen)[-3000:]
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            stopped = wait_until(lambda: not (running(servers[0]) or running(guards[0])), ORPHAN_DEADLINE_S)
+            assert stopped, f"temporary server {servers[0]} still running after its main job was killed"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# One test for both kinds of forced re-publish killed mid-way (each stage of the build, then each stage of
+# the publication): the one run that finishes them afterwards is checked for both, and costs one build.
+@pytest.mark.timeout(2 * FLOW_TIMEOUT_S)
 def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(
     flow, first_build, slow_store, tmp_path
 ):
-    """A re-publish with --force killed at any point leaves v1 complete, listed and verifying."""
-    old_published_at = read_manifest(flow.store, DATASET, "v1").published_at
+    """A forced re-publish killed at any point leaves v1 complete, listed and verifying: killed in each
+    step before publishing (a build with a new theme and a new variant grid), v1 is untouched; killed in
+    each step of the publication, v1 is the old or the new version, whole. The next run finishes it.
+    The first kill hits the main job alone: its temporary server must not outlive it."""
+    old = read_manifest(flow.store, DATASET, "v1")
+    extra = ("--force", "--theme", ADDED_THEME, "--variant-seeds", "0,3")
+    for stage in BUILD_STAGES:
+        kill_in_build_stage(flow, stage, extra, main_alone=stage == BUILD_STAGES[0])
+        assert published_sound(flow, "v1"), (stage, verify_published(flow.store, DATASET, "v1"))
+        assert read_manifest(flow.store, DATASET, "v1") == old, stage
+
     log = tmp_path / "republish.log"
     for stage, reached in REPUBLISH_STAGES:
         for _ in range(REPUBLISH_TRIES):
@@ -652,48 +671,11 @@ def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(
         if stage != "after the switch":
             assert manifest.published_at == before, stage  # still the old version
 
-    result = flow.run("v1", "--force")
-    assert result.returncode == 0, output(result)[-4000:]
-    assert published_sound(flow, "v1")
-    manifest = read_manifest(flow.store, DATASET, "v1")
-    assert manifest.published_at > old_published_at and all(f.stored_at is None for f in manifest.files)
-    for folder in (STAGING_DIR, PREVIOUS_DIR, NEXT_DIR):
-        assert flow.store.list(f"{DATASET}/{folder}") == [], folder
-
-
-BUILD_STAGES = ("generate", "validate", "render", "persist")  # the steps before anything is published
-
-
-def test_sigkill_at_each_build_stage_of_a_forced_republish_keeps_the_old_version(flow, first_build):
-    """A forced re-publish that really builds (a new theme, a new variant grid) killed in each step before
-    publishing leaves the published v1 untouched; the next run finishes it."""
-    old = read_manifest(flow.store, DATASET, "v1")
-    extra = ("--force", "--theme", ADDED_THEME, "--variant-seeds", "0,3")
-    for stage in BUILD_STAGES:
-        process = subprocess.Popen(
-            flow.command("v1", *extra),
-            cwd=REPO,
-            env=flow.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        seen = []
-        try:
-            for line in process.stdout:
-                seen.append(line)
-                if f"Task run '{stage}[" in line and "Finished in state" in line:
-                    break
-            assert f"Task run '{stage}[" in seen[-1], "".join(seen)[-3000:]
-        finally:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        assert published_sound(flow, "v1"), (stage, verify_published(flow.store, DATASET, "v1"))
-        assert read_manifest(flow.store, DATASET, "v1") == old, stage
-
     result = flow.run("v1", *extra)
     assert result.returncode == 0, output(result)[-4000:]
     assert published_sound(flow, "v1")
     manifest = read_manifest(flow.store, DATASET, "v1")
     assert manifest.published_at > old.published_at and ADDED_THEME in manifest.themes
+    assert all(f.stored_at is None for f in manifest.files)
+    for folder in (STAGING_DIR, PREVIOUS_DIR, NEXT_DIR):
+        assert flow.store.list(f"{DATASET}/{folder}") == [], folder

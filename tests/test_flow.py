@@ -82,6 +82,18 @@ class FlowRunner:
             start_new_session=True,
         )
 
+    def start(self, version: str, *extra: str) -> subprocess.Popen:
+        """The build in the background, its output (stdout and stderr) read line by line from stdout."""
+        return subprocess.Popen(
+            self.command(version, *extra),
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
     def assets(self, version: str) -> list:
         engine = db.get_engine(self.database_url)
         try:
@@ -241,15 +253,7 @@ def test_gate_failure_blocks_publication(flow, first_build):
 def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
     # A new variant grid misses the validation cache, so validation really runs and can be interrupted.
     extra = ("--variant-seeds", "0,2")
-    process = subprocess.Popen(
-        flow.command("v3", *extra),
-        cwd=REPO,
-        env=flow.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process = flow.start("v3", *extra)
     cached = set()
     seen = []
     try:
@@ -607,15 +611,7 @@ def kill_in_build_stage(flow: FlowRunner, stage: str, extra: tuple[str, ...], *,
     """Run a forced re-publish of v1 that really builds and kill it -9 once a task of `stage` finished: its
     process group, or with `main_alone` the main job alone (as the OOM killer or `kill -9 <pid>` would),
     whose temporary server must then stop too."""
-    process = subprocess.Popen(
-        flow.command("v1", *extra),
-        cwd=REPO,
-        env=flow.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process = flow.start("v1", *extra)
     seen = []
     try:
         for line in process.stdout:

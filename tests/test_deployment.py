@@ -192,9 +192,9 @@ def test_manual_deployment_runs_on_a_process_worker(deployed, tmp_path):
         deployed | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
     )
     env = deployed
-    parameters = {
+    parameters = {  # one variant: the test is about where the run gets its settings, not the grid
         "themes": ["ball must cross a gap"],
-        "variant_seeds": [0, 1],
+        "variant_seeds": [0],
         "dataset_version": "deployed",
         "min_difficulty_stdev": 0,
     }

@@ -85,9 +85,11 @@ def test_nightly_is_scheduled_on_the_process_pool():
     assert nightly["work_pool"]["name"] == "benchgen-process"
 
 
-@pytest.fixture
-def prefect_server(tmp_path):
-    """`prefect server start` with its UI on a loopback port, with its own PREFECT_HOME."""
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory):
+    """`prefect server start` with its UI on a loopback port, with its own PREFECT_HOME: one for the module
+    (starting one costs a few seconds; each test makes its own flow runs and reads them by id)."""
+    tmp_path = tmp_path_factory.mktemp("prefect-server")
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
@@ -150,6 +152,15 @@ def prefect(env: dict[str, str], *args: str, timeout: float = COMMAND_TIMEOUT_S)
     return result.stdout + result.stderr
 
 
+@pytest.fixture(scope="module")
+def deployed(prefect_server) -> dict[str, str]:
+    """The server with the process pool and every deployment of prefect.yaml, as docs/pipeline.md sets them
+    up (`prefect work-pool create`, `prefect deploy --all`): once for the module, as on a real server."""
+    prefect(prefect_server, "work-pool", "create", "benchgen-process", "--type", "process")
+    prefect(prefect_server, "--no-prompt", "deploy", "--all")
+    return prefect_server
+
+
 def register_blocks(env: dict[str, str]) -> str:
     """`python -m blocks.register` with the settings in `env`; what it printed."""
     registered = subprocess.run(
@@ -174,18 +185,16 @@ def run_deployment(env: dict[str, str], deployment: str, parameters: dict) -> st
 
 @pytest.mark.slow
 @pytest.mark.timeout(SERVER_START_TIMEOUT_S + WORKER_TIMEOUT_S)
-def test_manual_deployment_runs_on_a_process_worker(prefect_server, tmp_path):
+def test_manual_deployment_runs_on_a_process_worker(deployed, tmp_path):
     # Only `python -m blocks.register` sees a BENCHGEN_* variable: the worker has none, so the runs
     # get their settings from the block the deployment names, or refuse to fall back to local defaults.
     assert "saved block benchgen-settings/benchgen" in register_blocks(
-        prefect_server | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
+        deployed | {"BENCHGEN_DATA_DIR": str(tmp_path / "data")}
     )
-    env = prefect_server
-    prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
-    prefect(env, "--no-prompt", "deploy", "--all")
-    parameters = {
+    env = deployed
+    parameters = {  # one variant: the test is about where the run gets its settings, not the grid
         "themes": ["ball must cross a gap"],
-        "variant_seeds": [0, 1],
+        "variant_seeds": [0],
         "dataset_version": "deployed",
         "min_difficulty_stdev": 0,
     }
@@ -402,7 +411,7 @@ def assert_published_files_are_typed_and_clean(store, names: list[str], database
 @pytest.mark.slow
 @pytest.mark.timeout(RUNS_TIMEOUT_S + 300)
 def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
-    prefect_server, tmp_path, s3_endpoint, fresh_postgres_url, chromium
+    deployed, tmp_path, s3_endpoint, fresh_postgres_url, chromium
 ):
     store_url = f"s3://{s3_endpoint.create_bucket()}/datasets"
     data_dir = tmp_path / "data"
@@ -410,7 +419,7 @@ def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
     # Only `python -m blocks.register` sees BENCHGEN_* settings: the workers, and so the flow runs, get
     # the store, its credentials and the database from the `benchgen` block alone.
     registered = register_blocks(
-        prefect_server
+        deployed
         | s3_endpoint.env()
         | {
             "BENCHGEN_DATA_DIR": str(data_dir),
@@ -421,10 +430,8 @@ def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
     for slug in ("aws-credentials/benchgen-aws", "s3-bucket/benchgen-store", "benchgen-settings/benchgen"):
         assert f"saved block {slug}" in registered, registered
 
-    env = prefect_server
+    env = deployed
     api = env["PREFECT_API_URL"]
-    prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
-    prefect(env, "--no-prompt", "deploy", "--all")
     nightly = api_call(api, "/deployments/name/build-dataset/nightly")
     assert [(s["schedule"]["cron"], s["active"]) for s in nightly["schedules"]] == [("0 2 * * *", True)]
     assert nightly["work_pool_name"] == "benchgen-process"
@@ -493,7 +500,10 @@ def test_nightly_and_manual_run_on_two_workers_into_s3_and_postgres(
     assert f"`{store.url_for(dataset)}`" in summary
     assert_links_open_in_a_browser(summary, s3_endpoint.url)
     assert_published_files_are_typed_and_clean(
-        store, ["benchgen-nightly", "benchgen-manual"], fresh_postgres_url, [str(tmp_path), str(REPO)]
+        store,
+        ["benchgen-nightly", "benchgen-manual"],
+        fresh_postgres_url,
+        [str(tmp_path), str(Path(env["PREFECT_HOME"]).parent), str(REPO)],  # the server's folder too
     )
 
     # the Prefect UI shows the nightly run, its task runs and its artifacts (its pages fetch them from the API)
@@ -547,19 +557,17 @@ def set_state(api: str, flow_run_id: str, state_type: str, message: str = "") ->
 
 @pytest.mark.slow
 @pytest.mark.timeout(SERVER_START_TIMEOUT_S + 4 * COMMAND_TIMEOUT_S + 2 * NOTIFY_TIMEOUT_S)
-def test_automations_notify_on_a_failed_or_stuck_nightly(prefect_server):
+def test_automations_notify_on_a_failed_or_stuck_nightly(deployed):
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    env, api = prefect_server, prefect_server["PREFECT_API_URL"]
+    env, api = deployed, deployed["PREFECT_API_URL"]
     webhook = Webhook()
     with temporary_settings(updates={PREFECT_API_URL: api}):
         CustomWebhookNotificationBlock(
             name="benchgen-test", url=webhook.url, json_data={"subject": "{{subject}}", "body": "{{body}}"}
         ).save("benchgen-alerts")
     slug = f"{CustomWebhookNotificationBlock.get_block_type_slug()}/benchgen-alerts"
-    prefect(env, "work-pool", "create", "benchgen-process", "--type", "process")
-    prefect(env, "--no-prompt", "deploy", "--all")
     created = subprocess.run(
         [sys.executable, "-m", "flows.automations", "--notify-block", slug]
         + ["--stuck-after-hours", str(STUCK_AFTER_HOURS)],

@@ -42,6 +42,9 @@ THEMES = ["ball must cross a gap", "puck up a ramp"]
 ADDED_THEME = "ball into a lower bin"
 DATASET = "nightly"
 VARIANT_SEEDS = "0,1"
+# A grid v1 was not built on, so validation misses its cache and really runs. The kill tests share it: only
+# the first to run validates THEMES on it; the forced re-publish one still really builds ADDED_THEME on it.
+NEW_VARIANT_SEEDS = "0,2"
 FLOW_TIMEOUT_S = 900  # one build of two benchmarks on a busy two-core machine
 EPHEMERAL_STARTUP_TIMEOUT_S = 180  # the temporary Prefect server on a busy machine
 KILL_AFTER_VALIDATION_STARTS_S = 3  # validating two variants takes far longer than this
@@ -79,6 +82,18 @@ class FlowRunner:
             capture_output=True,
             text=True,
             timeout=FLOW_TIMEOUT_S,
+            start_new_session=True,
+        )
+
+    def start(self, version: str, *extra: str) -> subprocess.Popen:
+        """The build in the background, its output (stdout and stderr) read line by line from stdout."""
+        return subprocess.Popen(
+            self.command(version, *extra),
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
         )
 
@@ -173,10 +188,14 @@ def test_build_publishes_to_s3_with_metadata_in_postgres(flow, first_build, tmp_
 
 
 def test_rerun_executes_no_agent_or_validation_task(flow, first_build):
+    """Also: the temporary server stops with the process; it must first record the run's last task runs
+    (without waiting, the last persist runs of a re-run from the cache, whose events come fastest, stayed
+    RUNNING or missing, and Prefect logged errors)."""
     sessions = flow.session_count()
     result = flow.run("v1")
     assert result.returncode == 0, output(result)[-4000:]
     assert "already published, unchanged" in result.stdout
+    assert "Error flushing" not in output(result)
     for step in ("generate", "validate", "render"):
         for theme in THEMES:
             assert f"Task run '{step}[theme={theme}, seed=0]' - Finished in state Cached" in output(result), (
@@ -236,16 +255,8 @@ def test_gate_failure_blocks_publication(flow, first_build):
 
 def test_sigkill_mid_validation_then_rerun_finishes_cleanly(flow, first_build):
     # A new variant grid misses the validation cache, so validation really runs and can be interrupted.
-    extra = ("--variant-seeds", "0,2")
-    process = subprocess.Popen(
-        flow.command("v3", *extra),
-        cwd=REPO,
-        env=flow.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    extra = ("--variant-seeds", NEW_VARIANT_SEEDS)
+    process = flow.start("v3", *extra)
     cached = set()
     seen = []
     try:
@@ -334,27 +345,6 @@ def test_local_runs_drop_heartbeats_and_telemetry_only_without_a_server(monkeypa
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
     with temporary_settings(restore_defaults={"api.url"}):
         assert "flows.heartbeat_frequency" not in local_run_settings()
-
-
-def test_main_job_rerun_leaves_every_task_run_recorded(tmp_path):
-    """The temporary server stops with the process; it must first record the run's last task runs
-    (without waiting, the last persist runs stayed RUNNING or missing, and Prefect logged errors)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHGEN_", "PREFECT_"))}
-    env |= {"BENCHGEN_DATA_DIR": str(tmp_path / "data"), "PREFECT_HOME": str(tmp_path / "prefect")}
-    themes = [arg for theme in THEMES for arg in ("--theme", theme)]
-    command = [sys.executable, "-m", "flows.build_dataset", *themes, "--seeds-per-theme", "2"]
-    command += ["--variant-seeds", "0", "--scales", "1.0", "--min-difficulty-stdev", "0", "--version", "v1"]
-    for _ in range(2):  # a build, then a re-run from the cache, whose events come fastest
-        result = subprocess.run(
-            command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=FLOW_TIMEOUT_S
-        )
-        assert result.returncode == 0, output(result)[-4000:]
-    steps = ("generate", "validate", "render", "persist")
-    expected = [
-        f"{step}[theme={theme}, seed={seed}]" for step in steps for theme in THEMES for seed in (0, 1)
-    ]
-    assert last_run_task_states(tmp_path / "prefect") == dict.fromkeys(sorted(expected), "COMPLETED")
-    assert "Error flushing" not in output(result)
 
 
 # --- faults around the flow ----------------------------------------------------------------------------
@@ -521,36 +511,6 @@ def test_unreachable_store_or_database_is_reported_before_any_work(flow, down):
     assert not any(marker in output(result) for marker in NOTHING_STARTED)
 
 
-def test_sigkill_of_the_main_job_stops_its_temporary_server(flow, first_build):
-    process = subprocess.Popen(
-        flow.command("v1"),
-        cwd=REPO,
-        env=flow.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        seen = []
-        for line in process.stdout:
-            seen.append(line)
-            if "Task run 'generate[" in line:
-                break
-        servers = [pid for pid in children_of(process.pid) if "uvicorn" in command_line(pid)]
-        guards = [pid for pid in children_of(process.pid) if "server_guard.py" in command_line(pid)]
-        assert len(servers) == 1 and len(guards) == 1, "".join(seen)[-3000:]
-        os.kill(process.pid, signal.SIGKILL)  # the main job alone, as the OOM killer or `kill -9 <pid>` would
-        process.wait()
-        assert wait_until(lambda: not running(servers[0]) and not running(guards[0]), ORPHAN_DEADLINE_S), (
-            f"temporary server {servers[0]} still running after its main job was killed"
-        )
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 def published_sound(flow: FlowRunner, version: str) -> bool:
     return (
         version in published_versions(flow.store, DATASET)
@@ -647,11 +607,52 @@ def killed_in(flow: FlowRunner, reached, endpoint_url: str, log: Path) -> bool:
 REPUBLISH_TRIES = 4  # forced re-publishes per stage until one is caught in it
 
 
+BUILD_STAGES = ("generate", "validate", "render", "persist")  # the steps before anything is published
+
+
+def kill_in_build_stage(flow: FlowRunner, stage: str, extra: tuple[str, ...], *, main_alone: bool) -> None:
+    """Run a forced re-publish of v1 that really builds and kill it -9 once a task of `stage` finished: its
+    process group, or with `main_alone` the main job alone (as the OOM killer or `kill -9 <pid>` would),
+    whose temporary server must then stop too."""
+    process = flow.start("v1", *extra)
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if f"Task run '{stage}[" in line and "Finished in state" in line:
+                break
+        assert f"Task run '{stage}[" in seen[-1], "".join(seen)[-3000:]
+        if main_alone:
+            servers = [pid for pid in children_of(process.pid) if "uvicorn" in command_line(pid)]
+            guards = [pid for pid in children_of(process.pid) if "server_guard.py" in command_line(pid)]
+            assert len(servers) == 1 and len(guards) == 1, "".join(seen)[-3000:]
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            stopped = wait_until(lambda: not (running(servers[0]) or running(guards[0])), ORPHAN_DEADLINE_S)
+            assert stopped, f"temporary server {servers[0]} still running after its main job was killed"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# One test for both kinds of forced re-publish killed mid-way (each stage of the build, then each stage of
+# the publication): the one run that finishes them afterwards is checked for both, and costs one build.
+@pytest.mark.timeout(2 * FLOW_TIMEOUT_S)
 def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(
     flow, first_build, slow_store, tmp_path
 ):
-    """A re-publish with --force killed at any point leaves v1 complete, listed and verifying."""
-    old_published_at = read_manifest(flow.store, DATASET, "v1").published_at
+    """A forced re-publish killed at any point leaves v1 complete, listed and verifying: killed in each
+    step before publishing (a build with a new theme and a new variant grid), v1 is untouched; killed in
+    each step of the publication, v1 is the old or the new version, whole. The next run finishes it.
+    The first kill hits the main job alone: its temporary server must not outlive it."""
+    old = read_manifest(flow.store, DATASET, "v1")
+    extra = ("--force", "--theme", ADDED_THEME, "--variant-seeds", NEW_VARIANT_SEEDS)
+    for stage in BUILD_STAGES:
+        kill_in_build_stage(flow, stage, extra, main_alone=stage == BUILD_STAGES[0])
+        assert published_sound(flow, "v1"), (stage, verify_published(flow.store, DATASET, "v1"))
+        assert read_manifest(flow.store, DATASET, "v1") == old, stage
+
     log = tmp_path / "republish.log"
     for stage, reached in REPUBLISH_STAGES:
         for _ in range(REPUBLISH_TRIES):
@@ -669,48 +670,11 @@ def test_sigkill_at_each_stage_of_a_forced_republish_keeps_a_complete_version(
         if stage != "after the switch":
             assert manifest.published_at == before, stage  # still the old version
 
-    result = flow.run("v1", "--force")
-    assert result.returncode == 0, output(result)[-4000:]
-    assert published_sound(flow, "v1")
-    manifest = read_manifest(flow.store, DATASET, "v1")
-    assert manifest.published_at > old_published_at and all(f.stored_at is None for f in manifest.files)
-    for folder in (STAGING_DIR, PREVIOUS_DIR, NEXT_DIR):
-        assert flow.store.list(f"{DATASET}/{folder}") == [], folder
-
-
-BUILD_STAGES = ("generate", "validate", "render", "persist")  # the steps before anything is published
-
-
-def test_sigkill_at_each_build_stage_of_a_forced_republish_keeps_the_old_version(flow, first_build):
-    """A forced re-publish that really builds (a new theme, a new variant grid) killed in each step before
-    publishing leaves the published v1 untouched; the next run finishes it."""
-    old = read_manifest(flow.store, DATASET, "v1")
-    extra = ("--force", "--theme", ADDED_THEME, "--variant-seeds", "0,3")
-    for stage in BUILD_STAGES:
-        process = subprocess.Popen(
-            flow.command("v1", *extra),
-            cwd=REPO,
-            env=flow.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        seen = []
-        try:
-            for line in process.stdout:
-                seen.append(line)
-                if f"Task run '{stage}[" in line and "Finished in state" in line:
-                    break
-            assert f"Task run '{stage}[" in seen[-1], "".join(seen)[-3000:]
-        finally:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        assert published_sound(flow, "v1"), (stage, verify_published(flow.store, DATASET, "v1"))
-        assert read_manifest(flow.store, DATASET, "v1") == old, stage
-
     result = flow.run("v1", *extra)
     assert result.returncode == 0, output(result)[-4000:]
     assert published_sound(flow, "v1")
     manifest = read_manifest(flow.store, DATASET, "v1")
     assert manifest.published_at > old.published_at and ADDED_THEME in manifest.themes
+    assert all(f.stored_at is None for f in manifest.files)
+    for folder in (STAGING_DIR, PREVIOUS_DIR, NEXT_DIR):
+        assert flow.store.list(f"{DATASET}/{folder}") == [], folder

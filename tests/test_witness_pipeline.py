@@ -17,7 +17,7 @@ from benchgen.dataset.publish import GALLERY_DIR, SEALED_DIR, version_prefix
 from benchgen.evaluation.render import WITNESS_CLIP_FILE
 from benchgen.offline import coder
 from benchgen.reproduce import reproduce
-from benchgen.settings import get_settings
+from benchgen.settings import Settings, get_settings
 
 THEME = "ball must cross a gap"  # the gap_crossing family, which has a witness
 MIN_CLIP_FRAMES = 10  # a clip of the witness at work, not a still: 1 s at the clip's 10 fps
@@ -45,10 +45,29 @@ def witnessed_params(version: str, *, sealed: bool = False) -> pipeline.BuildPar
     )
 
 
+@pytest.fixture(scope="module")
+def witnessed_build(tmp_path_factory) -> tuple[Settings, list[pipeline.Candidate]]:
+    """One generate -> validate -> render of the witnessed theme, shared by the publishing tests: these
+    steps depend on neither the version nor sealing (persist and publish do; each test runs them)."""
+    root = tmp_path_factory.mktemp("witnessed")
+    settings = get_settings(data_dir=root / "data", database_url=None, store_url=None)
+    params = witnessed_params("w1")
+    pipeline.prepare_database(settings)
+    return settings, pipeline.make_candidates(params, pipeline.DirectSteps(params, settings, root / "docs"))
+
+
+def publish_witnessed(
+    witnessed_build: tuple[Settings, list[pipeline.Candidate]], params: pipeline.BuildParameters, docs: Path
+) -> tuple[Settings, pipeline.BuildSummary]:
+    """The rest of `build_dataset_directly` (persist, check, publish, gallery) on the shared candidates."""
+    settings, candidates = witnessed_build
+    steps = pipeline.DirectSteps(params, settings, docs)
+    return settings, pipeline.admit(candidates, params, settings, steps)
+
+
 @pytest.mark.slow
-def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(tmp_path):
-    settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
-    summary = pipeline.build_dataset_directly(witnessed_params("w1"), settings, tmp_path / "docs")
+def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(witnessed_build, tmp_path):
+    settings, summary = publish_witnessed(witnessed_build, witnessed_params("w1"), tmp_path / "docs")
     (candidate,) = summary.candidates
     assert candidate.accepted, candidate.reason
     witness = candidate.entry.witness
@@ -82,9 +101,9 @@ def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_sealed_witness_publishes_only_its_hash_and_still_reproduces(tmp_path):
-    settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
-    summary = pipeline.build_dataset_directly(witnessed_params("s1", sealed=True), settings, tmp_path / "docs")
+def test_a_sealed_witness_publishes_only_its_hash_and_still_reproduces(witnessed_build, tmp_path):
+    params = witnessed_params("s1", sealed=True)
+    settings, summary = publish_witnessed(witnessed_build, params, tmp_path / "docs")
     (candidate,) = summary.candidates
     assert candidate.accepted, candidate.reason
     folder = Path(summary.dataset_url.removeprefix("file://"))

@@ -92,7 +92,10 @@ def test_plans_are_deterministic_in_theme_and_seed(planner: OfflinePlanner) -> N
     other_theme = planner.plan("cross the gap between decks", seed=3)
     assert first == again
     replans = [planner.plan("ball must cross a gap", seed=3, feedback="near duplicate") for _ in range(2)]
-    assert len({str(p.parameters) for p in [first, *replans]}) == 3 and "redrawn after feedback" in replans[0].notes
+    assert (
+        len({str(p.parameters) for p in [first, *replans]}) == 3
+        and "redrawn after feedback" in replans[0].notes
+    )
     assert other_seed.parameters != first.parameters
     assert other_theme.family == first.family and other_theme.parameters != first.parameters
     assert 0 <= first.difficulty_intent <= 1
@@ -131,8 +134,14 @@ def _support(spec, label: str):
     [
         (FailureCode.PAYLOAD_OVERLAPS_FIXTURE, lambda a, b: b.payload.start[2] > a.payload.start[2]),
         (FailureCode.GOAL_REACHED_UNAIDED, lambda a, b: b.goal.center[0] > a.goal.center[0]),
-        (FailureCode.FORBID_ZONE_HIT, lambda a, b: _support(b, "start_deck").size[0] > _support(a, "start_deck").size[0]),
-        (FailureCode.NOT_SETTLED, lambda a, b: _support(b, "start_deck").size[1] > _support(a, "start_deck").size[1]),
+        (
+            FailureCode.FORBID_ZONE_HIT,
+            lambda a, b: _support(b, "start_deck").size[0] > _support(a, "start_deck").size[0],
+        ),
+        (
+            FailureCode.NOT_SETTLED,
+            lambda a, b: _support(b, "start_deck").size[1] > _support(a, "start_deck").size[1],
+        ),
         (FailureCode.FIXTURE_OUT_OF_BOUNDS, lambda a, b: b.bounds.size[0] > a.bounds.size[0]),
         (FailureCode.GOAL_OUTSIDE_BUILD_ZONE, lambda a, b: b.bounds.size[2] > a.bounds.size[2]),
     ],
@@ -192,15 +201,23 @@ def test_a_support_too_narrow_to_hold_the_payload_is_widened(planner, runner) ->
     plan = planner.plan("sideways transfer across a long forbid strip", seed=0)
     plan = plan.model_copy(update={"parameters": {**plan.parameters, "payload_shape_index": 0.0}})
     deck = build_spec(OfflineCoder().write(plan, attempt=1).source, 0).fixture("start_deck").bbox
-    narrow = {"support_margin": (4.0 - deck.size[1]) / 2}  # leaves a 4 mm ridge under a sphere that jitters 4 mm
+    narrow = {
+        "support_margin": (4.0 - deck.size[1]) / 2
+    }  # leaves a 4 mm ridge under a sphere that jitters 4 mm
     falls = {FailureCode.FORBID_ZONE_HIT, FailureCode.OUT_OF_BOUNDS, FailureCode.NOT_SETTLED}
     _assert_repaired(plan, narrow, runner, falls, RepairMove.WIDEN_SUPPORT, seeds=(0,))
 
 
 def test_a_plan_without_variation_gets_some(planner, runner) -> None:
     plan = planner.plan("over a speed bump", seed=0)
-    _assert_repaired(plan, {"variation": 0.0}, runner, {FailureCode.NO_VARIATION}, RepairMove.INCREASE_VARIATION,
-                     seeds=(0, 1))
+    _assert_repaired(
+        plan,
+        {"variation": 0.0},
+        runner,
+        {FailureCode.NO_VARIATION},
+        RepairMove.INCREASE_VARIATION,
+        seeds=(0, 1),
+    )
 
 
 # --- validation of every family ----------------------------------------------------------------------
@@ -226,11 +243,18 @@ def validated(planner, runner):
 
 
 def _bundle(**view_changes) -> RenderBundle:
-    view = {"view": "iso", "payload_fraction": 0.01, "fixture_fraction": 0.3, "zone_fraction": 0.05,
-            "payload_in_frame": True, "goal_in_frame": True}
+    view = {
+        "view": "iso",
+        "payload_fraction": 0.01,
+        "fixture_fraction": 0.3,
+        "zone_fraction": 0.05,
+        "payload_in_frame": True,
+        "goal_in_frame": True,
+    }
     view.update(view_changes)
-    return RenderBundle(directory="/tmp/none", views={}, contact_sheet="/tmp/none/sheet.png",
-                        metrics=[ViewMetrics(**view)])
+    return RenderBundle(
+        directory="/tmp/none", views={}, contact_sheet="/tmp/none/sheet.png", metrics=[ViewMetrics(**view)]
+    )
 
 
 def test_reviewer_approves_then_rejects_a_near_duplicate(validated) -> None:
@@ -244,7 +268,9 @@ def test_reviewer_approves_then_rejects_a_near_duplicate(validated) -> None:
 
 def test_reviewer_never_approves_a_failed_report(validated) -> None:
     plan, draft, report = validated
-    failed = report.model_copy(update={"ok": False, "failures": [Failure(code=FailureCode.NOT_SETTLED, message="m")]})
+    failed = report.model_copy(
+        update={"ok": False, "failures": [Failure(code=FailureCode.NOT_SETTLED, message="m")]}
+    )
     decision = OfflineReviewer().review(plan, draft, ReviewEvidence(report=failed))
     assert decision.verdict is ReviewVerdict.REJECT_CODE and "NOT_SETTLED" in decision.reasons[0]
 
@@ -256,9 +282,13 @@ def test_reviewer_rejects_missing_variety_renders_and_difficulty(validated) -> N
         variant.metrics.geometry_hash = "same"
     decision = OfflineReviewer().review(plan, draft, ReviewEvidence(report=same))
     assert decision.verdict is ReviewVerdict.REJECT_CODE and "repair: INCREASE_VARIATION" in decision.feedback
-    hidden = OfflineReviewer().review(plan, draft, ReviewEvidence(report=report, bundle=_bundle(payload_in_frame=False)))
+    hidden = OfflineReviewer().review(
+        plan, draft, ReviewEvidence(report=report, bundle=_bundle(payload_in_frame=False))
+    )
     assert hidden.verdict is ReviewVerdict.REJECT_PLAN and "payload" in hidden.reasons[0]
-    empty = OfflineReviewer().review(plan, draft, ReviewEvidence(report=report, bundle=_bundle(fixture_fraction=0.0)))
+    empty = OfflineReviewer().review(
+        plan, draft, ReviewEvidence(report=report, bundle=_bundle(fixture_fraction=0.0))
+    )
     assert empty.verdict is ReviewVerdict.REJECT_PLAN
     off_band = plan.model_copy(update={"difficulty_intent": min(plan.difficulty_intent + 0.4, 1.0)})
     too_easy = OfflineReviewer().review(off_band, draft, ReviewEvidence(report=report))
@@ -278,7 +308,8 @@ def test_difficulty_is_monotone_in_each_difficulty_parameter(key: str) -> None:
         if harder is Hardness.LOWER:
             values.reverse()
         scores = [
-            difficulty_score(build_spec(family.render_script(model(**{name: value})), seed=1)) for value in values
+            difficulty_score(build_spec(family.render_script(model(**{name: value})), seed=1))
+            for value in values
         ]
         assert all(0 <= s <= 1 for s in scores)
         assert scores[0] <= scores[1] <= scores[2] and scores[0] < scores[2], (name, scores)
@@ -298,9 +329,14 @@ def test_fingerprint_flags_rescaled_copies_but_not_other_benchmarks(planner) -> 
 
 def test_every_failure_code_a_script_can_cause_in_geometry_has_a_move() -> None:
     geometric = {
-        FailureCode.PAYLOAD_OVERLAPS_FIXTURE, FailureCode.GOAL_REACHED_UNAIDED, FailureCode.FORBID_ZONE_HIT,
-        FailureCode.NOT_SETTLED, FailureCode.FIXTURE_OUT_OF_BOUNDS, FailureCode.OUT_OF_BOUNDS,
-        FailureCode.PAYLOAD_IN_GOAL, FailureCode.NO_VARIATION,
+        FailureCode.PAYLOAD_OVERLAPS_FIXTURE,
+        FailureCode.GOAL_REACHED_UNAIDED,
+        FailureCode.FORBID_ZONE_HIT,
+        FailureCode.NOT_SETTLED,
+        FailureCode.FIXTURE_OUT_OF_BOUNDS,
+        FailureCode.OUT_OF_BOUNDS,
+        FailureCode.PAYLOAD_IN_GOAL,
+        FailureCode.NO_VARIATION,
     }
     assert geometric <= set(REPAIR_FOR_CODE)
     witness_moves = {move for moves in WITNESS_REPAIRS_FOR_CODE.values() for move in moves}
@@ -335,8 +371,13 @@ def test_a_failing_witness_is_repaired_from_its_evaluation(planner, runner) -> N
     repaired = coder.write(plan, attempt=2, previous=draft, report=failed)
     assert repaired.notes.startswith(f"repair move {RepairMove.LONGER_SETTLE.value}"), repaired.notes
     assert repaired.source == draft.source and repaired.offline.tuning.settle > 1.0
-    proven = check_witness(report, repaired.source, Witness(name="solution.py", source=repaired.witness),
-                           required=True, runner=runner)
+    proven = check_witness(
+        report,
+        repaired.source,
+        Witness(name="solution.py", source=repaired.witness),
+        required=True,
+        runner=runner,
+    )
     assert proven.solvability is Solvability.PROVEN, proven.failures
 
 
@@ -350,7 +391,9 @@ def test_witness_moves_are_tried_in_turn_and_keep_the_witness_at_least_as_strong
         draft = coder.write(plan, attempt, previous=draft, report=_witness_report(code))
     # around_wall's witness has no margin constant, so WIDER_MARGIN is passed over for a slower push again
     assert [a.move for a in draft.offline.moves] == [
-        RepairMove.LONGER_SETTLE, RepairMove.SLOWER_PUSH, RepairMove.SLOWER_PUSH
+        RepairMove.LONGER_SETTLE,
+        RepairMove.SLOWER_PUSH,
+        RepairMove.SLOWER_PUSH,
     ]
     assert draft.offline.tuning == WitnessTuning(settle=1.5, pace=0.7 * 0.7)
     assert "HORIZON_MARGIN_S = 9  #" in draft.witness and "SPEED = 2.45  #" in draft.witness

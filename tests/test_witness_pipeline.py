@@ -89,7 +89,13 @@ def test_a_witnessed_dataset_publishes_each_witness_and_reproduces_it(witnessed_
     page = (page_dir / "index.html").read_text()
     assert f'src="{pipeline.REVIEW_DIR}/{WITNESS_CLIP_FILE}"' in page and 'src="gallery_settle.gif"' in page
     assert f'href="{WITNESS_FILE}"' in page and witness.sha256 in page and 'class="sealed"' not in page
-    numbers = (witness.cost, witness.weight_kg, witness.time_to_goal_s, witness.cost_cap, witness.weight_cap_kg)
+    numbers = (
+        witness.cost,
+        witness.weight_kg,
+        witness.time_to_goal_s,
+        witness.cost_cap,
+        witness.weight_cap_kg,
+    )
     for number in numbers:
         assert f"<td>{number:.4g}</td>" in page, number
     assert (page_dir / WITNESS_FILE).read_text() == candidate.generation.witness
@@ -110,7 +116,9 @@ def test_a_sealed_witness_publishes_only_its_hash_and_still_reproduces(witnessed
     benchmark = Path("benchmarks") / candidate.entry.benchmark_id
     assert not (folder / benchmark / WITNESS_FILE).exists()
     assert not (folder / benchmark / pipeline.WITNESS_REPORT_FILE).exists()
-    assert not (folder / benchmark / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE).exists()  # it shows the mechanism
+    assert not (
+        folder / benchmark / pipeline.REVIEW_DIR / WITNESS_CLIP_FILE
+    ).exists()  # it shows the mechanism
     row = pd.read_parquet(folder / INDEX_FILE).iloc[0]
     assert row["witness_sealed"] and row["witness_sha256"] == candidate.entry.witness.sha256
     sealed = folder.parent / SEALED_DIR / "s1" / benchmark / WITNESS_FILE
@@ -125,7 +133,9 @@ def test_a_sealed_witness_publishes_only_its_hash_and_still_reproduces(witnessed
 
 @pytest.mark.slow
 def test_a_benchmark_whose_witness_fails_is_never_accepted(tmp_path, monkeypatch):
-    monkeypatch.setattr(coder, "witness_source", lambda family, tuning=None: DO_NOTHING_WITNESS)  # the Coder's input data
+    monkeypatch.setattr(
+        coder, "witness_source", lambda family, tuning=None: DO_NOTHING_WITNESS
+    )  # the Coder's input data
     settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
     params = witnessed_params("w2")
     steps = pipeline.DirectSteps(params, settings, tmp_path / "docs")

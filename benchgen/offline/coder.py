@@ -67,7 +67,10 @@ REPAIR_FOR_CODE: dict[FailureCode, RepairMove] = {
 # The witness moves for each evaluation failure code of a failed witness, in the order they are tried.
 WITNESS_REPAIRS_FOR_CODE: dict[FailureCode, tuple[RepairMove, ...]] = {
     FailureCode.GOAL_NOT_REACHED: (
-        RepairMove.LONGER_SETTLE, RepairMove.SLOWER_PUSH, RepairMove.LONGER_TRAVEL, RepairMove.EARLIER_START,
+        RepairMove.LONGER_SETTLE,
+        RepairMove.SLOWER_PUSH,
+        RepairMove.LONGER_TRAVEL,
+        RepairMove.EARLIER_START,
     ),
     FailureCode.FORBID_ZONE_HIT: (RepairMove.SLOWER_PUSH, RepairMove.WIDER_MARGIN),
     FailureCode.OUT_OF_BOUNDS: (RepairMove.SLOWER_PUSH, RepairMove.WIDER_MARGIN),
@@ -187,7 +190,9 @@ class OfflineCoder:
 
     name = "offline"
 
-    def __init__(self, families: dict[str, Family] = FAMILIES, max_repair_moves: int = MAX_REPAIR_MOVES) -> None:
+    def __init__(
+        self, families: dict[str, Family] = FAMILIES, max_repair_moves: int = MAX_REPAIR_MOVES
+    ) -> None:
         if max_repair_moves < 0:
             raise ValueError(f"max_repair_moves must be >= 0, got {max_repair_moves}")
         self.families = families

@@ -57,12 +57,16 @@ def start(command: list[str], env: dict[str, str], log: Path, cwd: Path) -> subp
 
 
 def stop(process: subprocess.Popen) -> None:
+    """Stop the process and everything left in its process group: a worker process the test SIGKILLed
+    leaves the temporary Prefect server it had started orphaned, still in the group, still using CPU."""
     process.terminate()
     try:
         process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # start_new_session: the group's id is the process's pid
 
 
 @pytest.fixture

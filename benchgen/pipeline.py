@@ -88,7 +88,10 @@ class BuildParameters(BaseModel):
         default=False,
         description="Publish only each witness's hash and numbers; the files stay in the store.",
     )
-    thresholds: GateThresholds = Field(default_factory=GateThresholds)
+    thresholds: GateThresholds = Field(
+        default_factory=lambda: GateThresholds(require_witness=witness_required(None)),
+        description="The gate's limits; a build requires witnesses unless told otherwise.",
+    )
 
     @field_validator("variant_seeds")
     @classmethod
@@ -262,8 +265,10 @@ def validate_variants(
     with warm_runner() as runner:
         if generation.report is not None and generation.report.covers(seeds, scales):
             report = generation.report.model_copy(update={"script": name})
-            if report.witness is not None:
-                return report  # the session evaluated the witness on this grid
+            if report.witness is not None:  # the session evaluated the witness on this grid
+                return report.model_copy(
+                    update={"witness": report.witness.model_copy(update={"script": name})}
+                )
         else:
             report = validate_source(generation.script, name, seeds, scales, runner=runner)
         if witness is None and not require_witness:

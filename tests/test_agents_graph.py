@@ -578,15 +578,34 @@ def test_the_api_key_is_not_logged_or_shown(tmp_settings: Settings, caplog) -> N
     )
 
 
-def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path) -> None:
+def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path, caplog) -> None:
     from uuid import uuid4
+
+    from benchgen.evaluation.report import EvaluationReport, StartResult, VariantEvaluation
+    from benchgen.offline.repair_state import AppliedMove, OfflineDraftState, RepairMove
 
     serde = checkpoint_serializer()
     evidence = review_evidence(tmp_path)
+    start = StartResult(
+        index=0,
+        start_mm=(0, 0, 100),
+        final_mm=(10, 0, 20),
+        reached_goal=False,
+        simulated_s=2.0,
+        max_speed_m_s=0.3,
+        failure=FailureCode.FORBID_ZONE_HIT,
+    )
+    witness_run = VariantEvaluation(seed=0, scale=1.0, solved=False, starts=[start])
     report = ValidationReport(
         script="scenario.py",
         ok=False,
         failures=[Failure(code=FailureCode.NOT_SETTLED, message="still moving", seed=0, scale=1.0)],
+        witness=EvaluationReport(
+            script="scenario.py", solution="solution.py", solved=False, variants=[witness_run]
+        ),
+    )
+    offline = OfflineDraftState(
+        parameters={"gap": 120.0}, moves=[AppliedMove(move=RepairMove.LONGER_SETTLE, note="settle 1 -> 1.5")]
     )
     plan = planner_on(ScriptedChatModel(replies=[plan_reply()])).plan("gap", 0)
     lesson = Lesson(code=FailureCode.NOT_SETTLED, text="NOT_SETTLED kept recurring")
@@ -596,7 +615,7 @@ def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path) -> None:
         seed=3,
         lessons=[lesson],
         plan=plan,
-        draft=ScriptDraft(source=GOOD_SCRIPT, attempt=1),
+        draft=ScriptDraft(source=GOOD_SCRIPT, attempt=1, witness=EXAMPLE_WITNESS, offline=offline),
         report=report,
         bundle=evidence.bundle,
         review=ReviewDecision(verdict=ReviewVerdict.REJECT_CODE, reasons=["r"], reviewer="x"),
@@ -618,6 +637,7 @@ def test_every_state_field_survives_a_checkpoint_round_trip(tmp_path) -> None:
         value = getattr(state, name)
         restored = serde.loads_typed(serde.dumps_typed(value))
         assert repr(restored) == repr(value), name  # repr also compares types, e.g. enum vs str keys
+    assert "Blocked deserialization" not in caplog.text  # every stored type is on the allow-list
 
 
 def test_unusable_replies_past_the_bound_fail_the_session_naming_the_role(

@@ -472,7 +472,11 @@ class TestNearDuplicates:
     @pytest.mark.slow
     def test_direct_build_persists_the_first_and_rejects_the_copy(self, tmp_path):
         settings = get_settings(data_dir=tmp_path / "data", database_url=None, store_url=None)
-        params = pipeline.BuildParameters(themes=["gaps"], variant_seeds=[0], dataset_name="demo")
+        # About near duplicates: the example script comes without its witness, so none is required.
+        no_witness = GateThresholds(require_witness=False)
+        params = pipeline.BuildParameters(
+            themes=["gaps"], variant_seeds=[0], dataset_name="demo", thresholds=no_witness
+        )
         steps = pipeline.DirectSteps(params, settings, tmp_path / "docs")
         candidates = [
             pipeline.Candidate(

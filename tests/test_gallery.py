@@ -336,7 +336,8 @@ def test_a_benchmark_page_shows_its_witness_beside_the_settle_clip_sealed_or_not
     )
     _write_benchmark(_environment(), version, published, older, tmp_path / "older", render_clips=False)
     page = (tmp_path / "older" / folder / PAGE_FILE).read_text()
-    assert "<h2>Settle clip</h2>" in page and "witness" not in page.lower()
+    assert "<h2>Settle clip</h2>" in page and "<h2>Witness</h2>" not in page and 'class="sealed"' not in page
+    assert WITNESS_CLIP_FILE not in page and WITNESS_FILE not in page  # only its session's journal names one
 
     sealed_row = record.row.model_copy(update={"witness_sealed": True})
     sealed = _benchmark_page(

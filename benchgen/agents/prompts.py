@@ -240,8 +240,8 @@ def solution_api_reference() -> str:
     """The solution kit's API as documented to the Coder, generated from the real signatures and limits."""
     lines = [f"- `{name}{plain_signature(func)}`: {note}" for name, func, note in SOLUTION_API]
     lines.append(
-        "- `scenario.payload` has `.start`, `.radius`, `.size`, `.height`, `.jitter`, `.half_extents` and "
-        "`.envelope()` (the box of every start); `scenario.goal`, `.build_zone`, `.bounds` and each of "
+        "- `scenario.payload` has `.shape`, `.material`, `.start`, `.radius`, `.size`, `.height`, `.jitter`, "
+        "`.half_extents` and `.envelope()` (the box of every start); `scenario.goal`, `.build_zone`, `.bounds` and each of "
         "`scenario.forbid` have `.min`, `.max`, `.center`, `.size` (mm)."
     )
     limits = solution_limits
@@ -379,8 +379,8 @@ def coder_system_prompt(lessons: list[str] | None = None) -> str:
 
 REVIEWER_SYSTEM = """\
 You review benchmark scenarios that already passed every machine check (contract, geometry, physics
-settle over several seeds) and whose witness (a reference mechanism written with the script) solved every
-variant from every start. Checks decide validity; you judge what they cannot: does the scene fit the
+settle over several seeds) and, when they come with a witness (a reference mechanism written with the
+script), whose witness solved every variant from every start. Checks decide validity; you judge what they cannot: does the scene fit the
 theme and the plan, is it uncluttered and physically plausible, is the puzzle not trivial, and is the
 witness a plausible mechanism rather than a loophole. A loophole is a witness that solves only by
 exploiting the simulation or the checks: a part that traps or launches the payload without a mechanism
@@ -440,11 +440,12 @@ def witness_evaluation_text(evaluation: EvaluationReport) -> str:
     for variant in evaluation.variants:
         verdict = "solved" if variant.solved else "NOT solved"
         numbers = (
-            f"cost {variant.cost:g}, {variant.weight_kg:.3g} kg, {variant.parts} parts, {variant.movers} movers, "
-            f"time to goal {variant.time_to_goal_s}"
+            f"cost {variant.cost:g}, {variant.weight_kg:.3g} kg, {variant.parts} parts, {variant.movers} movers"
             if variant.cost is not None and variant.weight_kg is not None
             else "no mechanism was built"
         )
+        if variant.time_to_goal_s is not None:
+            numbers += f", time to goal {variant.time_to_goal_s:.2f} s"
         lines.append(f"- seed {variant.seed} scale {variant.scale:g}: {verdict}; {numbers}")
         for start in variant.starts:
             end = "in the goal" if start.reached_goal else f"ended at {_mm(start.final_mm)}"
@@ -472,5 +473,5 @@ def reviewer_request(
         if bundle.notes:
             text += "\nRender notes:\n" + "\n".join(f"- {note}" for note in bundle.notes)
         if bundle.witness_strip is not None:
-            text += "\nThe last image is the witness running on the rendered variant: four frames, left to right."
+            text += "\nThe last image is the witness running on the rendered variant: frames from start to end, left to right."
     return text

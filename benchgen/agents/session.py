@@ -30,6 +30,7 @@ from benchgen.codes import FailureCode
 from benchgen.contract import WITNESS_FILE
 from benchgen.errors import BenchgenError, ConfigError, NotFoundError, UsageError
 from benchgen.models import Provenance, SessionStatus
+from benchgen.offline.repair_state import RepairMove
 from benchgen.offline.roles import offline_roles
 from benchgen.render import types as render_types
 from benchgen.settings import Settings
@@ -66,6 +67,7 @@ CHECKPOINT_TYPES: tuple[type, ...] = (
     state.StopKind,
     lessons_module.Lesson,
     FailureCode,
+    RepairMove,
 )
 
 

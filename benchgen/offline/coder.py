@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 from benchgen.agents.schemas import ScriptDraft
 from benchgen.codes import FailureCode
 from benchgen.decisions import Plan
-from benchgen.errors import BenchgenError
 from benchgen.evaluation.report import EvaluationReport
 from benchgen.offline.families import FAMILIES, Family, get_family
 from benchgen.offline.families.base import FamilyParams
@@ -33,7 +32,9 @@ from benchgen.offline.repair_state import (
 from benchgen.offline.witnesses import tuned_constants, witness_source
 from benchgen.validation.report import ValidationReport
 
-MAX_REPAIR_MOVES = 4  # moves one plan may receive before the Coder stops changing its script
+MAX_REPAIR_MOVES = (
+    4  # moves (script and witness) one plan may receive before the Coder stops changing its draft
+)
 
 # Step of each move (mm unless noted).
 START_RAISE_MM = 4.0  # lift of the payload's start above its support
@@ -80,7 +81,7 @@ WITNESS_REPAIRS_FOR_CODE: dict[FailureCode, tuple[RepairMove, ...]] = {
 
 
 class TuningStep(BaseModel):
-    """A witness move: the tuning factor it turns, by how much, and whether it first undoes a weakening."""
+    """A witness move: the tuning factor it turns and by how much."""
 
     knob: str
     factor: float = Field(gt=0, description="multiplies the knob; below 1 lowers it (pace, start time)")
@@ -98,10 +99,6 @@ WITNESS_STEPS: dict[RepairMove, TuningStep] = {
 }
 REPAIR_NOTE = "repair move "  # each applied move is one line of the draft's notes starting with this
 FEEDBACK_MOVE = re.compile(r"repair:\s*([A-Z_]+)")
-
-
-class ScriptStateError(BenchgenError):
-    """A previous draft carries no offline Coder state to repair from."""
 
 
 # The parameter each additive move turns and its step; a faulty (negative) value restarts from 0.
@@ -208,16 +205,14 @@ class OfflineCoder:
         lessons: list[str] | None = None,
     ) -> ScriptDraft:
         family = self.families.get(plan.family) or get_family(plan.family)
-        if previous is None:
+        if previous is None or previous.offline is None:
+            # No state to repair from (a first draft, or one checkpointed before drafts carried it).
             params = family.params_from(plan.parameters)
             state = OfflineDraftState(parameters=params.model_dump())
             rendered = f"rendered family {family.key!r} from the plan's parameters"
+            if previous is not None:
+                rendered += " again: the previous draft carried no offline Coder state to repair from"
             return self._draft(family, state, attempt, rendered)
-        if previous.offline is None:
-            raise ScriptStateError(
-                f"the previous draft of the {family.key!r} plan carries no offline Coder state "
-                "(ScriptDraft.offline): it was not written by the offline Coder; write attempt 1 again"
-            )
         state = previous.offline
         applied = [a.move for a in state.moves]
         move, why = choose_move(report, feedback, applied, witness_source(family.key))

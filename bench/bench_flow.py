@@ -17,7 +17,9 @@ of the cold flow >= TARGET_PER_MIN, and >= SPEEDUP_TARGET x a figure measured be
 (`--baseline-per-min`). Wall times: every step runs sandboxes and MuJoCo in other processes, so CPU
 time of this process would miss most of the work. The flows run with the Prefect settings of the main
 job (`flows.prefect_setup.local_run_settings`) and its thread task runner, so every build is made from
-this process and counted here.
+this process and counted here. The direct build's CPU time (this process and every descendant it
+reaped, the sandbox workers included once closed) per accepted benchmark bounds the throughput this
+machine's cores allow from above, whatever the orchestration.
 
 Builds are counted, not mocked: `SandboxRunner.build` (every instance) and the in-process build of
 trusted offline scripts (`benchgen.sandbox.execute.execute_build`, which `build_in_process` looks up at
@@ -33,6 +35,7 @@ import argparse
 import functools
 import hashlib
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -52,6 +55,7 @@ from prefect.settings import temporary_settings
 from benchgen import pipeline
 from benchgen.dataset.published import PublishedVersion
 from benchgen.sandbox import execute
+from benchgen.sandbox.pool import close_idle_runners
 from benchgen.sandbox.runner import SandboxRunner
 from benchgen.settings import get_settings
 from flows.build_dataset import build_dataset
@@ -213,6 +217,7 @@ def print_report(
     warm_unchanged: bool,
     warm_builds: PhaseBuilds,
     baseline_per_min: float | None,
+    direct_cpu_s: float,
 ) -> None:
     """The contents first, the figures after them, the budget lines last (so `tail -30` shows them)."""
     sessions = len(params.units())
@@ -268,6 +273,12 @@ def print_report(
         f"builds      one variant  = at most {most} in the cold flow  (budget <= {MAX_BUILDS_PER_VARIANT})  "
         f"{verdict(most <= MAX_BUILDS_PER_VARIANT)}"
     )
+    cores = os.cpu_count() or 1
+    per_benchmark = direct_cpu_s / max(len(direct.published), 1)
+    print(
+        f"cpu         direct       = {per_benchmark:.1f} CPU-s per accepted benchmark (all processes): at most "
+        f"{60 * cores / per_benchmark:.1f} accepted/min on {cores} cores with no waiting at all"
+    )
     overhead, warm_ratio = cold.seconds / direct.seconds, warm_s / cold.seconds
     print(
         f"overhead    flow/direct  = {overhead:.2f}x  (budget <= {OVERHEAD_BUDGET}x)  "
@@ -277,6 +288,12 @@ def print_report(
         f"warm        warm/cold    = {warm_ratio:.1%}  (budget <= {WARM_BUDGET:.0%})  "
         f"{verdict(warm_ratio <= WARM_BUDGET)}"
     )
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of every descendant it has reaped (sandbox workers once closed)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @flow(name="bench-server-start")
@@ -309,7 +326,10 @@ def main() -> None:
 
     use_data_dir(root / "direct")
     direct_builds = spy.start_run()
+    cpu_before = cpu_seconds()
     direct_s, direct = timed(pipeline.build_dataset_directly, params, get_settings(), root / "direct-docs")
+    close_idle_runners()  # reaps the warm sandbox workers, so their CPU time counts too
+    direct_cpu_s = cpu_seconds() - cpu_before
 
     use_data_dir(root / "flow")
     # Only what the workload sets: the variant grid and the rest are the flow's defaults, the main job's.
@@ -340,7 +360,9 @@ def main() -> None:
         all(summary.unchanged for _, summary in warm),
         warm_builds,
         args.baseline_per_min,
+        direct_cpu_s,
     )
+
 
 if __name__ == "__main__":
     main()

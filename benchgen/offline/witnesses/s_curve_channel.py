@@ -40,7 +40,8 @@ FORCE_MAX_N = 200.0  # N: the kit's slider force limit
 GRAVITY_M_S2 = 9.81
 START_S = 0.2  # s: the first pusher starts once the payload has settled
 PAUSE_S = 0.5  # s between one pusher's end and the next one's start
-HORIZON_MARGIN_S = 10.0  # s: simulated time after the last push ends
+HORIZON_MARGIN_S = 20.0  # s: simulated time after the last push ends
+HORIZON_MAX_S = 30.0  # s: the longest horizon the solution limits allow
 
 
 def solve(scenario) -> Solution:
@@ -142,7 +143,7 @@ def solve(scenario) -> Solution:
                 parts.append(Part(f"goal_rail_{'left' if side > 0 else 'right'}", rail * Box(length, thick, tall),
                                   material="wood"))
                 break
-    horizon = clock - PAUSE_S + HORIZON_MARGIN_S
+    horizon = min(clock - PAUSE_S + HORIZON_MARGIN_S, HORIZON_MAX_S)
     return Solution(parts=parts, movers=movers, horizon=horizon)
 
 

@@ -130,16 +130,18 @@ def solve(scenario) -> Solution:
                       material="wood"))
     # Rails along the line from the second opening's exit to the pocket: a payload running ahead of the
     # pusher (a rolling ball keeps its speed) stays on the line and ends in the pocket.
-    fixtures = [scenario.fixture(label).shape for label in ("side_wall_left", "side_wall_right",
+    obstacles = [scenario.fixture(label).shape for label in ("side_wall_left", "side_wall_right",
                                                             "baffle_second", "end_wall_goal")]
     longest = max((target[0] - (b2 + wall)) / ux, 0.0)
+    # The rails stay in the last chamber, clear of the middle chamber's movers.
+    obstacles.append(Pos(b2 + wall - half, 0, floor + tall / 2) * Box(2 * half, 4 * half, tall))
     for side in (-1, 1):
         for step in range(RAIL_TRIES, -1, -1):
             back = -longest * step / RAIL_TRIES
             length = w + g - back
             rail = place * Pos((w + g + back) / 2, side * (w + play + thick / 2), 0)
             if step == 0 or not any(_touches(rail * Box(length + 2 * gap_wall, thick + 2 * gap_wall, tall), f)
-                                    for f in fixtures):
+                                    for f in obstacles):
                 parts.append(Part(f"goal_rail_{'left' if side > 0 else 'right'}", rail * Box(length, thick, tall),
                                   material="wood"))
                 break

@@ -87,7 +87,8 @@ def solve(scenario) -> Solution:
     # 2. Along row A through the first opening, to the second baffle.
     face = envelope.min[0] - c
     back = min(thick, face - ch1_x0 - gap_wall)
-    slider("row_pusher", Pos(face, row_a, z_mid - tall / 2) * _notched(back, ROW_PUSHER_HALF * w, tall),
+    slider("row_pusher",
+           Pos(face, row_a, z_mid - tall / 2) * _pusher(payload.shape, back, ROW_PUSHER_HALF * w, tall),
            (1, 0, 0), b2 - 2 * w - g - face)
     middle_x = b2 - w - g  # the payload's centre against the second baffle
 
@@ -122,17 +123,18 @@ def solve(scenario) -> Solution:
     start_face = (middle_x - (w + c) * ux, row_c - (w + c) * uy)
     slider("line_pusher",
            Pos(start_face[0], start_face[1], z_mid - tall / 2) * Rot(0, 0, angle)
-           * _notched(thick, LINE_PUSHER_HALF * w, tall),
+           * _pusher(payload.shape, thick, LINE_PUSHER_HALF * w, tall),
            (ux, uy, 0), run + c - w - g)
     play = (SPHERE_POCKET_PLAY if payload.shape == "sphere" else POCKET_PLAY) * w
     place = Pos(target[0], target[1], floor + tall / 2) * Rot(0, 0, angle)
     parts.append(Part("goal_pocket", place * Pos(w + g + thick / 2, 0, 0) * Box(thick, 2 * (w + play + thick), tall),
                       material="wood"))
-    # Rails along the line from the second opening's exit to the pocket: a payload running ahead of the
-    # pusher (a rolling ball keeps its speed) stays on the line and ends in the pocket.
+    # Rails along the line from the second opening's exit to the pocket: a round payload running ahead of
+    # the pusher (a rolling ball keeps its speed) stays on the line and ends in the pocket. A box slides to
+    # a stop on its own and would turn and jam between rails, so it gets the pocket's short cheeks only.
     obstacles = [scenario.fixture(label).shape for label in ("side_wall_left", "side_wall_right",
                                                             "baffle_second", "end_wall_goal")]
-    longest = max((target[0] - (b2 + wall)) / ux, 0.0)
+    longest = max((target[0] - (b2 + wall)) / ux, 0.0) if payload.shape != "box" else 0.0
     # The rails stay in the last chamber, clear of the middle chamber's movers.
     obstacles.append(Pos(b2 + wall - half, 0, floor + tall / 2) * Box(2 * half, 4 * half, tall))
     for side in (-1, 1):
@@ -149,9 +151,12 @@ def solve(scenario) -> Solution:
     return Solution(parts=parts, movers=movers, horizon=horizon)
 
 
-def _notched(thick: float, half_width: float, tall: float):
-    """A pusher plate facing +x with its face's rims at x = 0 and a V-notch between them, standing on z = 0:
-    a round payload nests in the notch and a box rests on both rims, so neither slides off the push line."""
+def _pusher(shape: str, thick: float, half_width: float, tall: float):
+    """A pusher plate facing +x with its face at x = 0, standing on z = 0. Facing a ball or cylinder, its face
+    has a V-notch the payload nests in, so it cannot roll off the push line; a box gets a flat face (a box
+    on the notch's rims turns and jams in the goal rails)."""
+    if shape == "box":
+        return Pos(-thick / 2, 0, tall / 2) * Box(thick, 2 * half_width, tall)
     depth = min(half_width * math.tan(math.radians(NOTCH_ANGLE_DEG)), NOTCH_SHARE * thick)
     outline = Polygon((0, -half_width), (-depth, 0), (0, half_width), (-thick, half_width), (-thick, -half_width),
                       align=None)

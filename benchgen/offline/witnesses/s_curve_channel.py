@@ -6,7 +6,9 @@ on a straight, slightly rising line through the second opening into a pocket in 
 
 The row through the first opening hugs the baffle's end, which leaves a sliver between the payload and
 the side wall for the thin plate; the last line runs from the middle chamber through the middle of the
-second opening to the goal (level when the opening's middle already lies inside the goal).
+second opening to the goal (level when the opening's middle already lies inside the goal). A ball or
+cylinder nests in a V-notch of the row and line pushers and runs between rails from the second opening to
+the pocket, so it cannot roll off the line; a box gets flat pushers and the pocket alone.
 """
 
 import math

@@ -6,12 +6,14 @@ on a straight, slightly rising line through the second opening into a pocket in 
 
 The row through the first opening hugs the baffle's end, which leaves a sliver between the payload and
 the side wall for the thin plate; the last line runs from the middle chamber through the middle of the
-second opening to the goal (level when the opening's middle already lies inside the goal).
+second opening to the goal (level when the opening's middle already lies inside the goal). A ball or
+cylinder nests in a V-notch of the row and line pushers and runs between rails from the second opening to
+the pocket, so it cannot roll off the line; a box gets flat pushers and the pocket alone.
 """
 
 import math
 
-from build123d import Box, Pos, Rot
+from build123d import Box, Polygon, Pos, Rot, extrude
 
 from benchgen.kit import Part, Slider, Solution
 
@@ -21,6 +23,8 @@ HOLD_GAP = 0.05  # payload half widths of play between the payload and a pusher'
 BAFFLE_GAP = 0.1  # payload half widths between the payload and the first baffle's end in the first opening
 WALL_GAP = 0.05  # payload half widths left between a mover or filler and a channel wall
 PUSHER_THICKNESS = 0.5  # payload half widths: a pusher's size along its axis
+NOTCH_ANGLE_DEG = 25.0  # deg: each flank of a pusher's V-notch against its face, which centres the payload
+NOTCH_SHARE = 0.6  # the largest share of a pusher's thickness its V-notch may cut away
 ROW_PUSHER_HALF = 0.8  # payload half widths: half the width of the pusher through the first opening
 PLATE_WALL_GAP = 0.25  # payload half widths between the thin plate and the side wall (the payload may nudge it)
 PLATE_LENGTH = 1.9  # payload half widths: the thin plate's length along x
@@ -30,14 +34,16 @@ GOAL_INSET = 1.0  # payload half widths the last line's end lies inside the goal
 FILLER_HALF = 0.3  # payload half widths: half the length along x of the filler under the middle-chamber stop
 POCKET_PLAY = 0.25  # payload half widths between a box or cylinder and each cheek of the goal pocket
 SPHERE_POCKET_PLAY = 0.05  # payload half widths between a sphere and each cheek (it cannot roll to and fro)
-SPEED = 5.0  # payload half widths per second
+RAIL_TRIES = 8  # shorter and shorter goal rails tried until one clears the fixtures
+SPEED = 3.5  # payload half widths per second
 FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
 FORCE_MIN_N = 10.0  # N: the least force limit, for the servo to move its own motor briskly
 FORCE_MAX_N = 200.0  # N: the kit's slider force limit
 GRAVITY_M_S2 = 9.81
 START_S = 0.2  # s: the first pusher starts once the payload has settled
 PAUSE_S = 0.5  # s between one pusher's end and the next one's start
-HORIZON_MARGIN_S = 6.0  # s: simulated time after the last push ends
+HORIZON_MARGIN_S = 20.0  # s: simulated time after the last push ends
+HORIZON_MAX_S = 30.0  # s: the longest horizon the solution limits allow
 
 
 def solve(scenario) -> Solution:
@@ -84,7 +90,7 @@ def solve(scenario) -> Solution:
     face = envelope.min[0] - c
     back = min(thick, face - ch1_x0 - gap_wall)
     slider("row_pusher",
-           Pos(face - back / 2, row_a, z_mid) * Box(back, 2 * ROW_PUSHER_HALF * w, tall),
+           Pos(face, row_a, z_mid - tall / 2) * _pusher(payload.shape, back, ROW_PUSHER_HALF * w, tall),
            (1, 0, 0), b2 - 2 * w - g - face)
     middle_x = b2 - w - g  # the payload's centre against the second baffle
 
@@ -117,18 +123,52 @@ def solve(scenario) -> Solution:
     ux, uy = dx / run, dy / run
     angle = math.degrees(math.atan2(dy, dx))
     start_face = (middle_x - (w + c) * ux, row_c - (w + c) * uy)
-    centre = (start_face[0] - thick / 2 * ux, start_face[1] - thick / 2 * uy)
     slider("line_pusher",
-           Pos(centre[0], centre[1], z_mid) * Rot(0, 0, angle) * Box(thick, 2 * LINE_PUSHER_HALF * w, tall),
+           Pos(start_face[0], start_face[1], z_mid - tall / 2) * Rot(0, 0, angle)
+           * _pusher(payload.shape, thick, LINE_PUSHER_HALF * w, tall),
            (ux, uy, 0), run + c - w - g)
     play = (SPHERE_POCKET_PLAY if payload.shape == "sphere" else POCKET_PLAY) * w
-    pocket = Pos(w + g + thick / 2, 0, 0) * Box(thick, 2 * (w + play + thick), tall)
-    for side in (-1, 1):
-        pocket += Pos((w + g) / 2, side * (w + play + thick / 2), 0) * Box(w + g, thick, tall)
-    parts.append(Part("goal_pocket", Pos(target[0], target[1], floor + tall / 2) * Rot(0, 0, angle) * pocket,
+    place = Pos(target[0], target[1], floor + tall / 2) * Rot(0, 0, angle)
+    parts.append(Part("goal_pocket", place * Pos(w + g + thick / 2, 0, 0) * Box(thick, 2 * (w + play + thick), tall),
                       material="wood"))
-    horizon = clock - PAUSE_S + HORIZON_MARGIN_S
+    # Rails along the line from the second opening's exit to the pocket: a round payload running ahead of
+    # the pusher (a rolling ball keeps its speed) stays on the line and ends in the pocket. A box slides to
+    # a stop on its own and would turn and jam between rails, so it gets the pocket's short cheeks only.
+    obstacles = [scenario.fixture(label).shape for label in ("side_wall_left", "side_wall_right",
+                                                            "baffle_second", "end_wall_goal")]
+    longest = max((target[0] - (b2 + wall)) / ux, 0.0) if payload.shape != "box" else 0.0
+    # The rails stay in the last chamber, clear of the middle chamber's movers.
+    obstacles.append(Pos(b2 + wall - half, 0, floor + tall / 2) * Box(2 * half, 4 * half, tall))
+    for side in (-1, 1):
+        for step in range(RAIL_TRIES, -1, -1):
+            back = -longest * step / RAIL_TRIES
+            length = w + g - back
+            rail = place * Pos((w + g + back) / 2, side * (w + play + thick / 2), 0)
+            if step == 0 or not any(_touches(rail * Box(length + 2 * gap_wall, thick + 2 * gap_wall, tall), f)
+                                    for f in obstacles):
+                parts.append(Part(f"goal_rail_{'left' if side > 0 else 'right'}", rail * Box(length, thick, tall),
+                                  material="wood"))
+                break
+    horizon = min(clock - PAUSE_S + HORIZON_MARGIN_S, HORIZON_MAX_S)
     return Solution(parts=parts, movers=movers, horizon=horizon)
+
+
+def _pusher(shape: str, thick: float, half_width: float, tall: float):
+    """A pusher plate facing +x with its face at x = 0, standing on z = 0. Facing a ball or cylinder, its face
+    has a V-notch the payload nests in, so it cannot roll off the push line; a box gets a flat face (a box
+    on the notch's rims turns and jams in the goal rails)."""
+    if shape == "box":
+        return Pos(-thick / 2, 0, tall / 2) * Box(thick, 2 * half_width, tall)
+    depth = min(half_width * math.tan(math.radians(NOTCH_ANGLE_DEG)), NOTCH_SHARE * thick)
+    outline = Polygon((0, -half_width), (-depth, 0), (0, half_width), (-thick, half_width), (-thick, -half_width),
+                      align=None)
+    return extrude(outline, amount=tall)
+
+
+def _touches(shape, fixture) -> bool:
+    """Whether two solids share volume."""
+    common = shape.intersect(fixture)
+    return common is not None and sum(piece.volume for piece in common.solids()) > 0
 
 
 def _block(label: str, x0: float, x1: float, y0: float, y1: float, z0: float, z1: float) -> Part:

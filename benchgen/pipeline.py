@@ -257,23 +257,20 @@ def validate_variants(
     validation in the sandbox and the witness evaluated on the same grid (NO_WITNESS when one is required
     and the Coder wrote none)."""
     from benchgen.sandbox.pool import warm_runner
-    from benchgen.validation.validator import validate_source
-    from benchgen.validation.witness import Witness, check_witness
+    from benchgen.validation.witness import Witness, check_witness, validate_with_witness
 
     name = f"{generation.theme}#{generation.seed}"
     witness = Witness(name=WITNESS_FILE, source=generation.witness) if generation.witness else None
+    script = generation.script
     with warm_runner() as runner:
-        if generation.report is not None and generation.report.covers(seeds, scales):
-            report = generation.report.model_copy(update={"script": name})
-            if report.witness is not None:  # the session evaluated the witness on this grid
-                return report.model_copy(
-                    update={"witness": report.witness.model_copy(update={"script": name})}
-                )
-        else:
-            report = validate_source(generation.script, name, seeds, scales, runner=runner)
-        if witness is None and not require_witness:
-            return report
-        return check_witness(report, generation.script, witness, required=require_witness, runner=runner)
+        if generation.report is None or not generation.report.covers(seeds, scales):
+            return validate_with_witness(
+                script, name, seeds, scales, witness, required=require_witness, runner=runner
+            )
+        report = generation.report.model_copy(update={"script": name})
+        if report.witness is not None:  # the session evaluated the witness on this grid
+            return report.model_copy(update={"witness": report.witness.model_copy(update={"script": name})})
+        return check_witness(report, script, witness, required=require_witness, runner=runner)
 
 
 # --- evidence ----------------------------------------------------------------------------------------

@@ -145,18 +145,17 @@ def real_tools(settings: Settings) -> Iterator[GraphTools]:
     from benchgen.render.bundle import render_bundle
     from benchgen.sandbox.pool import warm_runner
     from benchgen.validation.validator import validate_source
-    from benchgen.validation.witness import Witness, check_witness
+    from benchgen.validation.witness import Witness, validate_with_witness
 
     with warm_runner() as runner:
 
         def validate(
             source: str, witness: str | None, seeds, scales, require_witness: bool
         ) -> ValidationReport:
-            report = validate_source(source, SCRIPT_NAME, seeds, scales, runner=runner)
-            if witness is None and not require_witness:
-                return report
             given = Witness(name=WITNESS_FILE, source=witness) if witness is not None else None
-            return check_witness(report, source, given, required=require_witness, runner=runner)
+            return validate_with_witness(
+                source, SCRIPT_NAME, seeds, scales, given, required=require_witness, runner=runner
+            )
 
         def render(
             source: str,

@@ -6,7 +6,7 @@ that solves every variant from every start proves it solvable. Whether one is re
 setting: the dataset pipeline requires it, a hand-written scenario validated alone may go without.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -17,6 +17,7 @@ from benchgen.evaluation.evaluator import EvaluationSettings, PairRunner, evalua
 from benchgen.evaluation.report import VariantEvaluation
 from benchgen.failures import Failure
 from benchgen.validation.report import Solvability, ValidationReport, VariantReport
+from benchgen.validation.validator import validate_source
 
 MAX_WITNESS_FAILURES_QUOTED = 3  # evaluation failures quoted per unsolved variant; more repeat the lesson
 
@@ -46,6 +47,22 @@ class WitnessGridError(BenchgenError):
 def read_witness(path: Path) -> Witness:
     """The witness file at `path`; a missing or unreadable file is a UsageError."""
     return Witness(name=str(path), source=read_source(path, "witness"))
+
+
+def validate_with_witness(
+    source: str,
+    script: str,
+    seeds: Sequence[int],
+    scales: Sequence[float],
+    witness: Witness | None,
+    *,
+    required: bool,
+    runner: PairRunner,
+) -> ValidationReport:
+    """Validate `source` on seeds x scales and attach its witness's verdict, on one sandbox runner: what
+    an agent session does with each draft and the build's validate step with each script."""
+    report = validate_source(source, script, seeds, scales, runner=runner)
+    return check_witness(report, source, witness, required=required, runner=runner)
 
 
 def check_witness(

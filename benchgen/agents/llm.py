@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from benchgen.agents import prompts
 from benchgen.agents.model_client import ModelClient, ModelReply, OutputMode, output_modes
-from benchgen.agents.replies import ReplyProblem, parse_script, parse_structured, parse_witness
+from benchgen.agents.replies import ReplyProblem, parse_draft, parse_structured
 from benchgen.agents.roles import RoleFailure
 from benchgen.agents.schemas import ReviewEvidence, ScriptDraft
 from benchgen.agents.transport import ModelRequestRefused, RetryPolicy
@@ -277,12 +277,6 @@ class LLMCoder(LLMRole):
             messages, lambda conversation: ModelReply(self.client.invoke(conversation)), parse_draft
         )
         return ScriptDraft(source=source, attempt=attempt, notes=note, usage=usage, witness=witness)
-
-
-def parse_draft(reply: ModelReply) -> tuple[str, str, str]:
-    """(script, note, witness) of a Coder reply, or the ReplyProblem of whichever is unusable."""
-    source, note = parse_script(reply)
-    return source, note, parse_witness(reply)
 
 
 class LLMReviewer(LLMRole):

@@ -2,7 +2,7 @@
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from benchgen.agents.schemas import ScriptDraft
 from benchgen.codes import SCENARIO_CODES, SOLUTION_CODES, FailureCode
@@ -261,15 +261,10 @@ def materials_table() -> str:
     return "\n".join(rows)
 
 
-def failure_codes_table() -> str:
+def codes_table(meanings: dict[FailureCode, str], codes: Iterable[FailureCode]) -> str:
+    """The codes with their meanings as the contract documents' tables write them."""
     rows = ["| code | when |", "| --- | --- |"]
-    rows += [f"| {code.value} | {FAILURE_CODE_MEANINGS[code]} |" for code in SCENARIO_CODES]
-    return "\n".join(rows)
-
-
-def solution_codes_table() -> str:
-    rows = ["| code | when |", "| --- | --- |"]
-    rows += [f"| {code.value} | {SOLUTION_CODE_MEANINGS[code]} |" for code in sorted(SOLUTION_CODES)]
+    rows += [f"| {code.value} | {meanings[code]} |" for code in codes]
     return "\n".join(rows)
 
 
@@ -368,10 +363,10 @@ def coder_system_prompt(lessons: list[str] | None = None) -> str:
         placement=", ".join(f"`.{method}()`" for method in sorted(PLACEMENT_METHODS)),
         api=kit_api_reference(),
         materials=materials_table(),
-        codes=failure_codes_table(),
+        codes=codes_table(FAILURE_CODE_MEANINGS, SCENARIO_CODES),
         example=EXAMPLE_SCRIPT,
         solution_api=solution_api_reference(),
-        solution_codes=solution_codes_table(),
+        solution_codes=codes_table(SOLUTION_CODE_MEANINGS, sorted(SOLUTION_CODES)),
         example_witness=EXAMPLE_WITNESS,
         lessons=lesson_text,
     )

@@ -198,3 +198,9 @@ def parse_witness(reply: ModelReply) -> str:
         "the reply has no witness: after the script, add a second ```python block with the complete witness, "
         "a solution file defining `solve(scenario) -> Solution` that solves every variant"
     )
+
+
+def parse_draft(reply: ModelReply) -> tuple[str, str, str]:
+    """(script, note, witness) of a Coder reply, or the ReplyProblem of whichever is unusable."""
+    source, note = parse_script(reply)
+    return source, note, parse_witness(reply)

@@ -76,11 +76,11 @@ class PublishedVersion:
     def benchmarks(self) -> list[PublishedBenchmark]:
         """The published benchmarks in index order, each with its validated (seed, scale) variants."""
         rows = [IndexRow.model_validate(r) for r in self.table(INDEX_FILE)]
-        variants = [VariantRow.model_validate(r) for r in self.table(VARIANTS_FILE)]
-        return [
-            PublishedBenchmark(row=row, variants=[v for v in variants if v.benchmark_id == row.benchmark_id])
-            for row in rows
-        ]
+        variants: dict[str, list[VariantRow]] = {}
+        for record in self.table(VARIANTS_FILE):
+            variant = VariantRow.model_validate(record)
+            variants.setdefault(variant.benchmark_id, []).append(variant)
+        return [PublishedBenchmark(row=row, variants=variants.get(row.benchmark_id, [])) for row in rows]
 
     def card(self) -> str:
         """The dataset card, empty when the version has none."""

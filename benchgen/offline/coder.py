@@ -32,9 +32,8 @@ from benchgen.offline.repair_state import (
 from benchgen.offline.witnesses import tuned_constants, witness_source
 from benchgen.validation.report import ValidationReport
 
-MAX_REPAIR_MOVES = (
-    4  # moves (script and witness) one plan may receive before the Coder stops changing its draft
-)
+# Moves (script and witness) one plan may receive before the Coder stops changing its draft.
+MAX_REPAIR_MOVES = 4
 
 # Step of each move (mm unless noted).
 START_RAISE_MM = 4.0  # lift of the payload's start above its support

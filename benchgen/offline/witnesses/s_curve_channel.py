@@ -15,30 +15,30 @@ import math
 
 from build123d import Box, Polygon, Pos, Rot, extrude
 
-from benchgen.kit import Part, Slider, Solution
+from benchgen.kit import Hinge, Part, Slider, Solution
 
 CLEARANCE = 0.1  # payload half widths between a pusher and the payload at the pusher's start
 LIFT = 0.05  # payload half widths the pushers ride above the floor
 HOLD_GAP = 0.05  # payload half widths of play between the payload and a pusher's end or a stop
-BAFFLE_GAP = 0.1  # payload half widths between the payload and the first baffle's end in the first opening
+BAFFLE_GAP = 0.1  # payload half widths: the least room between the payload and the first baffle's end
 WALL_GAP = 0.05  # payload half widths left between a mover or filler and a channel wall
 PUSHER_THICKNESS = 0.5  # payload half widths: a pusher's size along its axis
 NOTCH_ANGLE_DEG = 25.0  # deg: each flank of a pusher's V-notch against its face, which centres the payload
 NOTCH_SHARE = 0.6  # the largest share of a pusher's thickness its V-notch may cut away
 ROW_PUSHER_HALF = 0.8  # payload half widths: half the width of the pusher through the first opening
 PLATE_WALL_GAP = 0.25  # payload half widths between the thin plate and the side wall (the payload may nudge it)
+PLATE_THICKNESS_MIN = 0.3  # payload half widths: the thin plate's least size along y
 PLATE_LENGTH = 1.9  # payload half widths: the thin plate's length along x
-LINE_PUSHER_HALF = 0.6  # payload half widths: half the width of the last pusher
-LINE_FIT_ROUNDS = 3  # fixed-point rounds fitting row C to the last pusher's tilt
-GOAL_INSET = 1.0  # payload half widths the last line's end lies inside the goal's -y edge
+LEG_HALF = 0.6  # payload half widths: half the radial width of the hinge's leg
+LEG_BACK_TRIES = 8  # starts of the leg tried, each a pusher's thickness further back along the arc
+ARC_PIECES = 6  # straight blocks making up the curved rail in the last chamber
+RAIL_GAP = 0.1  # payload half widths between a ball or cylinder and the rail beside the second baffle
 FILLER_HALF = 0.3  # payload half widths: half the length along x of the filler under the middle-chamber stop
-POCKET_PLAY = 0.25  # payload half widths between a box or cylinder and each cheek of the goal pocket
-SPHERE_POCKET_PLAY = 0.05  # payload half widths between a sphere and each cheek (it cannot roll to and fro)
-RAIL_TRIES = 8  # shorter and shorter goal rails tried until one clears the fixtures
 SPEED = 3.5  # payload half widths per second
 FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
 FORCE_MIN_N = 10.0  # N: the least force limit, for the servo to move its own motor briskly
 FORCE_MAX_N = 200.0  # N: the kit's slider force limit
+TORQUE_MAX_NM = 20.0  # N*m: the kit's hinge torque limit
 GRAVITY_M_S2 = 9.81
 START_S = 0.2  # s: the first pusher starts once the payload has settled
 PAUSE_S = 0.5  # s between one pusher's end and the next one's start
@@ -76,7 +76,11 @@ def solve(scenario) -> Solution:
         return mover
 
     # 1. Sideways in the first chamber into row A, the row through the first opening beside the baffle.
-    row_a = half - opening_first + w + BAFFLE_GAP * w
+    # Row A keeps as far from the baffle's end as the thin plate's room above it allows: a box that turns a
+    # little on its way must not catch the baffle's corner.
+    spare = opening_first - 2 * w
+    plate_room = (PLATE_THICKNESS_MIN + PLATE_WALL_GAP + 2.5 * HOLD_GAP) * w
+    row_a = half - opening_first + w + max(BAFFLE_GAP * w, min(spare / 2, spare - plate_room))
     face = envelope.min[1] - c
     back = min(thick, face - right - gap_wall)
     slider("side_pusher",
@@ -94,18 +98,16 @@ def solve(scenario) -> Solution:
            (1, 0, 0), b2 - 2 * w - g - face)
     middle_x = b2 - w - g  # the payload's centre against the second baffle
 
-    # 4's line: from the middle chamber through the middle of the second opening to the goal.
-    slot = (b2 + wall / 2, right + opening_second / 2)
-    target_y = min(max(slot[1], goal.min[1] + GOAL_INSET * w), goal.center[1])
-    target = (goal.center[0], target_y)
-    tan = (target[1] - slot[1]) / (target[0] - slot[0])
-    row_c = max(slot[1] - tan * (slot[0] - middle_x), right + w + g)
-    for _ in range(LINE_FIT_ROUNDS):  # raise row C until the tilted last pusher clears the side wall
-        run = math.hypot(target[0] - middle_x, target[1] - row_c)
-        ux, uy = (target[0] - middle_x) / run, (target[1] - row_c) / run
-        row_c = max(row_c, right + gap_wall + LINE_PUSHER_HALF * w * ux + (w + c + thick) * uy)
+    # The last turn is one arc: its lowest point is the second opening's middle and it ends at the goal's
+    # centre, so a hinge's leg sweeps the payload from the middle chamber through the opening into the goal.
+    bottom = (b2 + wall / 2, right + opening_second / 2)
+    target = goal.center[0], goal.center[1]
+    dx, dy = target[0] - bottom[0], target[1] - bottom[1]
+    radius = (dx * dx + dy * dy) / (2 * dy)
+    pivot = (bottom[0], bottom[1] + radius)
+    row_c = pivot[1] - math.sqrt(radius * radius - (pivot[0] - middle_x) ** 2)  # the arc at the handover
 
-    # 3. The thin plate waits above row A in the middle chamber, then pushes the payload down to row C.
+    # 3. The thin plate waits above row A in the middle chamber, then pushes the payload down onto the arc.
     plate_y0 = row_a + w + 2.5 * g
     plate_y1 = half - PLATE_WALL_GAP * w
     plate_x0, plate_x1 = b2 - PLATE_LENGTH * w, b2 - gap_wall
@@ -113,41 +115,56 @@ def solve(scenario) -> Solution:
            Pos((plate_x0 + plate_x1) / 2, (plate_y0 + plate_y1) / 2, z_mid)
            * Box(plate_x1 - plate_x0, plate_y1 - plate_y0, tall),
            (0, -1, 0), plate_y0 - (row_c + w + g))
-    if row_c - w - g > right + gap_wall:
-        parts.append(_block("middle_filler", middle_x - FILLER_HALF * w, b2 - gap_wall, right + gap_wall,
-                            row_c - w - g, floor, floor + tall))
-
-    # 4. Along the line through the second opening into the goal pocket.
-    dx, dy = target[0] - middle_x, target[1] - row_c
-    run = math.hypot(dx, dy)
-    ux, uy = dx / run, dy / run
-    angle = math.degrees(math.atan2(dy, dx))
-    start_face = (middle_x - (w + c) * ux, row_c - (w + c) * uy)
-    slider("line_pusher",
-           Pos(start_face[0], start_face[1], z_mid - tall / 2) * Rot(0, 0, angle)
-           * _pusher(payload.shape, thick, LINE_PUSHER_HALF * w, tall),
-           (ux, uy, 0), run + c - w - g)
-    play = (SPHERE_POCKET_PLAY if payload.shape == "sphere" else POCKET_PLAY) * w
-    place = Pos(target[0], target[1], floor + tall / 2) * Rot(0, 0, angle)
-    parts.append(Part("goal_pocket", place * Pos(w + g + thick / 2, 0, 0) * Box(thick, 2 * (w + play + thick), tall),
+    # Up to the plate, a guide above row A keeps the payload from drifting or turning into the plate's way.
+    parts.append(_block("row_guide", b1 + wall + gap_wall, plate_x0 - gap_wall, row_a + w + g, half - gap_wall,
+                        floor, floor + tall))
+    parts.append(_block("middle_filler", middle_x - FILLER_HALF * w, b2 - gap_wall, right + gap_wall,
+                        row_c - w - g, floor, floor + tall))
+    leg_half = LEG_HALF * w
+    # 4. The leg's face starts just behind the payload; the hinge turns until the payload's centre is at
+    # the target, where a stop in front of it keeps a rolling payload from running on.
+    # The leg is radial, so it leans toward the pivot: it starts far enough back along the arc to stay out
+    # of the column the plate pushes the payload down.
+    column = Pos(middle_x, (row_c + row_a) / 2, z_mid) * Box(2 * w + 2 * gap_wall, row_a - row_c + 2 * w, tall)
+    handover_angle = math.atan2(row_c - pivot[1], middle_x - pivot[0])
+    for step in range(LEG_BACK_TRIES):
+        start_angle = handover_angle - (w + c + step * thick) / radius
+        face = Pos(pivot[0] + radius * math.cos(start_angle), pivot[1] + radius * math.sin(start_angle),
+                   z_mid - tall / 2)
+        leg = face * Rot(0, 0, math.degrees(start_angle) + 90) * _pusher(payload.shape, thick, leg_half, tall)
+        if not _touches(leg, column):
+            break
+    end_angle = math.atan2(target[1] - pivot[1], target[0] - pivot[0]) - w / radius
+    turn = math.degrees(end_angle - start_angle)
+    rail_y0, rail_y1 = leg.bounding_box().max.Y + 2 * gap_wall, row_a - max(1.0, ROW_PUSHER_HALF) * w - 2 * gap_wall
+    if payload.shape != "box" and rail_y1 - rail_y0 > w:
+        # A ball or cylinder pushed down along the second baffle rolls no further from it than this rail.
+        rail_x1 = middle_x - w - RAIL_GAP * w
+        parts.append(_block("middle_rail", rail_x1 - thick, rail_x1, rail_y0, rail_y1, floor, floor + tall))
+    turn_speed = math.degrees(speed / radius)
+    movers.append(Hinge("sweep_leg", leg, pivot=(pivot[0], pivot[1], z_mid), axis=(0, 0, 1), angle=turn,
+                        speed=turn_speed, start_time=clock, torque=min(TORQUE_MAX_NM, force * radius / 1000)))
+    clock += turn / turn_speed + PAUSE_S
+    # The stop faces the leg's last position squarely: a stop turned to the arc would pinch the payload
+    # in a wedge with the leg.
+    normal = (-math.sin(end_angle), math.cos(end_angle))
+    reach = 2 * w - g  # the leg ends pressing the payload against the stop, so it rests there
+    stop_face = (pivot[0] + radius * math.cos(end_angle) + reach * normal[0],
+                 pivot[1] + radius * math.sin(end_angle) + reach * normal[1])
+    parts.append(Part("goal_stop", Pos(stop_face[0], stop_face[1], floor + LIFT * w)
+                      * Rot(0, 0, math.degrees(end_angle) - 90) * _pusher(payload.shape, thick, leg_half, tall),
                       material="wood"))
-    # Rails along the line from the second opening's exit to the pocket: a round payload running ahead of
-    # the pusher (a rolling ball keeps its speed) stays on the line and ends in the pocket. A box slides to
-    # a stop on its own and would turn and jam between rails, so it gets the pocket's short cheeks only.
-    obstacles = [scenario.fixture(label).shape for label in ("side_wall_left", "side_wall_right",
-                                                            "baffle_second", "end_wall_goal")]
-    longest = max((target[0] - (b2 + wall)) / ux, 0.0) if payload.shape != "box" else 0.0
-    # The rails stay in the last chamber, clear of the middle chamber's movers.
-    obstacles.append(Pos(b2 + wall - half, 0, floor + tall / 2) * Box(2 * half, 4 * half, tall))
-    for side in (-1, 1):
-        for step in range(RAIL_TRIES, -1, -1):
-            back = -longest * step / RAIL_TRIES
-            length = w + g - back
-            rail = place * Pos((w + g + back) / 2, side * (w + play + thick / 2), 0)
-            if step == 0 or not any(_touches(rail * Box(length + 2 * gap_wall, thick + 2 * gap_wall, tall), f)
-                                    for f in obstacles):
-                parts.append(Part(f"goal_rail_{'left' if side > 0 else 'right'}", rail * Box(length, thick, tall),
-                                  material="wood"))
+    if True:
+        # A ball or cylinder tends to run straight on as the arc curves up: an outer rail along the arc, from
+        # where it clears the fixtures to the stop, keeps it on the arc.
+        obstacles = [scenario.fixture(label).shape for label in ("side_wall_right", "baffle_second",
+                                                                "end_wall_goal", "side_wall_left")]
+        inner = radius + w + RAIL_GAP * w
+        for step in range(LEG_BACK_TRIES):
+            first_angle = end_angle - (end_angle - handover_angle) * (1 - step / LEG_BACK_TRIES)
+            rails = _arc(pivot, inner, inner + thick, first_angle, end_angle + reach / radius, floor, tall)
+            if not any(_touches(rail, f) for rail in rails for f in obstacles):
+                parts += [Part(f"goal_rail_{k}", rail, material="wood") for k, rail in enumerate(rails)]
                 break
     horizon = min(clock - PAUSE_S + HORIZON_MARGIN_S, HORIZON_MAX_S)
     return Solution(parts=parts, movers=movers, horizon=horizon)
@@ -165,10 +182,26 @@ def _pusher(shape: str, thick: float, half_width: float, tall: float):
     return extrude(outline, amount=tall)
 
 
-def _touches(shape, fixture) -> bool:
+def _touches(shape, other) -> bool:
     """Whether two solids share volume."""
-    common = shape.intersect(fixture)
+    common = shape.intersect(other)
     return common is not None and sum(piece.volume for piece in common.solids()) > 0
+
+
+def _arc(centre, inner: float, outer: float, first: float, last: float, floor: float, tall: float) -> list:
+    """A curved wall standing on the floor between two radii about `centre`, from angle `first` to `last`
+    (radians), as ARC_PIECES straight blocks (each convex) whose inner faces are chords of the inner radius."""
+    pieces = []
+    step = (last - first) / ARC_PIECES
+    for k in range(ARC_PIECES):
+        middle = first + (k + 0.5) * step
+        chord = 2 * inner * math.sin(step / 2)
+        across = inner * math.cos(step / 2)  # the chord's distance from the centre
+        depth = outer - inner
+        pieces.append(Pos(centre[0] + (across + depth / 2) * math.cos(middle),
+                          centre[1] + (across + depth / 2) * math.sin(middle), floor + tall / 2)
+                      * Rot(0, 0, math.degrees(middle)) * Box(depth, chord + depth, tall))
+    return pieces
 
 
 def _block(label: str, x0: float, x1: float, y0: float, y1: float, z0: float, z1: float) -> Part:

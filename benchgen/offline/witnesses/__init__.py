@@ -16,7 +16,7 @@ from benchgen.offline.repair_state import WitnessTuning
 
 # The module constants each tuning factor multiplies (a witness defines some of them).
 TIMES_FACTOR: dict[str, tuple[str, ...]] = {
-    "pace": ("SPEED",),
+    "pace": ("SPEED", "SPEED_MAX_MM_S"),
     "settle": ("HORIZON_MARGIN_S", "SETTLE_S", "SETTLE_TIME_S"),
     "reach": ("PUSH_ONTO_PLATFORM", "PUSH_OVER_PEAK"),
     "margin": ("SPAN_MARGIN", "CHANNEL_MARGIN", "PLATFORM_MARGIN_RATIO", "V_MARGIN_RATIO", "CREST_COVER",

@@ -1,14 +1,14 @@
-"""S-curve channel, solved: four pushers in turn. The first pushes the payload sideways (+y) in the first
-chamber, against a filler block, into the row that passes the first opening beside the baffle's end; the
-second pushes it along that row through the first opening to the second baffle; a thin plate that was
-waiting above that row in the middle chamber pushes it down (-y) to a filler block; the fourth pushes it
-on a straight, slightly rising line through the second opening into a pocket in the goal.
+"""S-curve channel, solved: three pushers and a hinge in turn. The first pushes the payload sideways (+y)
+in the first chamber, against a filler block, into row A, the row that passes the first opening; the
+second pushes it along row A through the first opening to the second baffle; a thin plate that was
+waiting above row A in the middle chamber pushes it down (-y) onto a filler block; a hinge's leg then
+sweeps it along one arc whose lowest point is the second opening's middle and which ends at the goal's
+centre, where the leg presses it against a stop.
 
-The row through the first opening hugs the baffle's end, which leaves a sliver between the payload and
-the side wall for the thin plate; the last line runs from the middle chamber through the middle of the
-second opening to the goal (level when the opening's middle already lies inside the goal). A ball or
-cylinder nests in a V-notch of the row and line pushers and runs between rails from the second opening to
-the pocket, so it cannot roll off the line; a box gets flat pushers and the pocket alone.
+Row A keeps clear of the first baffle's end as far as the plate's room above it allows, and a guide above
+it in the middle chamber keeps a payload from drifting into the plate's way. A ball or cylinder nests in
+a V-notch of the row pusher, the leg and the stop; beside the second baffle a rail keeps it from rolling
+away while the plate pushes it down, and a curved rail outside the arc keeps any payload on the arc.
 """
 
 import math
@@ -31,10 +31,12 @@ PLATE_THICKNESS_MIN = 0.3  # payload half widths: the thin plate's least size al
 PLATE_LENGTH = 1.9  # payload half widths: the thin plate's length along x
 LEG_HALF = 0.6  # payload half widths: half the radial width of the hinge's leg
 LEG_BACK_TRIES = 8  # starts of the leg tried, each a pusher's thickness further back along the arc
-ARC_PIECES = 6  # straight blocks making up the curved rail in the last chamber
+RAIL_TRIES = 8  # later and later starts of the curved rail tried until it clears the fixtures
+ARC_PIECES = 6  # straight blocks making up the curved rail (boxes need its chords this close)
 RAIL_GAP = 0.1  # payload half widths between a ball or cylinder and the rail beside the second baffle
 FILLER_HALF = 0.3  # payload half widths: half the length along x of the filler under the middle-chamber stop
 SPEED = 3.5  # payload half widths per second
+SPEED_MAX_MM_S = 90.0  # mm/s: a large ball pushed faster rolls on too far when its pusher stops
 FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
 FORCE_MIN_N = 10.0  # N: the least force limit, for the servo to move its own motor briskly
 FORCE_MAX_N = 200.0  # N: the kit's slider force limit
@@ -62,7 +64,7 @@ def solve(scenario) -> Solution:
     envelope = payload.envelope()
     goal = scenario.goal
     g, c, gap_wall = HOLD_GAP * w, CLEARANCE * w, WALL_GAP * w
-    thick, speed = PUSHER_THICKNESS * w, SPEED * w
+    thick, speed = PUSHER_THICKNESS * w, min(SPEED * w, SPEED_MAX_MM_S)
     z_mid = floor + LIFT * w + tall / 2
     force = min(FORCE_MAX_N, max(FORCE_MIN_N, FORCE_IN_WEIGHTS * payload.mass_kg * GRAVITY_M_S2))
     parts, movers = [], []
@@ -97,6 +99,7 @@ def solve(scenario) -> Solution:
            Pos(face, row_a, z_mid - tall / 2) * _pusher(payload.shape, back, ROW_PUSHER_HALF * w, tall),
            (1, 0, 0), b2 - 2 * w - g - face)
     middle_x = b2 - w - g  # the payload's centre against the second baffle
+    lag = _notch_depth(payload.shape, back, ROW_PUSHER_HALF * w)  # how far back a round payload may sit
 
     # The last turn is one arc: its lowest point is the second opening's middle and it ends at the goal's
     # centre, so a hinge's leg sweeps the payload from the middle chamber through the opening into the goal.
@@ -125,7 +128,8 @@ def solve(scenario) -> Solution:
     # the target, where a stop in front of it keeps a rolling payload from running on.
     # The leg is radial, so it leans toward the pivot: it starts far enough back along the arc to stay out
     # of the column the plate pushes the payload down.
-    column = Pos(middle_x, (row_c + row_a) / 2, z_mid) * Box(2 * w + 2 * gap_wall, row_a - row_c + 2 * w, tall)
+    column = Pos(middle_x - lag / 2, (row_c + row_a) / 2, z_mid) \
+        * Box(2 * w + lag + 2 * gap_wall, row_a - row_c + 2 * w, tall)
     handover_angle = math.atan2(row_c - pivot[1], middle_x - pivot[0])
     for step in range(LEG_BACK_TRIES):
         start_angle = handover_angle - (w + c + step * thick) / radius
@@ -139,7 +143,7 @@ def solve(scenario) -> Solution:
     rail_y0, rail_y1 = leg.bounding_box().max.Y + 2 * gap_wall, row_a - max(1.0, ROW_PUSHER_HALF) * w - 2 * gap_wall
     if payload.shape != "box" and rail_y1 - rail_y0 > w:
         # A ball or cylinder pushed down along the second baffle rolls no further from it than this rail.
-        rail_x1 = middle_x - w - RAIL_GAP * w
+        rail_x1 = middle_x - lag - w - RAIL_GAP * w
         parts.append(_block("middle_rail", rail_x1 - thick, rail_x1, rail_y0, rail_y1, floor, floor + tall))
     turn_speed = math.degrees(speed / radius)
     movers.append(Hinge("sweep_leg", leg, pivot=(pivot[0], pivot[1], z_mid), axis=(0, 0, 1), angle=turn,
@@ -154,18 +158,17 @@ def solve(scenario) -> Solution:
     parts.append(Part("goal_stop", Pos(stop_face[0], stop_face[1], floor + LIFT * w)
                       * Rot(0, 0, math.degrees(end_angle) - 90) * _pusher(payload.shape, thick, leg_half, tall),
                       material="wood"))
-    if True:
-        # A ball or cylinder tends to run straight on as the arc curves up: an outer rail along the arc, from
-        # where it clears the fixtures to the stop, keeps it on the arc.
-        obstacles = [scenario.fixture(label).shape for label in ("side_wall_right", "baffle_second",
-                                                                "end_wall_goal", "side_wall_left")]
-        inner = radius + w + RAIL_GAP * w
-        for step in range(LEG_BACK_TRIES):
-            first_angle = end_angle - (end_angle - handover_angle) * (1 - step / LEG_BACK_TRIES)
-            rails = _arc(pivot, inner, inner + thick, first_angle, end_angle + reach / radius, floor, tall)
-            if not any(_touches(rail, f) for rail in rails for f in obstacles):
-                parts += [Part(f"goal_rail_{k}", rail, material="wood") for k, rail in enumerate(rails)]
-                break
+    # A payload tends to run straight on as the arc curves up (a ball rolls on, a box slides out): an outer
+    # rail along the arc, from where it clears the fixtures up to the stop, keeps it on the arc.
+    obstacles = [scenario.fixture(label).shape for label in ("side_wall_right", "baffle_second",
+                                                            "end_wall_goal", "side_wall_left")]
+    inner = radius + w + RAIL_GAP * w
+    for step in range(RAIL_TRIES):
+        first_angle = end_angle - (end_angle - handover_angle) * (1 - step / RAIL_TRIES)
+        rails = _arc(pivot, inner, inner + thick, first_angle, end_angle + reach / radius, floor, tall)
+        if not any(_touches(rail, f) for rail in rails for f in obstacles):
+            parts += [Part(f"goal_rail_{k}", rail, material="wood") for k, rail in enumerate(rails)]
+            break
     horizon = min(clock - PAUSE_S + HORIZON_MARGIN_S, HORIZON_MAX_S)
     return Solution(parts=parts, movers=movers, horizon=horizon)
 
@@ -176,10 +179,17 @@ def _pusher(shape: str, thick: float, half_width: float, tall: float):
     on the notch's rims turns and jams in the goal rails)."""
     if shape == "box":
         return Pos(-thick / 2, 0, tall / 2) * Box(thick, 2 * half_width, tall)
-    depth = min(half_width * math.tan(math.radians(NOTCH_ANGLE_DEG)), NOTCH_SHARE * thick)
+    depth = _notch_depth(shape, thick, half_width)
     outline = Polygon((0, -half_width), (-depth, 0), (0, half_width), (-thick, half_width), (-thick, -half_width),
                       align=None)
     return extrude(outline, amount=tall)
+
+
+def _notch_depth(shape: str, thick: float, half_width: float) -> float:
+    """How deep a pusher's V-notch is cut: none for a box."""
+    if shape == "box":
+        return 0.0
+    return min(half_width * math.tan(math.radians(NOTCH_ANGLE_DEG)), NOTCH_SHARE * thick)
 
 
 def _touches(shape, other) -> bool:

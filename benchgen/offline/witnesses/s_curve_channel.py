@@ -34,7 +34,6 @@ LEG_BACK_TRIES = 8  # starts of the leg tried, each a pusher's thickness further
 RAIL_TRIES = 8  # later and later starts of the curved rail tried until it clears the fixtures
 ARC_PIECES = 6  # straight blocks making up the curved rail (boxes need its chords this close)
 RAIL_GAP = 0.1  # payload half widths between a ball or cylinder and the rail beside the second baffle
-FILLER_HALF = 0.3  # payload half widths: half the length along x of the filler under the middle-chamber stop
 SPEED = 3.5  # payload half widths per second
 SPEED_MAX_MM_S = 90.0  # mm/s: a large ball pushed faster rolls on too far when its pusher stops
 FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
@@ -111,17 +110,19 @@ def solve(scenario) -> Solution:
     row_c = pivot[1] - math.sqrt(radius * radius - (pivot[0] - middle_x) ** 2)  # the arc at the handover
 
     # 3. The thin plate waits above row A in the middle chamber, then pushes the payload down onto the arc.
+    # Facing a ball or cylinder it has a V-notch over the handover point, so the payload comes down there.
     plate_y0 = row_a + w + 2.5 * g
     plate_y1 = half - PLATE_WALL_GAP * w
-    plate_x0, plate_x1 = b2 - PLATE_LENGTH * w, b2 - gap_wall
+    plate_half = min(PLATE_LENGTH * w / 2, b2 - gap_wall - middle_x)
+    plate_x0 = middle_x - plate_half
     slider("plate",
-           Pos((plate_x0 + plate_x1) / 2, (plate_y0 + plate_y1) / 2, z_mid)
-           * Box(plate_x1 - plate_x0, plate_y1 - plate_y0, tall),
+           Pos(middle_x, plate_y0, z_mid - tall / 2) * Rot(0, 0, -90)
+           * _pusher(payload.shape, plate_y1 - plate_y0, plate_half, tall),
            (0, -1, 0), plate_y0 - (row_c + w + g))
     # Up to the plate, a guide above row A keeps the payload from drifting or turning into the plate's way.
     parts.append(_block("row_guide", b1 + wall + gap_wall, plate_x0 - gap_wall, row_a + w + g, half - gap_wall,
                         floor, floor + tall))
-    parts.append(_block("middle_filler", middle_x - FILLER_HALF * w, b2 - gap_wall, right + gap_wall,
+    parts.append(_block("middle_filler", middle_x - lag - w, b2 - gap_wall, right + gap_wall,
                         row_c - w - g, floor, floor + tall))
     leg_half = LEG_HALF * w
     # 4. The leg's face starts just behind the payload; the hinge turns until the payload's centre is at

@@ -33,7 +33,7 @@ LEG_HALF = 0.6  # payload half widths: half the radial width of the hinge's leg
 LEG_BACK_TRIES = 8  # starts of the leg tried, each a pusher's thickness further back along the arc
 RAIL_TRIES = 8  # later and later starts of the curved rail tried until it clears the fixtures
 ARC_PIECES = 6  # straight blocks making up the curved rail (boxes need its chords this close)
-RAIL_GAP = 0.1  # payload half widths between a ball or cylinder and the rail beside the second baffle
+RAIL_GAP = 0.1  # payload half widths between the payload and a rail beside its path
 SPEED = 3.5  # payload half widths per second
 SPEED_MAX_MM_S = 90.0  # mm/s: a large ball pushed faster rolls on too far when its pusher stops
 FORCE_IN_WEIGHTS = 20.0  # the pushers' force limit in payload weights: a wedged light payload is not crushed
@@ -126,7 +126,7 @@ def solve(scenario) -> Solution:
                         row_c - w - g, floor, floor + tall))
     leg_half = LEG_HALF * w
     # 4. The leg's face starts just behind the payload; the hinge turns until the payload's centre is at
-    # the target, where a stop in front of it keeps a rolling payload from running on.
+    # the target, pressed against a stop there.
     # The leg is radial, so it leans toward the pivot: it starts far enough back along the arc to stay out
     # of the column the plate pushes the payload down.
     column = Pos(middle_x - lag / 2, (row_c + row_a) / 2, z_mid) \

@@ -14,7 +14,7 @@ KIT_VERSION = "2"  # the scenario-script API (benchgen.kit) and its exchange for
 VALIDATOR_VERSION = "2"  # static checks, MJCF conversion and the settle simulation
 RENDER_VERSION = "2"  # views, contact sheet, clip and render metrics
 PROMPT_VERSION = "3"  # LLM prompts of the Planner, Coder and Reviewer
-OFFLINE_VERSION = "2"  # offline scenario families and the procedural roles
+OFFLINE_VERSION = "3"  # offline scenario families, their witnesses and the procedural roles
 
 
 def current_versions() -> dict[str, str]:

@@ -23,6 +23,7 @@ from benchgen.offline.planner import OfflinePlanner
 from benchgen.offline.repair_state import WitnessTuning
 from benchgen.offline.reviewer import OfflineReviewer
 from benchgen.offline.sweep import family_pass_rate
+from benchgen.offline.witness_sweep import family_witness_rate
 from benchgen.offline.witnesses import witness_source
 from benchgen.render.types import RenderBundle, ViewMetrics
 from benchgen.sandbox import SandboxRunner
@@ -412,3 +413,18 @@ def test_planned_fixture_labels_are_the_built_ones() -> None:
     for family in FAMILIES.values():
         spec = build_spec(family.render_script(family.default_params()), seed=0)
         assert sorted(f.label for f in spec.fixtures) == sorted(label for label, _ in family.fixture_labels)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("seed", "scale", "shape"),
+    [(14, 1.0, "sphere"), (6, 0.5, "cylinder"), (12, 1.0, "box"), (16, 2.0, "sphere")],
+)
+def test_the_s_curve_witness_sweeps_the_last_turn_on_an_arc(planner, runner, seed, scale, shape) -> None:
+    """Scenes the old straight last push could not solve: the second opening too narrow for the line's
+    angle (14/1, 6/0.5), a box catching the first baffle's corner (12/1), a fast ball running on (16/2).
+    The witness's hinge sweeps each payload through the second opening into the goal, from every start."""
+    plan = planner.plan(FAMILIES["s_curve_channel"].title, seed)
+    assert shape in plan.payload
+    result = family_witness_rate("s_curve_channel", runner, seeds=(seed,), scales=(scale,), planner=planner)
+    assert (result.cases, result.solved) == (1, 1), result.failures

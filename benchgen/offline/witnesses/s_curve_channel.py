@@ -109,6 +109,10 @@ def solve(scenario) -> Solution:
     pivot = (bottom[0], bottom[1] + radius)
     row_c = pivot[1] - math.sqrt(radius * radius - (pivot[0] - middle_x) ** 2)  # the arc at the handover
 
+    def on_arc(angle):
+        """The point of the arc at `angle` (radians) about the pivot."""
+        return pivot[0] + radius * math.cos(angle), pivot[1] + radius * math.sin(angle)
+
     # 3. The thin plate waits above row A in the middle chamber, then pushes the payload down onto the arc.
     # Facing a ball or cylinder it has a V-notch over the handover point, so the payload comes down there.
     plate_y0 = row_a + w + 2.5 * g
@@ -124,18 +128,17 @@ def solve(scenario) -> Solution:
                         floor, floor + tall))
     parts.append(_block("middle_filler", middle_x - lag - w, b2 - gap_wall, right + gap_wall,
                         row_c - w - g, floor, floor + tall))
-    leg_half = LEG_HALF * w
     # 4. The leg's face starts just behind the payload; the hinge turns until the payload's centre is at
     # the target, pressed against a stop there.
     # The leg is radial, so it leans toward the pivot: it starts far enough back along the arc to stay out
     # of the column the plate pushes the payload down.
+    leg_half = LEG_HALF * w
     column = Pos(middle_x - lag / 2, (row_c + row_a) / 2, z_mid) \
         * Box(2 * w + lag + 2 * gap_wall, row_a - row_c + 2 * w, tall)
     handover_angle = math.atan2(row_c - pivot[1], middle_x - pivot[0])
     for step in range(LEG_BACK_TRIES):
         start_angle = handover_angle - (w + c + step * thick) / radius
-        face = Pos(pivot[0] + radius * math.cos(start_angle), pivot[1] + radius * math.sin(start_angle),
-                   z_mid - tall / 2)
+        face = Pos(*on_arc(start_angle), z_mid - tall / 2)
         leg = face * Rot(0, 0, math.degrees(start_angle) + 90) * _pusher(payload.shape, thick, leg_half, tall)
         if not _touches(leg, column):
             break
@@ -154,8 +157,8 @@ def solve(scenario) -> Solution:
     # in a wedge with the leg.
     normal = (-math.sin(end_angle), math.cos(end_angle))
     reach = 2 * w - g  # the leg ends pressing the payload against the stop, so it rests there
-    stop_face = (pivot[0] + radius * math.cos(end_angle) + reach * normal[0],
-                 pivot[1] + radius * math.sin(end_angle) + reach * normal[1])
+    leg_end = on_arc(end_angle)
+    stop_face = (leg_end[0] + reach * normal[0], leg_end[1] + reach * normal[1])
     parts.append(Part("goal_stop", Pos(stop_face[0], stop_face[1], floor + LIFT * w)
                       * Rot(0, 0, math.degrees(end_angle) - 90) * _pusher(payload.shape, thick, leg_half, tall),
                       material="wood"))
